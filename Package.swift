@@ -1,0 +1,118 @@
+// swift-tools-version: 6.1
+//
+// A BLAS-accelerated convolutional denoising autoencoder for the CPU.
+// See Docs/ and Sources/DAEKit/DAEKit.docc for the guides.
+import PackageDescription
+
+// MARK: - Settings shared by every Swift target
+
+/// Release kernels are compiled with unchecked arithmetic in the hot loops
+/// only where the code asks for it (`&+`, unsafe pointers); nothing global.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "DenoisingAutoencoder",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DAEKit", targets: ["DAEKit"]),
+        .library(name: "DAELayers", targets: ["DAELayers"]),
+        .executable(name: "dae", targets: ["dae"]),
+        .executable(name: "dae-bench", targets: ["dae-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (system packages; nothing else talks to C)
+
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
+
+        // MARK: - Library
+
+        .target(
+            name: "DAELayers",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DAEKit",
+            dependencies: ["DAELayers", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DAEImageIO",
+            dependencies: ["DAELayers", "CPNG"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Command-line tool
+
+        .executableTarget(
+            name: "dae",
+            dependencies: [
+                "DAEKit", "DAEImageIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Benchmarks
+
+        .target(
+            name: "DAEBenchmarkKit",
+            dependencies: ["DAEKit", "COpenBLAS"],
+            path: "Benchmarks/DAEBenchmarkKit",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dae-bench",
+            dependencies: [
+                "DAEBenchmarkKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/dae-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+
+        .target(
+            name: "DAETestSupport",
+            dependencies: ["DAELayers"],
+            path: "Tests/DAETestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DAELayersTests",
+            dependencies: ["DAELayers", "DAETestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DAEImageIOTests",
+            dependencies: ["DAEImageIO"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DAEKitTests",
+            dependencies: ["DAEKit", "DAETestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,119 @@
+import Foundation
+
+extension DenoisingAutoencoder {
+    /// The architecture of a denoising autoencoder and its optimizer settings.
+    ///
+    /// The encoder is one `Conv2D(filters, kernelSize, stride 2, same, ReLU)`
+    /// per entry of ``layerFilters``, a flatten and a linear `Dense(latentDim)`.
+    /// The decoder mirrors it: a linear `Dense` back to the last feature
+    /// map, a reshape, one `Conv2DTranspose(filters, kernelSize, stride 2,
+    /// same, ReLU)` per entry in reverse order, and a stride-1
+    /// `Conv2DTranspose` with one filter per input channel and a sigmoid.
+    ///
+    /// The default is the Keras tutorial's model:
+    ///
+    /// ```swift
+    /// let tutorial = DenoisingAutoencoder.Configuration()
+    /// // inputShape [28, 28, 1], layerFilters [32, 64], kernelSize 3, latentDim 16
+    /// let rgb = DenoisingAutoencoder.Configuration(inputShape: [32, 32, 3], layerFilters: [32, 64, 128],
+    ///                                              kernelSize: 5, latentDim: 64)
+    /// ```
+    public struct Configuration: Sendable, Equatable, Hashable, Codable {
+        /// `[height, width, channels]` of one image.
+        public var inputShape: [Int]
+        /// Filters of each encoder convolution, input side first.
+        public var layerFilters: [Int]
+        /// Side of every (square) kernel; odd.
+        public var kernelSize: Int
+        /// Size of the latent vector.
+        public var latentDim: Int
+        /// Stride of the encoder's convolutions and the decoder's matching transposed convolutions.
+        public var stride: Int
+        /// Adam's hyper-parameters (Keras's defaults).
+        public var optimizer: Adam.Settings
+
+        /// A configuration; the defaults are the Keras tutorial's model.
+        public init(inputShape: [Int] = [28, 28, 1], layerFilters: [Int] = [32, 64], kernelSize: Int = 3,
+                    latentDim: Int = 16, stride: Int = 2, optimizer: Adam.Settings = Adam.Settings()) {
+            self.inputShape = inputShape
+            self.layerFilters = layerFilters
+            self.kernelSize = kernelSize
+            self.latentDim = latentDim
+            self.stride = stride
+            self.optimizer = optimizer
+        }
+
+        /// Throws ``DAEError/invalidConfiguration(_:)`` naming the first problem:
+        /// a shape that is not `[height, width, channels]`, zero channels, empty
+        /// or non-positive filters, an even or non-positive kernel, a latent
+        /// size below 1, or an input the strides cannot halve exactly (the
+        /// decoder must give back the input's size).
+        public func validate() throws {
+            guard inputShape.count == 3 else {
+                throw DAEError.invalidConfiguration("inputShape \(inputShape) must be [height, width, channels]")
+            }
+            let (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
+            guard height > 0, width > 0 else {
+                throw DAEError.invalidConfiguration("input size \(height)x\(width) must be positive")
+            }
+            guard channels > 0 else { throw DAEError.invalidConfiguration("input channels must be positive, got \(channels)") }
+            guard !layerFilters.isEmpty else { throw DAEError.invalidConfiguration("layerFilters is empty: the encoder needs at least one convolution") }
+            if let bad = layerFilters.first(where: { $0 <= 0 }) {
+                throw DAEError.invalidConfiguration("layerFilters \(layerFilters) holds \(bad); every entry must be positive")
+            }
+            guard kernelSize > 0, kernelSize % 2 == 1 else {
+                throw DAEError.invalidConfiguration("kernelSize must be a positive odd number, got \(kernelSize)")
+            }
+            guard latentDim > 0 else { throw DAEError.invalidConfiguration("latentDim must be positive, got \(latentDim)") }
+            guard stride > 0 else { throw DAEError.invalidConfiguration("stride must be positive, got \(stride)") }
+            let (factor, overflow) = layerFilters.reduce((1, false)) { acc, _ in
+                let (next, o) = acc.0.multipliedReportingOverflow(by: stride)
+                return (next, acc.1 || o)
+            }
+            guard !overflow, height % factor == 0, width % factor == 0, height / factor >= 1, width / factor >= 1 else {
+                throw DAEError.invalidConfiguration(
+                    "input \(height)x\(width) is too small for, or not divisible by, \(layerFilters.count) stride-\(stride) convolutions "
+                        + "(needs multiples of \(overflow ? "an overflowing factor" : String(factor))): the decoder could not give back the input size")
+            }
+            try optimizer.validate()
+        }
+
+        /// The shape `[h, w, c]` of the last encoder feature map.
+        public var bottleneckShape: [Int] {
+            let factor = layerFilters.reduce(1) { acc, _ in acc * stride }
+            return [inputShape[0] / factor, inputShape[1] / factor, layerFilters.last ?? 0]
+        }
+
+        /// The architecture as the reference vectors' `architecture` metadata writes it.
+        var architectureJSON: String {
+            let object: [String: Any] = [
+                "input_shape": inputShape, "layer_filters": layerFilters, "kernel_size": kernelSize,
+                "strides": stride, "latent_dim": latentDim,
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        /// Reads an `architecture` JSON object (`input_shape`, `layer_filters`,
+        /// `kernel_size`, `strides`, `latent_dim`), as Keras-side tools write it.
+        init(architectureJSON text: String, path: String) throws {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' is not a JSON object")
+            }
+            func integers(_ key: String) throws -> [Int] {
+                guard let values = object[key] as? [Any], let ints = values.map({ ($0 as? NSNumber)?.intValue }) as? [Int] else {
+                    throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' lacks the integer list '\(key)'")
+                }
+                return ints
+            }
+            func integer(_ key: String, default fallback: Int? = nil) throws -> Int {
+                if let value = (object[key] as? NSNumber)?.intValue { return value }
+                if let fallback { return fallback }
+                throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' lacks the integer '\(key)'")
+            }
+            self.init(inputShape: try integers("input_shape"), layerFilters: try integers("layer_filters"),
+                      kernelSize: try integer("kernel_size"), latentDim: try integer("latent_dim"),
+                      stride: try integer("strides", default: 2))
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// A convolutional denoising autoencoder, trained and run on the CPU with
+/// every convolution lowered to one OpenBLAS GEMM per layer and batch.
+///
+/// ```swift
+/// import DAEKit
+///
+/// var model = try DenoisingAutoencoder(configuration: .init(), seed: 42)
+/// let history = try model.fit(trainingImages, validation: testImages,
+///                             options: .init(epochs: 10, batchSize: 32))
+/// let clean = try model.denoise(noisyBatch)        // [n, 28, 28, 1], values in [0, 1]
+/// try model.save(to: URL(fileURLWithPath: "model.safetensors"))
+/// ```
+///
+/// The model is a value: copies are independent, and a model can be
+/// shared by any number of tasks calling ``denoise(_:)``, ``encode(_:)``
+/// or ``decode(_:)`` at once. Training (`mutating`) needs exclusive access,
+/// as with any Swift value.
+///
+/// Parameters are named and laid out as Keras stores them (see
+/// ``parameters``): `encoder.conv{i}.kernel` `[kh, kw, in, out]`,
+/// `encoder.latent.kernel` `[in, out]`, `decoder.dense.*`,
+/// `decoder.deconv{i}.kernel` `[kh, kw, out, in]`, `decoder.output.*`.
+public struct DenoisingAutoencoder: Sendable {
+    /// The architecture and optimizer settings.
+    public let configuration: Configuration
+    /// The layers, encoder then decoder.
+    public internal(set) var network: Sequential
+    /// The optimizer and its state (moments and step), saved in checkpoints.
+    public internal(set) var optimizer: Adam
+    /// Epochs of ``fit(_:validation:options:progress:)`` completed so far (kept in checkpoints for resuming).
+    public internal(set) var epochsCompleted: Int = 0
+    /// Per-epoch records of every ``fit(_:validation:options:progress:)`` so far.
+    public internal(set) var history = TrainingHistory()
+    /// The seed of the training run, fixed by the first `fit` and kept in checkpoints.
+    public internal(set) var trainingSeed: UInt64?
+    /// Threads that split each batch (one OpenBLAS thread each). Results are
+    /// bit-identical for a fixed count; another count changes the order of
+    /// sums. Defaults to the number of active cores.
+    public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// How many images ``denoise(_:)`` and friends push through the network at once.
+    public var inferenceBatchSize: Int = 256
+    /// The training engine (buffers), rebuilt when the batch size or worker count changes.
+    var trainingEngine = EngineBox()
+
+    /// Index of the first decoder layer in ``network``.
+    let decoderStart: Int
+
+    /// A new model with Glorot-uniform kernels and zero biases drawn from `seed`.
+    ///
+    /// Throws ``DAEError/invalidConfiguration(_:)`` when the configuration cannot be built.
+    public init<Seed: BinaryInteger>(configuration: Configuration = Configuration(), seed: Seed) throws {
+        try configuration.validate()
+        var rng = SplitMix64(seed: seed)
+        let (network, decoderStart) = try Self.buildNetwork(configuration, using: &rng)
+        self.configuration = configuration
+        self.network = network
+        self.decoderStart = decoderStart
+        self.optimizer = Adam(settings: configuration.optimizer)
+    }
+
+    /// The layer stack of `configuration`, and where the decoder starts.
+    static func buildNetwork(_ configuration: Configuration,
+                             using rng: inout SplitMix64) throws -> (Sequential, decoderStart: Int) {
+        let k = configuration.kernelSize, s = configuration.stride
+        var layers: [any Layer] = []
+        var shape = configuration.inputShape
+        for (i, filters) in configuration.layerFilters.enumerated() {
+            let conv = try Conv2D(name: "encoder.conv\(i)", inputShape: shape, filters: filters, kernelSize: k,
+                                  stride: s, padding: .same, activation: .relu, using: &rng)
+            layers.append(conv)
+            shape = conv.outputShape
+        }
+        let bottleneck = shape
+        let features = Tensor.elementCount(of: bottleneck)
+        layers.append(try Reshape.flatten(name: "encoder.flatten", inputShape: bottleneck))
+        layers.append(try Dense(name: "encoder.latent", inputFeatures: features, units: configuration.latentDim, using: &rng))
+        let decoderStart = layers.count
+        layers.append(try Dense(name: "decoder.dense", inputFeatures: configuration.latentDim, units: features, using: &rng))
+        layers.append(try Reshape(name: "decoder.reshape", inputShape: [features], outputShape: bottleneck))
+        shape = bottleneck
+        for (i, filters) in configuration.layerFilters.reversed().enumerated() {
+            let deconv = try Conv2DTranspose(name: "decoder.deconv\(i)", inputShape: shape, filters: filters,
+                                             kernelSize: k, stride: s, padding: .same, activation: .relu, using: &rng)
+            layers.append(deconv)
+            shape = deconv.outputShape
+        }
+        layers.append(try Conv2DTranspose(name: "decoder.output", inputShape: shape, filters: configuration.inputShape[2],
+                                          kernelSize: k, stride: 1, padding: .same, activation: .sigmoid, using: &rng))
+        let network = try Sequential(layers)
+        guard network.outputShape == configuration.inputShape else {
+            throw DAEError.invalidConfiguration(
+                "the decoder produces \(network.outputShape) for an input of \(configuration.inputShape)")
+        }
+        return (network, decoderStart)
+    }
+
+    // MARK: - Parameters
+
+    /// Every weight and bias by its Keras-style name, in Keras's layouts.
+    public var parameters: [String: Tensor] { network.parameters }
+
+    /// The parameter names in layer order.
+    public var parameterNames: [String] { network.parameterNames }
+
+    /// The number of trainable scalars (178 001 for the tutorial model).
+    public var parameterCount: Int { network.parameterCount }
+
+    /// Replaces one parameter; throws when there is none of that name or the shape differs.
+    public mutating func setParameter(_ name: String, to value: Tensor) throws {
+        try network.setParameter(name, to: value)
+    }
+
+    // MARK: - Inference
+
+    /// Removes noise: runs the whole autoencoder on `batch` (`[n] + inputShape`,
+    /// values in [0, 1]) and returns the reconstruction of the same shape.
+    public func denoise(_ batch: Tensor) throws -> Tensor {
+        try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "denoise input")
+        return run(batch, layers: network.layers.indices)
+    }
+
+    /// The latent vectors `[n, latentDim]` of `batch` (`[n] + inputShape`, values in [0, 1]).
+    public func encode(_ batch: Tensor) throws -> Tensor {
+        try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "encode input")
+        return run(batch, layers: 0..<decoderStart)
+    }
+
+    /// The images `[n] + inputShape` decoded from latent vectors `[n, latentDim]`.
+    public func decode(_ latent: Tensor) throws -> Tensor {
+        guard latent.rank == 2, latent.shape[1] == configuration.latentDim, latent.shape[0] > 0 else {
+            throw DAEError.shapeMismatch("decode input (latent vectors)", expected: [latent.shape.first ?? 1, configuration.latentDim],
+                                         actual: latent.shape)
+        }
+        if let index = latent.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw DAEError.invalidValue("decode input", reason: "latent vector \(index / configuration.latentDim) holds a non-finite value")
+        }
+        return run(latent, layers: decoderStart..<network.layers.count)
+    }
+
+    /// Runs `layers` on `input` in chunks of ``inferenceBatchSize``, across ``workers``.
+    private func run(_ input: Tensor, layers range: Range<Int>) -> Tensor {
+        let n = input.shape[0]
+        let inCount = network.layers[range.lowerBound].inputCount
+        let outShape = network.layers[range.upperBound - 1].outputShape
+        let outCount = Tensor.elementCount(of: outShape)
+        let chunk = max(1, min(inferenceBatchSize, n))
+        let engine = DataParallelEngine(network: network, batchCapacity: chunk, workers: workers)
+        var output = Tensor(zeros: [n] + outShape)
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                for start in stride(from: 0, to: n, by: chunk) {
+                    let count = min(chunk, n - start)
+                    engine.predict(network: network, input: x.baseAddress! + start * inCount, batch: count,
+                                   output: y.baseAddress! + start * outCount, layers: range)
+                }
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+extension DenoisingAutoencoder {
+    /// Trains on `train` (clean images; the input is `options.noise` applied
+    /// to them) for `options.epochs` epochs and returns those epochs' records.
+    ///
+    /// Epochs are numbered across calls: a model loaded from a checkpoint
+    /// after `k` epochs continues with epoch `k + 1`, with the same
+    /// shuffling and noise an uninterrupted run would have drawn (for the
+    /// same `options.seed` and ``workers``), so the weights come out
+    /// bit-identical.
+    ///
+    /// - Parameters:
+    ///   - train: clean images of the model's input shape.
+    ///   - validation: clean images whose loss (with fixed noise) is measured after each epoch.
+    ///   - options: epochs, batch size, noise, shuffling, seed.
+    ///   - progress: called after every batch and epoch; throwing from it
+    ///     (e.g. on Ctrl-C) stops training after the current step.
+    /// - Throws: ``DAEError/nonFiniteLoss(epoch:batch:loss:)`` when a loss is
+    ///   NaN or infinite (the model keeps its last finite weights), shape
+    ///   errors, or whatever `progress` throws.
+    @discardableResult
+    public mutating func fit(
+        _ train: some ImageSource, validation: (any ImageSource)? = nil,
+        options: TrainingOptions = TrainingOptions(),
+        progress: ((TrainingEvent) throws -> Void)? = nil
+    ) throws -> TrainingHistory {
+        try options.validate()
+        let shape = configuration.inputShape
+        guard train.imageShape == shape else {
+            throw DAEError.shapeMismatch("training images", expected: shape, actual: train.imageShape)
+        }
+        guard train.imageCount > 0 else { throw DAEError.invalidArgument("the training set is empty") }
+        if let validation, validation.imageShape != shape {
+            throw DAEError.shapeMismatch("validation images", expected: shape, actual: validation.imageShape)
+        }
+        trainingSeed = options.seed
+        let count = train.imageCount
+        let batchSize = min(options.batchSize, count)
+        let batches = (count + batchSize - 1) / batchSize
+        let imageSize = Tensor.elementCount(of: shape)
+        let box = engine(capacity: batchSize)
+        var order = Array(0..<count)
+        var records: [EpochRecord] = []
+
+        for _ in 0..<options.epochs {
+            let epoch = epochsCompleted + 1
+            if options.shuffle {
+                var rng = RandomStreams.generator(seed: options.seed, .shuffle, epoch)
+                for i in order.indices { order[i] = i }
+                order.shuffle(using: &rng)
+            }
+            let noiseEpoch = options.freshNoiseEachEpoch ? epoch : 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            var lossSum: Double = 0
+            for b in 0..<batches {
+                let indices = order[(b * batchSize)..<min((b + 1) * batchSize, count)]
+                let loss = box.clean.withUnsafeMutableBufferPointer { clean in
+                    box.noisy.withUnsafeMutableBufferPointer { noisy in
+                        train.fill(indices, into: clean.baseAddress!)
+                        noisy.baseAddress!.update(from: clean.baseAddress!, count: indices.count * imageSize)
+                        RandomStreams.corrupt(noisy.baseAddress!, indices: indices, imageSize: imageSize,
+                                              noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
+                        return box.engine!.lossAndGradients(network: network, input: noisy.baseAddress!,
+                                                            target: clean.baseAddress!, batch: indices.count)
+                    }
+                }
+                guard loss.isFinite else { throw DAEError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: loss) }
+                applyOptimizer(box.flatGradients)
+                lossSum += Double(loss) * Double(indices.count)
+                if let progress {
+                    let seen = b * batchSize + indices.count
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    try progress(.batch(epoch: epoch, batch: b + 1, batches: batches, loss: Float(lossSum / Double(seen)),
+                                        samplesPerSecond: Double(seen) / max(seconds, 1e-9)))
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            var validationLoss: Float?
+            if let validation {
+                try progress?(.validating(epoch: epoch))
+                validationLoss = try self.validationLoss(validation, noise: options.noise, seed: options.seed, box: box)
+            }
+            let record = EpochRecord(epoch: epoch, trainLoss: Float(lossSum / Double(count)), validationLoss: validationLoss,
+                                     seconds: seconds, samplesPerSecond: Double(count) / max(seconds, 1e-9))
+            records.append(record)
+            history.epochs.append(record)
+            epochsCompleted = epoch
+            try progress?(.epochEnd(record))
+        }
+        return TrainingHistory(epochs: records)
+    }
+
+    /// The mean squared error on `images` corrupted by `noise` with a fixed
+    /// stream per image (the same every epoch), using the training buffers.
+    private func validationLoss(_ images: any ImageSource, noise: NoiseModel, seed: UInt64, box: EngineBox) throws -> Float {
+        guard let engine = box.engine else { return .nan }
+        let imageSize = Tensor.elementCount(of: configuration.inputShape)
+        let chunk = engine.batchCapacity
+        if box.output.count < chunk * imageSize { box.output = [Float](repeating: 0, count: chunk * imageSize) }
+        var sum: Double = 0
+        for start in stride(from: 0, to: images.imageCount, by: chunk) {
+            let indices = start..<min(start + chunk, images.imageCount)
+            box.clean.withUnsafeMutableBufferPointer { clean in
+                box.noisy.withUnsafeMutableBufferPointer { noisy in
+                    box.output.withUnsafeMutableBufferPointer { output in
+                        images.fill(indices, into: clean.baseAddress!)
+                        noisy.baseAddress!.update(from: clean.baseAddress!, count: indices.count * imageSize)
+                        RandomStreams.corrupt(noisy.baseAddress!, indices: indices, imageSize: imageSize,
+                                              noise: noise, seed: seed, .validationNoise, major: 0)
+                        engine.predict(network: network, input: noisy.baseAddress!, batch: indices.count, output: output.baseAddress!)
+                        for i in 0..<(indices.count * imageSize) {
+                            let d = Double(output[i] - clean[i])
+                            sum += d * d
+                        }
+                    }
+                }
+            }
+        }
+        return Float(sum / Double(images.imageCount * imageSize))
+    }
+}

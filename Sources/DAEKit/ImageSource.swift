@@ -1,0 +1,49 @@
+/// Clean training or test images, produced as floats batch by batch.
+///
+/// ``ImageDataset`` keeps images as bytes and converts on the fly, so a
+/// 60 000-image set never exists as floats; a `Tensor` of images works too.
+public protocol ImageSource: Sendable {
+    /// The number of images.
+    var imageCount: Int { get }
+    /// `[height, width, channels]` of one image.
+    var imageShape: [Int] { get }
+    /// Writes the images at `indices` as floats in [0, 1] to `destination`, one after another.
+    func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>)
+}
+
+extension ImageDataset: ImageSource {
+    /// The number of images (``count``).
+    public var imageCount: Int { count }
+}
+
+extension Tensor: ImageSource {
+    /// The size of the first dimension: images in an NHWC batch.
+    public var imageCount: Int { shape.first ?? 0 }
+    /// The shape of one image: every dimension after the first.
+    public var imageShape: [Int] { Array(shape.dropFirst()) }
+
+    /// Copies the images at `indices` to `destination`.
+    public func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {
+        let size = Tensor.elementCount(of: imageShape)
+        withUnsafeBufferPointer { source in
+            var out = destination
+            for index in indices {
+                precondition(index >= 0 && index < imageCount, "image index \(index) out of range 0..<\(imageCount)")
+                out.update(from: source.baseAddress! + index * size, count: size)
+                out += size
+            }
+        }
+    }
+}
+
+extension ImageSource {
+    /// Every image as one tensor `[imageCount] + imageShape`.
+    public func allImagesTensor() -> Tensor {
+        let count = imageCount * Tensor.elementCount(of: imageShape)
+        var scalars = [Float](repeating: 0, count: count)
+        if count > 0 {
+            scalars.withUnsafeMutableBufferPointer { fill(0..<imageCount, into: $0.baseAddress!) }
+        }
+        return Tensor(shape: [imageCount] + imageShape, scalars: scalars)
+    }
+}

@@ -1,0 +1,42 @@
+extension DenoisingAutoencoder {
+    /// A table of the layers, their output shapes and parameter counts, like Keras's `model.summary()`.
+    ///
+    /// ```
+    /// Layer                 Type              Output shape          Params
+    /// encoder.conv0         Conv2D            (None, 14, 14, 32)       320
+    /// …
+    /// Total params: 178,001
+    /// ```
+    public func summary() -> String {
+        let header = ["Layer", "Type", "Output shape", "Params"]
+        let rows = [[configuration.inputShape.isEmpty ? "" : "input", "InputLayer", Self.shapeText(configuration.inputShape), "0"]]
+            + network.layers.map { [$0.name, $0.kind, Self.shapeText($0.outputShape), Self.grouped($0.parameterCount)] }
+        let widths = (0..<4).map { column in (rows + [header]).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                column == 3 ? String(repeating: " ", count: widths[3] - cell.count) + cell
+                    : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
+        }
+        let rule = String(repeating: "─", count: widths.reduce(6, +))
+        var text = [line(header), rule] + rows.map(line)
+        text += [rule, "Total params: \(Self.grouped(parameterCount))",
+                 "Encoder: \(network.layers[..<decoderStart].map(\.name).joined(separator: " → "))",
+                 "Decoder: \(network.layers[decoderStart...].map(\.name).joined(separator: " → "))"]
+        return text.joined(separator: "\n")
+    }
+
+    static func shapeText(_ shape: [Int]) -> String {
+        "(None, " + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+
+    static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value))
+        var out = ""
+        for (i, digit) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+}

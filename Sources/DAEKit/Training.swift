@@ -1,0 +1,160 @@
+import Foundation
+
+/// How ``DenoisingAutoencoder/fit(_:validation:options:progress:)`` trains.
+public struct TrainingOptions: Sendable, Equatable, Codable {
+    /// Epochs to run in this call.
+    public var epochs: Int
+    /// Images per Adam step (the last batch of an epoch may be smaller).
+    public var batchSize: Int
+    /// The corruption applied to the clean images to make the input.
+    public var noise: NoiseModel
+    /// Draw new noise every epoch (the default); `false` reproduces the
+    /// tutorial, which corrupts the training set once.
+    public var freshNoiseEachEpoch: Bool
+    /// Shuffle the images every epoch (Keras's default).
+    public var shuffle: Bool
+    /// The seed of shuffling and noise. Every epoch's randomness is derived
+    /// from `(seed, epoch)`, so resuming reproduces an uninterrupted run.
+    public var seed: UInt64
+
+    /// Options; the defaults are the tutorial's (10 epochs, batch 32, its noise).
+    public init(epochs: Int = 10, batchSize: Int = 32, noise: NoiseModel = .tutorial,
+                freshNoiseEachEpoch: Bool = true, shuffle: Bool = true, seed: UInt64 = 0) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.noise = noise
+        self.freshNoiseEachEpoch = freshNoiseEachEpoch
+        self.shuffle = shuffle
+        self.seed = seed
+    }
+
+    /// Throws ``DAEError/invalidArgument(_:)`` for non-positive epochs or batch size, or bad noise.
+    public func validate() throws {
+        guard epochs >= 0 else { throw DAEError.invalidArgument("epochs must be non-negative, got \(epochs)") }
+        guard batchSize > 0 else { throw DAEError.invalidArgument("batch size must be positive, got \(batchSize)") }
+        try noise.validate()
+    }
+}
+
+/// One epoch's figures.
+public struct EpochRecord: Sendable, Equatable, Codable {
+    /// The epoch's number, from 1, counted over every `fit` of the model.
+    public var epoch: Int
+    /// Mean training loss over the epoch's images (as Keras reports it).
+    public var trainLoss: Float
+    /// Loss on the validation set after the epoch, if one was given.
+    public var validationLoss: Float?
+    /// Wall-clock seconds of training (validation excluded).
+    public var seconds: Double
+    /// Training images per second.
+    public var samplesPerSecond: Double
+}
+
+/// The per-epoch records of training.
+public struct TrainingHistory: Sendable, Equatable, Codable {
+    /// Records in epoch order.
+    public var epochs: [EpochRecord] = []
+    /// Creates an empty history.
+    public init(epochs: [EpochRecord] = []) { self.epochs = epochs }
+    /// The training losses.
+    public var trainLosses: [Float] { epochs.map(\.trainLoss) }
+    /// The validation losses (epochs without validation are skipped).
+    public var validationLosses: [Float] { epochs.compactMap(\.validationLoss) }
+}
+
+/// What `fit` reports while it runs, for progress bars and logs.
+public enum TrainingEvent: Sendable {
+    /// After each Adam step: the epoch (from 1), the batch (from 1) of
+    /// `batches`, the running mean loss of the epoch and the images per
+    /// second so far in the epoch.
+    case batch(epoch: Int, batch: Int, batches: Int, loss: Float, samplesPerSecond: Double)
+    /// Validation of the epoch is starting.
+    case validating(epoch: Int)
+    /// An epoch ended (after validation).
+    case epochEnd(EpochRecord)
+}
+
+/// Holds the training engine across steps (a reference so that `trainStep`
+/// need not rebuild buffers). Only touched from `mutating` methods after a
+/// uniqueness check, so copies of a model never share it concurrently.
+final class EngineBox: @unchecked Sendable {
+    var engine: DataParallelEngine?
+    /// Gradient pointers in parameter order, for the optimizer.
+    var flatGradients: [UnsafeMutablePointer<Float>] = []
+    /// Input, target and noise buffers of one batch.
+    var noisy: [Float] = []
+    var clean: [Float] = []
+    var output: [Float] = []
+}
+
+extension DenoisingAutoencoder {
+    /// The engine for batches of up to `capacity`, reused when possible.
+    mutating func engine(capacity: Int) -> EngineBox {
+        if !isKnownUniquelyReferenced(&trainingEngine) { trainingEngine = EngineBox() }
+        let box = trainingEngine
+        if let engine = box.engine, engine.batchCapacity >= capacity, engine.workers == min(workers, engine.batchCapacity) {
+            return box
+        }
+        let engine = DataParallelEngine(network: network, batchCapacity: capacity, workers: workers)
+        box.engine = engine
+        box.flatGradients = engine.parameterGradients.flatMap { $0 }
+        let inCount = Tensor.elementCount(of: configuration.inputShape)
+        box.noisy = [Float](repeating: 0, count: capacity * inCount)
+        box.clean = [Float](repeating: 0, count: capacity * inCount)
+        return box
+    }
+
+    /// The loss of the model on `noisy` → `clean` and its gradient for every parameter, by name.
+    ///
+    /// Both batches are `[n] + inputShape` with values in [0, 1].
+    public mutating func lossAndGradients(noisy: Tensor, clean: Tensor) throws -> (loss: Float, gradients: [String: Tensor]) {
+        let (box, loss) = try computeGradients(noisy: noisy, clean: clean)
+        var gradients: [String: Tensor] = [:]
+        let parameters = network.parameters
+        for (index, name) in network.parameterNames.enumerated() {
+            guard let shape = parameters[name]?.shape else { continue }
+            let pointer = box.flatGradients[index]
+            gradients[name] = Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: pointer, count: Tensor.elementCount(of: shape))))
+        }
+        return (loss, gradients)
+    }
+
+    /// One Adam step on a batch, like Keras's `train_on_batch`; returns the
+    /// loss *before* the step. A non-finite loss throws and leaves the model unchanged.
+    @discardableResult
+    public mutating func trainStep(noisy: Tensor, clean: Tensor) throws -> Float {
+        let (box, loss) = try computeGradients(noisy: noisy, clean: clean)
+        guard loss.isFinite else {
+            throw DAEError.nonFiniteLoss(epoch: epochsCompleted + 1, batch: 1, loss: loss)
+        }
+        applyOptimizer(box.flatGradients)
+        return loss
+    }
+
+    private mutating func computeGradients(noisy: Tensor, clean: Tensor) throws -> (box: EngineBox, loss: Float) {
+        try ImageValidation.check(noisy, imageShape: configuration.inputShape, what: "noisy batch")
+        try ImageValidation.check(clean, imageShape: configuration.inputShape, what: "clean batch")
+        try clean.checkShape(noisy.shape, "clean batch (must match the noisy batch)")
+        let n = noisy.shape[0]
+        let box = engine(capacity: n)
+        let network = self.network
+        let loss = noisy.withUnsafeBufferPointer { x in
+            clean.withUnsafeBufferPointer { t in
+                box.engine!.lossAndGradients(network: network, input: x.baseAddress!, target: t.baseAddress!, batch: n)
+            }
+        }
+        return (box, loss)
+    }
+
+    /// One Adam update of every parameter from the engine's gradients.
+    mutating func applyOptimizer(_ gradients: [UnsafeMutablePointer<Float>]) {
+        // Move the optimizer out so its moments stay uniquely referenced (updated in place, not copied).
+        var optimizer = self.optimizer
+        self.optimizer = Adam(settings: optimizer.settings)
+        let alpha = optimizer.beginStep()
+        network.updateParameters { name, index, tensor in
+            optimizer.update(name, weights: &tensor, gradient: gradients[index], alpha: alpha)
+        }
+        self.optimizer = optimizer
+    }
+}

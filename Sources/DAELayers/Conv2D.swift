@@ -1,0 +1,111 @@
+/// A 2-D convolution over NHWC images, as Keras's `Conv2D`:
+/// `y = activation(conv(x, kernel) + bias)`, a cross-correlation (no kernel flip).
+///
+/// - Kernel layout: Keras's `[kh, kw, inChannels, filters]`, which read as a
+///   matrix `[kh·kw·in, filters]` is the right-hand operand of the lowered GEMM.
+/// - Output size: `ceil(in / stride)` for `same` (TensorFlow's asymmetric
+///   padding, extra pixel bottom/right), `floor((in − k) / stride) + 1` for `valid`.
+///
+/// ```swift
+/// var rng = SplitMix64(seed: 1)
+/// let conv = try Conv2D(name: "conv", inputShape: [28, 28, 1], filters: 32, kernelSize: 3,
+///                       stride: 2, padding: .same, activation: .relu, using: &rng)
+/// let y = try conv(x)            // [n, 14, 14, 32]
+/// ```
+public struct Conv2D: Layer {
+    public let name: String
+    public var kind: String { "Conv2D" }
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let activation: Activation
+    public let padding: Padding
+    /// `[kh, kw, inChannels, filters]`.
+    public private(set) var kernel: Tensor
+    /// `[filters]`.
+    public private(set) var bias: Tensor
+    let lowered: LoweredConvolution
+
+    /// A convolution with the given weights; throws when their shapes do not fit.
+    public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
+                stride: Int, padding: Padding, activation: Activation) throws {
+        guard inputShape.count == 3 else {
+            throw DAEError.invalidConfiguration("\(name): input shape \(inputShape) must be [height, width, channels]")
+        }
+        guard kernel.rank == 4, kernel.shape[2] == inputShape[2], kernel.shape[3] > 0 else {
+            throw DAEError.shapeMismatch("\(name).kernel", expected: [kernel.shape.first ?? 0, kernel.shape.dropFirst().first ?? 0, inputShape[2],
+                                         kernel.shape.last ?? 0], actual: kernel.shape)
+        }
+        try bias.checkShape([kernel.shape[3]], "\(name).bias")
+        let geometry = try ConvolutionGeometry(
+            inputHeight: inputShape[0], inputWidth: inputShape[1], inputChannels: inputShape[2],
+            kernelHeight: kernel.shape[0], kernelWidth: kernel.shape[1], stride: stride, padding: padding)
+        self.name = name
+        self.inputShape = inputShape
+        self.outputShape = [geometry.outputHeight, geometry.outputWidth, kernel.shape[3]]
+        self.activation = activation
+        self.padding = padding
+        self.kernel = kernel
+        self.bias = bias
+        self.lowered = LoweredConvolution(geometry: geometry, outputChannels: kernel.shape[3])
+    }
+
+    /// A convolution with a Glorot-uniform kernel and zero bias drawn from `rng`.
+    public init(name: String, inputShape: [Int], filters: Int, kernelSize: Int, stride: Int = 1,
+                padding: Padding = .same, activation: Activation = .identity,
+                using rng: inout SplitMix64) throws {
+        guard inputShape.count == 3, filters > 0, kernelSize > 0 else {
+            throw DAEError.invalidConfiguration(
+                "\(name): needs an input [height, width, channels] and positive filters and kernel size")
+        }
+        let kernel = Initializer.glorotUniform(shape: [kernelSize, kernelSize, inputShape[2], filters], using: &rng)
+        try self.init(name: name, inputShape: inputShape, kernel: kernel, bias: Tensor(zeros: [filters]),
+                      stride: stride, padding: padding, activation: activation)
+    }
+
+    /// The convolution's stride.
+    public var stride: Int { lowered.geometry.stride }
+    /// The index arithmetic of this convolution.
+    public var geometry: ConvolutionGeometry { lowered.geometry }
+
+    public var parameterNames: [String] { ["kernel", "bias"] }
+    public var parameters: [Tensor] { [kernel, bias] }
+    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
+        try body(0, &kernel)
+        try body(1, &bias)
+    }
+
+    public func workspaceCount(batch: Int) -> Int { lowered.workspaceCount(batch: batch) }
+
+    public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        // y[N·outH·outW, filters] = patches[N·outH·outW, kh·kw·in] × K[kh·kw·in, filters]
+        let patches = lowered.patches(of: input, batch: batch, workspace: workspace)
+        kernel.withUnsafeBufferPointer { k in
+            lowered.multiply(patches: patches, weights: k.baseAddress!, into: output, batch: batch)
+        }
+        bias.withUnsafeBufferPointer { b in
+            addBiasAndActivate(output, bias: b.baseAddress!, rows: batch * lowered.geometry.outputPixels,
+                               channels: lowered.outputChannels, activation: activation)
+        }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
+                                  rows: batch * lowered.geometry.outputPixels,
+                                  channels: lowered.outputChannels, activation: activation)
+        // The patch matrix from the forward pass is still in the workspace (or is the input).
+        let patches = lowered.geometry.isPointwise ? input : UnsafePointer(workspace)
+        // dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]
+        lowered.accumulateWeightGradient(patches: patches, outputGradient: outputGradient,
+                                         into: parameterGradients[0], batch: batch)
+        guard let inputGradient else { return }
+        // dx = col2im(dy × Kᵀ); the workspace's patches are no longer needed and are overwritten.
+        kernel.withUnsafeBufferPointer { k in
+            lowered.inputGradient(of: outputGradient, weights: k.baseAddress!, into: inputGradient,
+                                  batch: batch, workspace: workspace)
+        }
+    }
+}

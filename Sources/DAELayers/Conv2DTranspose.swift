@@ -1,0 +1,119 @@
+/// A 2-D transposed convolution over NHWC images, as Keras's `Conv2DTranspose`.
+///
+/// It is the exact adjoint (the input gradient) of a ``Conv2D`` that maps
+/// its output back to its input, so it reuses that convolution's lowered
+/// products in the other order: its forward pass is the convolution's
+/// input-gradient pass (`GEMM` then `col2im`), its input gradient is the
+/// convolution's forward pass (`im2col` then `GEMM`).
+///
+/// - Kernel layout: Keras's `[kh, kw, filters, inChannels]` (output channels
+///   *before* input channels), which is the adjoint convolution's own
+///   `[kh, kw, in, out]` kernel.
+/// - Output size: `in · stride` for `same`, `(in − 1)·stride + k` for `valid`.
+///   With `same` and stride 2, kernel 3: output pixel `2i + tap` receives
+///   input pixel `i`, and the last row/column of the full result is dropped
+///   (TensorFlow's padding).
+public struct Conv2DTranspose: Layer {
+    public let name: String
+    public var kind: String { "Conv2DTranspose" }
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let activation: Activation
+    public let padding: Padding
+    /// `[kh, kw, filters, inChannels]`.
+    public private(set) var kernel: Tensor
+    /// `[filters]`.
+    public private(set) var bias: Tensor
+    /// The convolution this layer is the adjoint of: from the output shape to the input shape.
+    let lowered: LoweredConvolution
+
+    /// A transposed convolution with the given weights; throws when their shapes do not fit.
+    public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
+                stride: Int, padding: Padding, activation: Activation) throws {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw DAEError.invalidConfiguration("\(name): input shape \(inputShape) must be [height, width, channels], all positive")
+        }
+        guard kernel.rank == 4, kernel.shape[3] == inputShape[2], kernel.shape[2] > 0,
+              kernel.shape[0] > 0, kernel.shape[1] > 0 else {
+            throw DAEError.shapeMismatch("\(name).kernel", expected: [kernel.shape.first ?? 0, kernel.shape.dropFirst().first ?? 0,
+                                         kernel.shape.dropFirst(2).first ?? 0, inputShape[2]], actual: kernel.shape)
+        }
+        guard stride > 0 else { throw DAEError.invalidConfiguration("\(name): stride \(stride) must be positive") }
+        let filters = kernel.shape[2]
+        try bias.checkShape([filters], "\(name).bias")
+        let outH = ConvolutionGeometry.transposedOutputSize(input: inputShape[0], kernel: kernel.shape[0], stride: stride, padding: padding)
+        let outW = ConvolutionGeometry.transposedOutputSize(input: inputShape[1], kernel: kernel.shape[1], stride: stride, padding: padding)
+        let adjoint = try ConvolutionGeometry(
+            inputHeight: outH, inputWidth: outW, inputChannels: filters,
+            kernelHeight: kernel.shape[0], kernelWidth: kernel.shape[1], stride: stride, padding: padding)
+        guard adjoint.outputHeight == inputShape[0], adjoint.outputWidth == inputShape[1] else {
+            throw DAEError.invalidConfiguration("\(name): no convolution maps \(outH)x\(outW) back to \(inputShape[0])x\(inputShape[1])")
+        }
+        self.name = name
+        self.inputShape = inputShape
+        self.outputShape = [outH, outW, filters]
+        self.activation = activation
+        self.padding = padding
+        self.kernel = kernel
+        self.bias = bias
+        self.lowered = LoweredConvolution(geometry: adjoint, outputChannels: inputShape[2])
+    }
+
+    /// A transposed convolution with a Glorot-uniform kernel and zero bias drawn from `rng`.
+    public init(name: String, inputShape: [Int], filters: Int, kernelSize: Int, stride: Int = 1,
+                padding: Padding = .same, activation: Activation = .identity,
+                using rng: inout SplitMix64) throws {
+        guard inputShape.count == 3, filters > 0, kernelSize > 0 else {
+            throw DAEError.invalidConfiguration(
+                "\(name): needs an input [height, width, channels] and positive filters and kernel size")
+        }
+        let kernel = Initializer.glorotUniform(shape: [kernelSize, kernelSize, filters, inputShape[2]], using: &rng)
+        try self.init(name: name, inputShape: inputShape, kernel: kernel, bias: Tensor(zeros: [filters]),
+                      stride: stride, padding: padding, activation: activation)
+    }
+
+    /// The transposed convolution's stride.
+    public var stride: Int { lowered.geometry.stride }
+    /// The geometry of the convolution this layer is the adjoint of (its input is this layer's output).
+    public var adjointGeometry: ConvolutionGeometry { lowered.geometry }
+
+    public var parameterNames: [String] { ["kernel", "bias"] }
+    public var parameters: [Tensor] { [kernel, bias] }
+    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
+        try body(0, &kernel)
+        try body(1, &bias)
+    }
+
+    public func workspaceCount(batch: Int) -> Int { lowered.workspaceCount(batch: batch) }
+
+    public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        // y = col2im(x[N·inH·inW, in] × Kᵀ[in, kh·kw·filters]): the adjoint convolution's input gradient.
+        kernel.withUnsafeBufferPointer { k in
+            lowered.inputGradient(of: input, weights: k.baseAddress!, into: output, batch: batch, workspace: workspace)
+        }
+        bias.withUnsafeBufferPointer { b in
+            addBiasAndActivate(output, bias: b.baseAddress!, rows: batch * outputShape[0] * outputShape[1],
+                               channels: outputShape[2], activation: activation)
+        }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
+                                  rows: batch * outputShape[0] * outputShape[1],
+                                  channels: outputShape[2], activation: activation)
+        // patches[N·inH·inW, kh·kw·filters] = im2col(dy): the adjoint convolution's forward lowering.
+        let patches = lowered.patches(of: outputGradient, batch: batch, workspace: workspace)
+        // dK[kh·kw·filters, in] += patchesᵀ × x[N·inH·inW, in]
+        lowered.accumulateWeightGradient(patches: patches, outputGradient: input,
+                                         into: parameterGradients[0], batch: batch)
+        guard let inputGradient else { return }
+        // dx[N·inH·inW, in] = patches × K[kh·kw·filters, in]
+        kernel.withUnsafeBufferPointer { k in
+            lowered.multiply(patches: patches, weights: k.baseAddress!, into: inputGradient, batch: batch)
+        }
+    }
+}

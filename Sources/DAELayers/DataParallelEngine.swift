@@ -1,0 +1,101 @@
+/// Runs a ``Sequential`` network on both (all) cores by splitting each
+/// batch into contiguous shards, one per worker, each worker with its own
+/// ``Workspace`` and single-threaded OpenBLAS GEMMs.
+///
+/// Why this rather than OpenBLAS's own threads: measured on a 2-core
+/// machine, OpenBLAS's two threads are often *slower* than one on this
+/// model's mid-size and thin GEMM shapes (thread start-up per call), while
+/// one OpenBLAS thread per worker holds 160–190 GFLOP/s. Workers' gradients
+/// are summed in worker order after every step, so results are
+/// deterministic for a given worker count (a different count changes the
+/// order of sums, hence the last bits).
+public final class DataParallelEngine {
+    /// The number of workers (threads) a batch is split across.
+    public let workers: Int
+    /// The largest batch one call may pass.
+    public let batchCapacity: Int
+    private let workspaces: [Workspace]
+
+    /// Allocates one workspace per worker for batches of up to `batchCapacity`.
+    ///
+    /// Sets OpenBLAS to one thread when `workers > 1` (idle OpenBLAS threads
+    /// spin and would steal the workers' cores).
+    public init(network: Sequential, batchCapacity: Int, workers: Int) {
+        precondition(batchCapacity > 0 && workers > 0, "engine needs a positive batch capacity and worker count")
+        let workers = min(workers, batchCapacity)
+        self.workers = workers
+        self.batchCapacity = batchCapacity
+        let shardCapacity = (batchCapacity + workers - 1) / workers
+        workspaces = (0..<workers).map { _ in Workspace(network: network, batchCapacity: shardCapacity) }
+        if workers > 1 { BLAS.threads = 1 }
+    }
+
+    /// The contiguous, near-equal shards of a batch of `batch` examples (none empty).
+    public func shards(of batch: Int) -> [Range<Int>] {
+        let used = min(workers, batch)
+        return (0..<used).map { w in (w * batch / used)..<((w + 1) * batch / used) }
+    }
+
+    /// Runs `work(worker, shard, workspace)` for every shard, in parallel.
+    private func run(batch: Int, _ work: (Int, Range<Int>, Workspace) -> Void) {
+        let shards = shards(of: batch)
+        concurrentForEach(shards.count) { w in work(w, shards[w], workspaces[w]) }
+    }
+
+    /// The mean squared error of the network on `batch` examples and its
+    /// gradients, summed over the workers into ``gradients``.
+    ///
+    /// - Parameters:
+    ///   - input: `batch × network.inputShape` floats (the noisy images).
+    ///   - target: `batch × network.outputShape` floats (the clean images).
+    /// - Returns: the loss, the mean over every element of the batch.
+    public func lossAndGradients(network: Sequential, input: UnsafePointer<Float>,
+                                 target: UnsafePointer<Float>, batch: Int) -> Float {
+        precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
+        let inCount = network.layers[0].inputCount
+        let outCount = network.layers[network.layers.count - 1].outputCount
+        let normalizer = batch * outCount
+        var partialSums = [Double](repeating: 0, count: workers)
+        partialSums.withUnsafeMutableBufferPointer { sums in
+            let sums = sums
+            run(batch: batch) { w, shard, workspace in
+                let shardInput = input + shard.lowerBound * inCount
+                let prediction = network.forward(shardInput, batch: shard.count, workspace: workspace)
+                sums[w] = MeanSquaredError.sumOfSquaresAndGradient(
+                    prediction: prediction, target: target + shard.lowerBound * outCount,
+                    count: shard.count * outCount, normalizer: normalizer, gradient: workspace.outputGradient)
+                workspace.zeroGradients()
+                network.backward(input: shardInput, batch: shard.count, workspace: workspace)
+            }
+        }
+        // Sum the workers' gradients into worker 0's, in worker order (deterministic).
+        let total = workspaces[0].gradientStorage
+        for w in 1..<shards(of: batch).count {
+            let part = workspaces[w].gradientStorage
+            for i in 0..<total.count { total[i] += part[i] }
+        }
+        return Float(partialSums.reduce(0, +) / Double(normalizer))
+    }
+
+    /// The gradients of the last ``lossAndGradients(network:input:target:batch:)``,
+    /// one block in ``Sequential/parameterNames`` order.
+    public var gradients: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspaces[0].gradientStorage) }
+
+    /// Each layer's parameter gradients of the last call, as pointers into ``gradients``.
+    public var parameterGradients: [[UnsafeMutablePointer<Float>]] { workspaces[0].parameterGradients }
+
+    /// Runs `range` of the layers on `batch` examples and writes the results to `output`.
+    public func predict(network: Sequential, input: UnsafePointer<Float>, batch: Int,
+                        output: UnsafeMutablePointer<Float>, layers range: Range<Int>? = nil) {
+        let range = range ?? network.layers.indices
+        precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
+        let inCount = network.layers[range.lowerBound].inputCount
+        let outCount = network.layers[range.upperBound - 1].outputCount
+        let output = output
+        run(batch: batch) { _, shard, workspace in
+            let result = network.forward(input + shard.lowerBound * inCount, batch: shard.count,
+                                         workspace: workspace, layers: range)
+            (output + shard.lowerBound * outCount).update(from: result, count: shard.count * outCount)
+        }
+    }
+}

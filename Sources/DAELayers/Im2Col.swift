@@ -1,0 +1,92 @@
+/// Lowering a convolution to a matrix product.
+///
+/// For NHWC input `x[N, H, W, C]` and a geometry with output `outH × outW`,
+/// the patch matrix has one row per output pixel of the whole batch and one
+/// column per kernel tap and input channel:
+///
+///     col[(n·outH + oh)·outW + ow, (i·kw + j)·C + c]
+///         = x[n, oh·stride + i − padTop, ow·stride + j − padLeft, c]   (0 outside the image)
+///
+/// Its column order `(i, j, c)` is the row order of a Keras kernel
+/// `[kh, kw, C, out]`, so `col[N·outH·outW, kh·kw·C] × K[kh·kw·C, out]` is the
+/// convolution. `col2im` is the exact adjoint: it scatters-and-adds every
+/// patch entry back to the pixel it came from.
+extension ConvolutionGeometry {
+    /// Fills `col` (`batch·outputPixels × patchSize` floats) with the patches of `input`.
+    public func im2col(_ input: UnsafePointer<Float>, batch: Int, into col: UnsafeMutablePointer<Float>) {
+        let channels = inputChannels
+        let rowLength = patchSize
+        let tapLength = kernelWidth * channels
+        let imageSize = inputCount
+        var row = col
+        for n in 0..<batch {
+            let image = input + n * imageSize
+            for oh in 0..<outputHeight {
+                let top = oh * stride - padTop
+                for ow in 0..<outputWidth {
+                    let left = ow * stride - padLeft
+                    for i in 0..<kernelHeight {
+                        let ih = top + i
+                        let destination = row + i * tapLength
+                        guard ih >= 0 && ih < inputHeight else {
+                            destination.update(repeating: 0, count: tapLength)
+                            continue
+                        }
+                        let sourceRow = image + ih * inputWidth * channels
+                        if left >= 0 && left + kernelWidth <= inputWidth {
+                            // The whole kernel row lies inside the image: one contiguous run.
+                            destination.update(from: sourceRow + left * channels, count: tapLength)
+                        } else {
+                            for j in 0..<kernelWidth {
+                                let iw = left + j
+                                let tap = destination + j * channels
+                                if iw >= 0 && iw < inputWidth {
+                                    tap.update(from: sourceRow + iw * channels, count: channels)
+                                } else {
+                                    tap.update(repeating: 0, count: channels)
+                                }
+                            }
+                        }
+                    }
+                    row += rowLength
+                }
+            }
+        }
+    }
+
+    /// Adds every entry of `col` (`batch·outputPixels × patchSize`) to the
+    /// input pixel it was taken from; `output` (`batch·inputCount`) is
+    /// accumulated into, not overwritten. The adjoint of ``im2col(_:batch:into:)``.
+    public func col2im(_ col: UnsafePointer<Float>, batch: Int, addingInto output: UnsafeMutablePointer<Float>) {
+        let channels = inputChannels
+        let rowLength = patchSize
+        let tapLength = kernelWidth * channels
+        let imageSize = inputCount
+        var row = col
+        for n in 0..<batch {
+            let image = output + n * imageSize
+            for oh in 0..<outputHeight {
+                let top = oh * stride - padTop
+                for ow in 0..<outputWidth {
+                    let left = ow * stride - padLeft
+                    for i in 0..<kernelHeight {
+                        let ih = top + i
+                        guard ih >= 0 && ih < inputHeight else { continue }
+                        let source = row + i * tapLength
+                        let destinationRow = image + ih * inputWidth * channels
+                        let firstTap = max(0, -left)
+                        let lastTap = min(kernelWidth, inputWidth - left)
+                        guard firstTap < lastTap else { continue }
+                        // Taps firstTap..<lastTap land inside the image, contiguously.
+                        let destination = destinationRow + (left + firstTap) * channels
+                        let from = source + firstTap * channels
+                        for e in 0..<((lastTap - firstTap) * channels) {
+                            destination[e] += from[e]
+                        }
+                    }
+                    row += rowLength
+                }
+            }
+        }
+    }
+}

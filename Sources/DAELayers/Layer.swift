@@ -1,0 +1,133 @@
+/// A layer with an explicit forward and backward pass over whole batches.
+///
+/// Shapes are per example (`[height, width, channels]` for images,
+/// `[features]` for vectors); the batch is the leading dimension of every
+/// buffer. The pointer-level ``forward(_:into:batch:workspace:)`` and
+/// ``backward(input:output:outputGradient:inputGradient:parameterGradients:batch:workspace:)``
+/// are what the training engine calls with preallocated buffers; the
+/// `Tensor` methods in the extension are the convenient way to use a layer
+/// on its own.
+///
+/// The contract between the two passes: `backward` receives the same
+/// `input`, `output` and `workspace` that `forward` used, untouched in
+/// between (a convolution keeps its patch matrix in the workspace for the
+/// weight gradient).
+public protocol Layer: Sendable {
+    /// The layer's name, the prefix of its parameters' names (e.g. `encoder.conv0`).
+    var name: String { get }
+    /// The layer's kind as Keras names it (e.g. `Conv2D`), for summaries.
+    var kind: String { get }
+    /// The shape of one input example.
+    var inputShape: [Int] { get }
+    /// The shape of one output example.
+    var outputShape: [Int] { get }
+    /// Local names of the parameters, in order (e.g. `["kernel", "bias"]`).
+    var parameterNames: [String] { get }
+    /// The parameters, in the order of ``parameterNames``.
+    var parameters: [Tensor] { get }
+    /// Gives `body` in-place access to each parameter with its index; the shape must not change.
+    mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows
+    /// Floats of scratch memory the layer needs for a batch of `batch`.
+    func workspaceCount(batch: Int) -> Int
+    /// Computes `output` (`batch × outputShape`) from `input` (`batch × inputShape`).
+    func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                 batch: Int, workspace: UnsafeMutablePointer<Float>)
+    /// Back-propagates `outputGradient` (∂L/∂output, overwritten as scratch):
+    /// *adds* ∂L/∂parameter to each of `parameterGradients` and, when
+    /// `inputGradient` is not nil, *writes* ∂L/∂input there.
+    func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                  outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                  parameterGradients: [UnsafeMutablePointer<Float>],
+                  batch: Int, workspace: UnsafeMutablePointer<Float>)
+}
+
+extension Layer {
+    /// Elements of one input example.
+    public var inputCount: Int { Tensor.elementCount(of: inputShape) }
+    /// Elements of one output example.
+    public var outputCount: Int { Tensor.elementCount(of: outputShape) }
+    /// The number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// Parameters by their full names (`name.kernel`, `name.bias`).
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        zip(parameterNames, parameters).map { ("\(name).\($0)", $1) }
+    }
+
+    /// The batch size of `input` after checking it is `[batch] + inputShape`.
+    func checkedBatch(_ input: Tensor, _ what: String) throws -> Int {
+        guard input.rank == inputShape.count + 1, Array(input.shape.dropFirst()) == inputShape else {
+            throw DAEError.shapeMismatch("\(name) \(what)", expected: [input.shape.first ?? 1] + inputShape,
+                                         actual: input.shape)
+        }
+        guard input.shape[0] > 0 else {
+            throw DAEError.invalidArgument("\(name) \(what) is an empty batch")
+        }
+        return input.shape[0]
+    }
+
+    /// Runs the layer on a batch `[n] + inputShape` and returns `[n] + outputShape`.
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try forwardKeepingWorkspace(input).output
+    }
+
+    private func forwardKeepingWorkspace(_ input: Tensor) throws -> (output: Tensor, workspace: [Float]) {
+        let batch = try checkedBatch(input, "input")
+        var output = Tensor(zeros: [batch] + outputShape)
+        var workspace = [Float](repeating: 0, count: max(workspaceCount(batch: batch), 1))
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                workspace.withUnsafeMutableBufferPointer { w in
+                    forward(x.baseAddress!, into: y.baseAddress!, batch: batch, workspace: w.baseAddress!)
+                }
+            }
+        }
+        return (output, workspace)
+    }
+
+    /// Back-propagates `outputGradient` through the layer at `input`.
+    ///
+    /// Runs the forward pass again (to rebuild what backward needs), adds
+    /// ∂L/∂parameter to `parameterGradients` (created as zeros when empty)
+    /// and returns ∂L/∂input.
+    public func backward(input: Tensor, outputGradient: Tensor, parameterGradients: inout [Tensor]) throws -> Tensor {
+        let batch = try checkedBatch(input, "input")
+        try outputGradient.checkShape([batch] + outputShape, "\(name) output gradient")
+        if parameterGradients.isEmpty {
+            parameterGradients = parameters.map { Tensor(zeros: $0.shape) }
+        }
+        guard parameterGradients.map(\.shape) == parameters.map(\.shape) else {
+            throw DAEError.shapeMismatch("\(name) parameter gradients", expected: parameters.map(\.count),
+                                         actual: parameterGradients.map(\.count))
+        }
+        var (output, workspace) = try forwardKeepingWorkspace(input)
+        var gradient = outputGradient
+        var inputGradient = Tensor(zeros: input.shape)
+        // Parameter gradients go through separate buffers: one pointer per parameter at once.
+        let gradientBuffers = parameterGradients.map { tensor in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(tensor.count, 1))
+            _ = buffer.initialize(from: tensor.scalars)
+            return buffer
+        }
+        defer { gradientBuffers.forEach { $0.deallocate() } }
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                gradient.withUnsafeMutableBufferPointer { dy in
+                    inputGradient.withUnsafeMutableBufferPointer { dx in
+                        workspace.withUnsafeMutableBufferPointer { w in
+                            backward(input: x.baseAddress!, output: y.baseAddress!,
+                                     outputGradient: dy.baseAddress!, inputGradient: dx.baseAddress!,
+                                     parameterGradients: gradientBuffers.map { $0.baseAddress! }, batch: batch,
+                                     workspace: w.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        for (i, buffer) in gradientBuffers.enumerated() {
+            parameterGradients[i] = Tensor(shape: parameterGradients[i].shape,
+                                           scalars: Array(buffer.prefix(parameterGradients[i].count)))
+        }
+        return inputGradient
+    }
+}
+

@@ -1,0 +1,43 @@
+/// Mean squared error over every element, as Keras's `mse` loss:
+/// `L = Σ (prediction − target)² / count`.
+public enum MeanSquaredError {
+    /// Writes `∂L/∂prediction = 2·(prediction − target) / normalizer` into
+    /// `gradient` and returns the *sum* of squared differences (in `Double`).
+    ///
+    /// `normalizer` is the element count of the whole batch: a worker that
+    /// holds a shard of the batch still divides by the full count, so that
+    /// the shards' gradients add up to the batch's.
+    @inlinable
+    public static func sumOfSquaresAndGradient(
+        prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
+        normalizer: Int, gradient: UnsafeMutablePointer<Float>
+    ) -> Double {
+        let scale = 2 / Float(normalizer)
+        var sum: Double = 0
+        for i in 0..<count {
+            let difference = prediction[i] - target[i]
+            sum += Double(difference * difference)
+            gradient[i] = scale * difference
+        }
+        return sum
+    }
+
+    /// The loss of `prediction` against `target` (same shape).
+    public static func loss(_ prediction: Tensor, _ target: Tensor) throws -> Float {
+        try prediction.checkShape(target.shape, "mean squared error: prediction")
+        guard prediction.count > 0 else { throw DAEError.invalidArgument("mean squared error of empty tensors") }
+        var sum: Double = 0
+        for (p, t) in zip(prediction.scalars, target.scalars) {
+            let difference = p - t
+            sum += Double(difference * difference)
+        }
+        return Float(sum / Double(prediction.count))
+    }
+
+    /// The gradient `2·(prediction − target) / count` of ``loss(_:_:)``.
+    public static func gradient(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
+        try prediction.checkShape(target.shape, "mean squared error: prediction")
+        let scale = 2 / Float(max(prediction.count, 1))
+        return Tensor(shape: prediction.shape, scalars: zip(prediction.scalars, target.scalars).map { scale * ($0 - $1) })
+    }
+}

@@ -1,0 +1,44 @@
+/// Flatten and Reshape: a new per-example shape with the same element count.
+///
+/// In row-major NHWC a reshape moves no data (Keras's `Flatten` takes
+/// `(h, w, c)` order, which is memory order), so the passes are copies.
+public struct Reshape: Layer {
+    public let name: String
+    public let kind: String
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+
+    /// Reshapes examples of `inputShape` to `outputShape`; the element counts must match.
+    public init(name: String, inputShape: [Int], outputShape: [Int]) throws {
+        guard inputShape.allSatisfy({ $0 > 0 }), outputShape.allSatisfy({ $0 > 0 }),
+              Tensor.checkedElementCount(of: inputShape) == Tensor.checkedElementCount(of: outputShape) else {
+            throw DAEError.invalidConfiguration("\(name): cannot reshape \(inputShape) to \(outputShape)")
+        }
+        self.name = name
+        self.kind = outputShape.count == 1 ? "Flatten" : "Reshape"
+        self.inputShape = inputShape
+        self.outputShape = outputShape
+    }
+
+    /// Flattens examples of `inputShape` to vectors, in (h, w, c) order.
+    public static func flatten(name: String = "flatten", inputShape: [Int]) throws -> Reshape {
+        try Reshape(name: name, inputShape: inputShape, outputShape: [Tensor.elementCount(of: inputShape)])
+    }
+
+    public var parameterNames: [String] { [] }
+    public var parameters: [Tensor] { [] }
+    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
+    public func workspaceCount(batch: Int) -> Int { 0 }
+
+    public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        output.update(from: input, count: batch * inputCount)
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        inputGradient?.update(from: outputGradient, count: batch * inputCount)
+    }
+}
