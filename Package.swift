@@ -24,6 +24,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - C libraries (system packages; nothing else talks to C)
@@ -69,6 +70,7 @@ let package = Package(
             dependencies: [
                 "DAEKit", "DAEImageIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -106,7 +108,17 @@ let package = Package(
         ),
         .testTarget(
             name: "DAEImageIOTests",
-            dependencies: ["DAEImageIO"],
+            dependencies: ["DAEImageIO", "DAELayers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DAECLITests",
+            dependencies: ["DAEKit", "DAEImageIO"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DAEBenchmarkTests",
+            dependencies: ["DAEBenchmarkKit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,110 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Replaces files atomically, so a reader (or a crash) sees either the old
+/// content or the new content, never a mix.
+///
+/// ```swift
+/// try AtomicFile.write(pngBytes, to: URL(fileURLWithPath: "out/grid.png"))
+/// ```
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically.
+    ///
+    /// The bytes go to a uniquely named temporary file in the same directory
+    /// (`.<name>.tmp-<pid>-<random>`), which is `fsync`ed and then renamed
+    /// over the target; finally the directory is synced (best effort: the
+    /// data are already safe by then). A replaced file keeps its permission
+    /// bits; a new one gets `0666` minus the umask. A symbolic link at `url`
+    /// is replaced by the file, not followed.
+    ///
+    /// On any failure the temporary file is removed, the previous file at
+    /// `url` (if any) is untouched, and ``DAEError/writeFailed(path:reason:)``
+    /// names the step that failed and the system's error text.
+    public static func write(_ data: Data, to url: URL) throws {
+        let target = url.path
+        guard url.isFileURL, !url.lastPathComponent.isEmpty, url.lastPathComponent != "/" else {
+            throw DAEError.writeFailed(path: target, reason: "not a path to a file")
+        }
+        let temporary = temporaryURL(for: url).path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else {
+            throw failure(target, "cannot create a temporary file in \(url.deletingLastPathComponent().path)")
+        }
+        do {
+            try fill(descriptor, with: data, target: target)
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        guard close(descriptor) == 0 else {
+            let error = failure(target, "close of the temporary file")
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, target) == 0 else {
+            let error = failure(target, "rename of the temporary file over the target")
+            unlink(temporary)
+            throw error
+        }
+        syncDirectory(url.deletingLastPathComponent().path)
+    }
+
+    /// `.<name>.tmp-<pid>-<random>` beside `url` (the name shortened so the result fits NAME_MAX).
+    static func temporaryURL(for url: URL) -> URL {
+        let name = String(decoding: url.lastPathComponent.utf8.prefix(200), as: UTF8.self)
+        let random = String(UInt64.random(in: .min ... .max), radix: 16)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(name).tmp-\(getpid())-\(random)")
+    }
+
+    /// Copies the target's permissions (if it exists), writes everything, and syncs.
+    private static func fill(_ descriptor: Int32, with data: Data, target: String) throws {
+        var status = stat()
+        if stat(target, &status) == 0 {
+            _ = fchmod(descriptor, status.st_mode & 0o7777)
+        }
+        try writeAll(data, to: descriptor, target: target)
+        guard fsync(descriptor) == 0 else { throw failure(target, "fsync of the temporary file") }
+    }
+
+    /// `write(2)` until every byte is out, retrying on EINTR and short writes.
+    private static func writeAll(_ data: Data, to descriptor: Int32, target: String) throws {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let written = systemWrite(descriptor, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure(target, "write of the temporary file")
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Makes the rename durable. Best effort: some file systems cannot sync a directory.
+    private static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
+    }
+
+    /// A ``DAEError/writeFailed(path:reason:)`` with the current `errno` text; call it right after the failing call.
+    private static func failure(_ target: String, _ step: String) -> DAEError {
+        let code = errno
+        return .writeFailed(path: target, reason: "\(step): \(String(cString: strerror(code)))")
+    }
+}
+
+/// `write(2)`, outside ``AtomicFile`` whose own `write` would shadow it.
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, buffer, count)
+}

@@ -1,0 +1,95 @@
+import DAEImageIO
+import DAELayers
+import Testing
+
+/// A reproducible image `[1, height, width, channels]` of values in [0, 1).
+func randomImage(height: Int, width: Int, channels: Int, seed: UInt64 = 7) -> Tensor {
+    var state = seed
+    let scalars = (0..<height * width * channels).map { _ -> Float in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Float(state >> 40) / Float(1 << 24)
+    }
+    return Tensor(shape: [1, height, width, channels], scalars: scalars)
+}
+
+@Suite("Tiling large images")
+struct TilingTests {
+    @Test("tiles cover a 61×45 image, flush with every edge, overlapping by at least the minimum")
+    func coverage() throws {
+        let plan = try TilePlan(imageHeight: 61, imageWidth: 45, tileHeight: 28, tileWidth: 28, minimumOverlap: 8)
+        #expect(plan.rowOrigins == [0, 17, 33])
+        #expect(plan.columnOrigins == [0, 17])
+        #expect(plan.tileCount == 6)
+        for (origins, tile) in [(plan.rowOrigins, 28), (plan.columnOrigins, 28)] {
+            for (a, b) in zip(origins, origins.dropFirst()) {
+                #expect(b > a && a + tile - b >= 8)
+            }
+        }
+        var covered = [Bool](repeating: false, count: 61 * 45)
+        for t in 0..<plan.tileCount {
+            let (top, left) = plan.origin(ofTile: t)
+            for y in top..<top + 28 { for x in left..<left + 28 { covered[y * 45 + x] = true } }
+        }
+        #expect(covered.allSatisfy { $0 })
+    }
+
+    @Test("blending the unmodified tiles gives back the image", arguments: [(61, 45, 1), (61, 45, 3), (28, 28, 1), (100, 29, 2)])
+    func exactReconstruction(height: Int, width: Int, channels: Int) throws {
+        let image = randomImage(height: height, width: width, channels: channels)
+        let plan = try TilePlan(imageHeight: height, imageWidth: width, tileHeight: 28, tileWidth: 28, minimumOverlap: 6)
+        let tiles = try plan.extractTiles(from: image)
+        #expect(tiles.shape == [plan.tileCount, 28, 28, channels])
+        let restored = try plan.blend(tiles: tiles)
+        #expect(restored.shape == image.shape)
+        let error = zip(restored.scalars, image.scalars).map { abs($0 - $1) }.max() ?? 0
+        #expect(error <= 1e-6)
+    }
+
+    @Test("each tile is the image's window at its origin")
+    func tileContent() throws {
+        let image = randomImage(height: 61, width: 45, channels: 1)
+        let plan = try TilePlan(imageHeight: 61, imageWidth: 45, tileHeight: 28, tileWidth: 28, minimumOverlap: 8)
+        let tiles = try plan.extractTiles(from: image)
+        let (top, left) = plan.origin(ofTile: 5)  // the bottom-right tile
+        #expect(tiles.scalars[5 * 28 * 28 + 27 * 28 + 27] == image.scalars[(top + 27) * 45 + left + 27])
+        #expect(top + 28 == 61 && left + 28 == 45)
+    }
+
+    @Test("an image smaller than the tile is padded by repeating its edge, and cropped back")
+    func smallImage() throws {
+        let image = randomImage(height: 10, width: 20, channels: 1)
+        let plan = try TilePlan(imageHeight: 10, imageWidth: 20, tileHeight: 28, tileWidth: 28)
+        #expect(plan.tileCount == 1)
+        let tiles = try plan.extractTiles(from: image)
+        #expect(tiles.scalars[27 * 28 + 27] == image.scalars[9 * 20 + 19])  // corner replicated
+        #expect(try plan.blend(tiles: tiles) == image)
+    }
+
+    @Test("a transform applied through the plan is seamless for a pointwise function")
+    func applyTransform() throws {
+        let image = randomImage(height: 50, width: 70, channels: 1)
+        let plan = try TilePlan(imageHeight: 50, imageWidth: 70, tileHeight: 28, tileWidth: 28, minimumOverlap: 4)
+        let brighter = try plan.apply(to: image) { tiles in
+            Tensor(shape: tiles.shape, scalars: tiles.scalars.map { $0 * 0.5 + 0.25 })
+        }
+        let error = zip(brighter.scalars, image.scalars).map { abs($0 - ($1 * 0.5 + 0.25)) }.max() ?? 0
+        #expect(error <= 1e-6)
+    }
+
+    @Test("impossible plans and wrong shapes are errors")
+    func errors() throws {
+        #expect(throws: DAEError.self) { try TilePlan(imageHeight: 10, imageWidth: 10, tileHeight: 4, tileWidth: 4, minimumOverlap: 4) }
+        #expect(throws: DAEError.self) { try TilePlan(imageHeight: 0, imageWidth: 10, tileHeight: 4, tileWidth: 4) }
+        let plan = try TilePlan(imageHeight: 10, imageWidth: 10, tileHeight: 4, tileWidth: 4)
+        #expect(throws: DAEError.self) { try plan.extractTiles(from: Tensor(zeros: [1, 10, 9, 1])) }
+        #expect(throws: DAEError.self) { try plan.blend(tiles: Tensor(zeros: [plan.tileCount + 1, 4, 4, 1])) }
+    }
+
+    @Test("the blending window is symmetric, peaks in the middle and never reaches zero")
+    func window() {
+        let w = TilePlan.window(length: 28)
+        #expect(w == Array(w.reversed()))
+        #expect(w.min() ?? 0 >= TilePlan.windowFloor)
+        #expect(w[13] > w[0])
+    }
+}
