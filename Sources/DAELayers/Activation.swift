@@ -34,7 +34,8 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         case .identity:
             break
         case .relu:
-            for i in 0..<count where !(y[i] > 0) { gradient[i] = 0 }
+            // Branch-free so that the loop vectorises.
+            for i in 0..<count { gradient[i] = y[i] > 0 ? gradient[i] : 0 }
         case .sigmoid:
             for i in 0..<count { gradient[i] *= y[i] * (1 - y[i]) }
         }

@@ -1,0 +1,97 @@
+import DAELayers
+
+/// How clean images are corrupted to make the denoiser's input.
+///
+/// Every model works on pixels in [0, 1] and keeps them there. Noise is
+/// drawn from a ``SplitMix64`` generator, so a seed gives the same noisy
+/// images on every machine.
+///
+/// ```swift
+/// let noisy = NoiseModel.tutorial.applied(to: clean, seed: 7)   // clip(x + N(0.5, 0.5), 0, 1)
+/// var rng = SplitMix64(seed: 7)
+/// NoiseModel.saltAndPepper(amount: 0.1).apply(to: buffer, using: &rng)   // in place
+/// ```
+public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    /// `clip(x + N(mean, std), 0, 1)`: additive Gaussian noise, clipped to [0, 1].
+    case gaussian(mean: Float, std: Float)
+    /// Each pixel, with probability `amount`, becomes 0 or 1 with equal odds.
+    case saltAndPepper(amount: Float)
+    /// Each pixel, with probability `fraction`, is set to 0.
+    case masking(fraction: Float)
+
+    /// The Keras tutorial's noise: `clip(x + N(0.5, 0.5), 0, 1)`.
+    public static let tutorial = NoiseModel.gaussian(mean: 0.5, std: 0.5)
+
+    /// A one-line description such as "gaussian mean 0.5 std 0.5".
+    public var description: String {
+        switch self {
+        case let .gaussian(mean, std): return "gaussian mean \(mean) std \(std)"
+        case let .saltAndPepper(amount): return "salt-and-pepper amount \(amount)"
+        case let .masking(fraction): return "masking fraction \(fraction)"
+        }
+    }
+
+    /// Checks the parameters: finite numbers, `std >= 0`, probabilities in [0, 1].
+    ///
+    /// - Throws: ``DAEError/invalidArgument(_:)`` naming the parameter and its value.
+    public func validate() throws {
+        switch self {
+        case let .gaussian(mean, std):
+            guard mean.isFinite else { throw DAEError.invalidArgument("gaussian noise mean must be finite, got \(mean)") }
+            guard std.isFinite, std >= 0 else {
+                throw DAEError.invalidArgument("gaussian noise std must be finite and >= 0, got \(std)")
+            }
+        case let .saltAndPepper(amount):
+            guard amount.isFinite, (0...1).contains(amount) else {
+                throw DAEError.invalidArgument("salt-and-pepper amount must be in [0, 1], got \(amount)")
+            }
+        case let .masking(fraction):
+            guard fraction.isFinite, (0...1).contains(fraction) else {
+                throw DAEError.invalidArgument("masking fraction must be in [0, 1], got \(fraction)")
+            }
+        }
+    }
+
+    /// Corrupts `pixels` in place, drawing from `rng`; allocates nothing.
+    ///
+    /// Gaussian noise is drawn and added in `Double` (as NumPy's
+    /// `x + rng.normal(...)` is) and rounded to `Float` after clipping. Each
+    /// pixel consumes one Gaussian draw or one uniform draw, in order, so the
+    /// result depends only on the generator's state. Invalid parameters (see
+    /// ``validate()``) do not crash, but their result is unspecified.
+    public func apply(to pixels: UnsafeMutableBufferPointer<Float>, using rng: inout SplitMix64) {
+        switch self {
+        case let .gaussian(mean, std):
+            let mean = Double(mean), std = Double(std)
+            for i in pixels.indices {
+                let value = Double(pixels[i]) + mean + std * rng.nextGaussian()
+                pixels[i] = Float(Swift.min(Swift.max(value, 0), 1))
+            }
+        case let .saltAndPepper(amount):
+            let threshold = Double(amount), half = Double(amount) / 2
+            for i in pixels.indices {
+                let u = rng.nextUniform()
+                // One draw decides both: u < amount/2 is pepper (0), amount/2 <= u < amount is salt (1).
+                if u < threshold { pixels[i] = u < half ? 0 : 1 }
+            }
+        case let .masking(fraction):
+            let threshold = Double(fraction)
+            for i in pixels.indices where rng.nextUniform() < threshold {
+                pixels[i] = 0
+            }
+        }
+    }
+
+    /// Corrupts `tensor` in place, drawing from `rng`.
+    public func apply(to tensor: inout Tensor, using rng: inout SplitMix64) {
+        tensor.withUnsafeMutableBufferPointer { apply(to: $0, using: &rng) }
+    }
+
+    /// A noisy copy of `tensor`, with a generator seeded by `seed`.
+    public func applied(to tensor: Tensor, seed: some BinaryInteger) -> Tensor {
+        var rng = SplitMix64(seed: seed)
+        var copy = tensor
+        apply(to: &copy, using: &rng)
+        return copy
+    }
+}
