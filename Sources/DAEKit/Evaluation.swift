@@ -21,8 +21,9 @@ extension DenoisingAutoencoder {
 
     /// The robustness table: for each noise std (Gaussian, mean 0.5, clipped),
     /// the quality of the noisy input and of the denoised output on every
-    /// image of `clean`. The noise is drawn from `seed`, a stream per image,
-    /// so the table is reproducible. Works through the images in chunks, so
+    /// image of `clean`. The noise is drawn from `seed`, a stream per image
+    /// and noise level, so the table is reproducible and a level's figures
+    /// do not depend on the other levels listed. Works through the images in chunks, so
     /// a large test set needs no more memory than a chunk.
     public func evaluate(_ clean: some ImageSource, noiseLevels: [Float] = DenoisingAutoencoder.robustnessLevels,
                          seed: UInt64 = 0, chunkSize: Int = 1000) throws -> [RobustnessResult] {
@@ -30,9 +31,10 @@ extension DenoisingAutoencoder {
             throw DAEError.shapeMismatch("evaluation images", expected: configuration.inputShape, actual: clean.imageShape)
         }
         guard clean.imageCount > 0 else { throw DAEError.invalidArgument("the evaluation set is empty") }
+        try clean.validatePixels("evaluation images")
         guard chunkSize > 0 else { throw DAEError.invalidArgument("chunk size must be positive, got \(chunkSize)") }
         let imageSize = Tensor.elementCount(of: configuration.inputShape)
-        return try noiseLevels.enumerated().map { level, std in
+        return try noiseLevels.map { std in
             let noise = NoiseModel.gaussian(mean: 0.5, std: std)
             try noise.validate()
             var noisyTotal = ReportAccumulator(), denoisedTotal = ReportAccumulator()
@@ -43,7 +45,7 @@ extension DenoisingAutoencoder {
                 let cleanChunk = Tensor(shape: [indices.count] + configuration.inputShape, scalars: scalars)
                 scalars.withUnsafeMutableBufferPointer {
                     RandomStreams.corrupt($0.baseAddress!, indices: indices, imageSize: imageSize, noise: noise,
-                                          seed: seed, .evaluationNoise, major: level)
+                                          seed: seed, .evaluationNoise, major: Int(std.bitPattern))
                 }
                 let noisyChunk = Tensor(shape: cleanChunk.shape, scalars: scalars)
                 noisyTotal.add(try QualityReport.compare(noisyChunk, to: cleanChunk), images: indices.count)

@@ -34,6 +34,8 @@ extension DenoisingAutoencoder {
         if let validation, validation.imageShape != shape {
             throw DAEError.shapeMismatch("validation images", expected: shape, actual: validation.imageShape)
         }
+        try train.validatePixels("training images")
+        try validation?.validatePixels("validation images")
         trainingSeed = options.seed
         let count = train.imageCount
         let batchSize = min(options.batchSize, count)

@@ -9,6 +9,14 @@ public protocol ImageSource: Sendable {
     var imageShape: [Int] { get }
     /// Writes the images at `indices` as floats in [0, 1] to `destination`, one after another.
     func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>)
+    /// Throws ``DAEError/invalidValue(_:reason:)`` naming the first image
+    /// with a value that is not finite or outside [0, 1]. Sources that cannot
+    /// hold such values (bytes) need not implement it.
+    func validatePixels(_ what: String) throws
+}
+
+extension ImageSource {
+    public func validatePixels(_ what: String) throws {}
 }
 
 extension ImageDataset: ImageSource {
@@ -21,6 +29,11 @@ extension Tensor: ImageSource {
     public var imageCount: Int { shape.first ?? 0 }
     /// The shape of one image: every dimension after the first.
     public var imageShape: [Int] { Array(shape.dropFirst()) }
+
+    /// Checks that every value is finite and in [0, 1].
+    public func validatePixels(_ what: String) throws {
+        try ImageValidation.check(self, imageShape: imageShape, what: what)
+    }
 
     /// Copies the images at `indices` to `destination`.
     public func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {

@@ -36,9 +36,15 @@ public struct Conv2D: Layer {
                                          kernel.shape.last ?? 0], actual: kernel.shape)
         }
         try bias.checkShape([kernel.shape[3]], "\(name).bias")
-        let geometry = try ConvolutionGeometry(
-            inputHeight: inputShape[0], inputWidth: inputShape[1], inputChannels: inputShape[2],
-            kernelHeight: kernel.shape[0], kernelWidth: kernel.shape[1], stride: stride, padding: padding)
+        let geometry: ConvolutionGeometry
+        do {
+            geometry = try ConvolutionGeometry(
+                inputHeight: inputShape[0], inputWidth: inputShape[1], inputChannels: inputShape[2],
+                kernelHeight: kernel.shape[0], kernelWidth: kernel.shape[1], stride: stride, padding: padding)
+        } catch DAEError.invalidConfiguration(let reason) {
+            // Name the layer: in a network of several convolutions the geometry alone does not say which.
+            throw DAEError.invalidConfiguration("\(name): \(reason)")
+        }
         self.name = name
         self.inputShape = inputShape
         self.outputShape = [geometry.outputHeight, geometry.outputWidth, kernel.shape[3]]

@@ -16,7 +16,7 @@ public enum MeanSquaredError {
         var sum: Double = 0
         for i in 0..<count {
             let difference = prediction[i] - target[i]
-            sum += Double(difference * difference)
+            sum += Double(difference) * Double(difference)
             gradient[i] = scale * difference
         }
         return sum
@@ -29,7 +29,7 @@ public enum MeanSquaredError {
         var sum: Double = 0
         for (p, t) in zip(prediction.scalars, target.scalars) {
             let difference = p - t
-            sum += Double(difference * difference)
+            sum += Double(difference) * Double(difference)
         }
         return Float(sum / Double(prediction.count))
     }
