@@ -14,13 +14,12 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     case sigmoid
 
     /// Replaces each of the `count` values with its activation.
-    @inlinable
     public func forward(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .identity:
             break
         case .relu:
-            for i in 0..<count { values[i] = max(values[i], 0) }
+            VectorKernels.relu(values, count: count)
         case .sigmoid:
             // e^(−x) overflows to +inf for x < −88, and 1/(1 + inf) = 0: still exact.
             for i in 0..<count { values[i] = 1 / (1 + Foundation.exp(-values[i])) }
@@ -28,16 +27,14 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     }
 
     /// Turns `gradient` (∂L/∂y) into ∂L/∂x in place, given the outputs `y`.
-    @inlinable
     public func backward(output y: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .identity:
             break
         case .relu:
-            // Branch-free so that the loop vectorises.
-            for i in 0..<count { gradient[i] = y[i] > 0 ? gradient[i] : 0 }
+            VectorKernels.reluBackward(output: y, gradient: gradient, count: count)
         case .sigmoid:
-            for i in 0..<count { gradient[i] *= y[i] * (1 - y[i]) }
+            VectorKernels.sigmoidBackward(output: y, gradient: gradient, count: count)
         }
     }
 }
@@ -45,11 +42,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
 /// `y[r, c] = activation(y[r, c] + bias[c])` for `rows × channels` values in place.
 func addBiasAndActivate(_ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
                         rows: Int, channels: Int, activation: Activation) {
-    var row = y
-    for _ in 0..<rows {
-        for c in 0..<channels { row[c] += bias[c] }
-        row += channels
-    }
+    VectorKernels.addToEveryRow(bias, rows: y, rowCount: rows, channels: channels)
     activation.forward(y, count: rows * channels)
 }
 
@@ -60,9 +53,5 @@ func activationAndBiasBackward(output y: UnsafePointer<Float>, gradient: UnsafeM
                                biasGradient: UnsafeMutablePointer<Float>,
                                rows: Int, channels: Int, activation: Activation) {
     activation.backward(output: y, gradient: gradient, count: rows * channels)
-    var row = UnsafePointer(gradient)
-    for _ in 0..<rows {
-        for c in 0..<channels { biasGradient[c] += row[c] }
-        row += channels
-    }
+    VectorKernels.addColumnSums(of: gradient, rowCount: rows, channels: channels, into: biasGradient)
 }

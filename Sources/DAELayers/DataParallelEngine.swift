@@ -72,7 +72,7 @@ public final class DataParallelEngine {
         let total = workspaces[0].gradientStorage
         for w in 1..<shards(of: batch).count {
             let part = workspaces[w].gradientStorage
-            for i in 0..<total.count { total[i] += part[i] }
+            VectorKernels.add(part.baseAddress!, into: total.baseAddress!, count: total.count)
         }
         return Float(partialSums.reduce(0, +) / Double(normalizer))
     }

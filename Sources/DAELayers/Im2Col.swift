@@ -35,13 +35,13 @@ extension ConvolutionGeometry {
                         let sourceRow = image + ih * inputWidth * channels
                         if left >= 0 && left + kernelWidth <= inputWidth {
                             // The whole kernel row lies inside the image: one contiguous run.
-                            destination.update(from: sourceRow + left * channels, count: tapLength)
+                            VectorKernels.copy(sourceRow + left * channels, to: destination, count: tapLength)
                         } else {
                             for j in 0..<kernelWidth {
                                 let iw = left + j
                                 let tap = destination + j * channels
                                 if iw >= 0 && iw < inputWidth {
-                                    tap.update(from: sourceRow + iw * channels, count: channels)
+                                    VectorKernels.copy(sourceRow + iw * channels, to: tap, count: channels)
                                 } else {
                                     tap.update(repeating: 0, count: channels)
                                 }
@@ -80,9 +80,7 @@ extension ConvolutionGeometry {
                         // Taps firstTap..<lastTap land inside the image, contiguously.
                         let destination = destinationRow + (left + firstTap) * channels
                         let from = source + firstTap * channels
-                        for e in 0..<((lastTap - firstTap) * channels) {
-                            destination[e] += from[e]
-                        }
+                        VectorKernels.add(from, into: destination, count: (lastTap - firstTap) * channels)
                     }
                     row += rowLength
                 }

@@ -1,0 +1,97 @@
+/// Element-wise loops written with 8-wide SIMD vectors.
+///
+/// The compiler does not vectorise these loops on its own (it cannot rule
+/// out aliasing, and the ReLU mask is a data-dependent branch that
+/// mispredicts half the time), and they run over every activation of every
+/// layer, so they are written out: 8 lanes at a time, then a scalar tail.
+enum VectorKernels {
+    typealias Vector = SIMD8<Float>
+    static let width = Vector.scalarCount
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func store(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Vector.self)
+    }
+
+    /// `values[i] = max(values[i], 0)`.
+    static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + width <= count {
+            var v = load(values + i)
+            v.replace(with: 0, where: v .< 0)   // NaN stays NaN, as in TensorFlow, so divergence shows
+            store(v, values + i)
+            i += width
+        }
+        while i < count { if values[i] < 0 { values[i] = 0 }; i += 1 }
+    }
+
+    /// `gradient[i] = y[i] > 0 ? gradient[i] : 0`.
+    static func reluBackward(output y: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + width <= count {
+            var g = load(gradient + i)
+            g.replace(with: 0, where: .!(load(y + i) .> 0))
+            store(g, gradient + i)
+            i += width
+        }
+        while i < count { gradient[i] = y[i] > 0 ? gradient[i] : 0; i += 1 }
+    }
+
+    /// `gradient[i] *= y[i]·(1 − y[i])`.
+    static func sigmoidBackward(output y: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + width <= count {
+            let v = load(y + i)
+            store(load(gradient + i) * v * (1 - v), gradient + i)
+            i += width
+        }
+        while i < count { gradient[i] *= y[i] * (1 - y[i]); i += 1 }
+    }
+
+    /// `destination[i] += source[i]`.
+    @inline(__always)
+    static func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + width <= count {
+            store(load(destination + i) + load(source + i), destination + i)
+            i += width
+        }
+        while i < count { destination[i] += source[i]; i += 1 }
+    }
+
+    /// `destination[i] = source[i]`, without a call for short runs (im2col
+    /// copies runs of `kw · channels` floats, often only a few).
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        guard count < 64 else { destination.update(from: source, count: count); return }
+        var i = 0
+        while i + width <= count {
+            store(load(source + i), destination + i)
+            i += width
+        }
+        while i < count { destination[i] = source[i]; i += 1 }
+    }
+
+    /// `rows[r, c] += vector[c]` for every row of a `rows × channels` matrix.
+    static func addToEveryRow(_ vector: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, rowCount: Int, channels: Int) {
+        var row = rows
+        for _ in 0..<rowCount {
+            add(vector, into: row, count: channels)
+            row += channels
+        }
+    }
+
+    /// `sums[c] += Σ_r rows[r, c]`: column sums of a `rows × channels` matrix.
+    static func addColumnSums(of rows: UnsafePointer<Float>, rowCount: Int, channels: Int, into sums: UnsafeMutablePointer<Float>) {
+        var row = rows
+        for _ in 0..<rowCount {
+            add(row, into: sums, count: channels)
+            row += channels
+        }
+    }
+}
