@@ -39,14 +39,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// `y[r, c] = activation(y[r, c] + bias[c])` for `rows × channels` values in place.
-func addBiasAndActivate(_ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
-                        rows: Int, channels: Int, activation: Activation) {
-    VectorKernels.addToEveryRow(bias, rows: y, rowCount: rows, channels: channels)
-    activation.forward(y, count: rows * channels)
-}
-
-/// The backward of ``addBiasAndActivate(_:bias:rows:channels:activation:)``:
+/// The backward of a layer's bias and activation (`y = activation(z + bias)`):
 /// turns `gradient` into the pre-activation gradient in place and adds its
 /// column sums to `biasGradient`.
 func activationAndBiasBackward(output y: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>,

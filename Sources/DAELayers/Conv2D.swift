@@ -84,15 +84,16 @@ public struct Conv2D: Layer {
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
-        // y[N·outH·outW, filters] = patches[N·outH·outW, kh·kw·in] × K[kh·kw·in, filters]
+        // y[N·outH·outW, filters] = bias + patches[N·outH·outW, kh·kw·in] × K[kh·kw·in, filters]
         let patches = lowered.patches(of: input, batch: batch, workspace: workspace)
-        kernel.withUnsafeBufferPointer { k in
-            lowered.multiply(patches: patches, weights: k.baseAddress!, into: output, batch: batch)
-        }
+        let rows = batch * lowered.geometry.outputPixels
         bias.withUnsafeBufferPointer { b in
-            addBiasAndActivate(output, bias: b.baseAddress!, rows: batch * lowered.geometry.outputPixels,
-                               channels: lowered.outputChannels, activation: activation)
+            VectorKernels.broadcastRows(b.baseAddress!, into: output, rowCount: rows, channels: lowered.outputChannels)
         }
+        kernel.withUnsafeBufferPointer { k in
+            lowered.multiply(patches: patches, weights: k.baseAddress!, into: output, batch: batch, accumulate: true)
+        }
+        activation.forward(output, count: rows * lowered.outputChannels)
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,

@@ -88,14 +88,16 @@ public struct Conv2DTranspose: Layer {
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
-        // y = col2im(x[N·inH·inW, in] × Kᵀ[in, kh·kw·filters]): the adjoint convolution's input gradient.
-        kernel.withUnsafeBufferPointer { k in
-            lowered.inputGradient(of: input, weights: k.baseAddress!, into: output, batch: batch, workspace: workspace)
-        }
+        // y = bias + col2im(x[N·inH·inW, in] × Kᵀ[in, kh·kw·filters]): the adjoint convolution's input gradient.
+        let rows = batch * outputShape[0] * outputShape[1]
         bias.withUnsafeBufferPointer { b in
-            addBiasAndActivate(output, bias: b.baseAddress!, rows: batch * outputShape[0] * outputShape[1],
-                               channels: outputShape[2], activation: activation)
+            VectorKernels.broadcastRows(b.baseAddress!, into: output, rowCount: rows, channels: outputShape[2])
         }
+        kernel.withUnsafeBufferPointer { k in
+            lowered.inputGradient(of: input, weights: k.baseAddress!, into: output, batch: batch,
+                                  workspace: workspace, accumulate: true)
+        }
+        activation.forward(output, count: rows * outputShape[2])
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,

@@ -50,14 +50,15 @@ public struct Dense: Layer {
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
         let (features, units) = (inputShape[0], outputShape[0])
-        // y[N, units] = x[N, in] × K[in, units]
+        // y[N, units] = bias + x[N, in] × K[in, units]
+        bias.withUnsafeBufferPointer { b in
+            VectorKernels.broadcastRows(b.baseAddress!, into: output, rowCount: batch, channels: units)
+        }
         kernel.withUnsafeBufferPointer { k in
             BLAS.gemm(m: batch, n: units, k: features, a: input, lda: features,
-                      b: k.baseAddress!, ldb: units, c: output, ldc: units)
+                      b: k.baseAddress!, ldb: units, beta: 1, c: output, ldc: units)
         }
-        bias.withUnsafeBufferPointer { b in
-            addBiasAndActivate(output, bias: b.baseAddress!, rows: batch, channels: units, activation: activation)
-        }
+        activation.forward(output, count: batch * units)
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,

@@ -31,28 +31,29 @@ struct LoweredConvolution: Sendable, Equatable {
         return UnsafePointer(workspace)
     }
 
-    /// `output[M, Cout] = patches[M, P] × weights[P, Cout]`.
+    /// `output[M, Cout] = patches[M, P] × weights[P, Cout]`, or `+=` when `accumulate`.
     func multiply(patches: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                  into output: UnsafeMutablePointer<Float>, batch: Int) {
+                  into output: UnsafeMutablePointer<Float>, batch: Int, accumulate: Bool = false) {
         let m = batch * geometry.outputPixels, p = geometry.patchSize
         BLAS.gemm(m: m, n: outputChannels, k: p,
                   a: patches, lda: p, b: weights, ldb: outputChannels,
-                  c: output, ldc: outputChannels)
+                  beta: accumulate ? 1 : 0, c: output, ldc: outputChannels)
     }
 
-    /// `inputGradient = col2im(outputGradient[M, Cout] × weightsᵀ[Cout, P])`,
-    /// overwriting `inputGradient` (`batch` input images).
+    /// `inputGradient = col2im(outputGradient[M, Cout] × weightsᵀ[Cout, P])`
+    /// (`batch` input images), overwriting `inputGradient` or, when
+    /// `accumulate`, adding to it.
     func inputGradient(of outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                        into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
-                       workspace: UnsafeMutablePointer<Float>) {
+                       workspace: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let m = batch * geometry.outputPixels, p = geometry.patchSize
         // A pointwise convolution's patch matrix is the input: write straight into it.
         let columns = geometry.isPointwise ? inputGradient : workspace
         BLAS.gemm(transposeB: true, m: m, n: p, k: outputChannels,
                   a: outputGradient, lda: outputChannels, b: weights, ldb: outputChannels,
-                  c: columns, ldc: p)
+                  beta: geometry.isPointwise && accumulate ? 1 : 0, c: columns, ldc: p)
         guard !geometry.isPointwise else { return }
-        inputGradient.update(repeating: 0, count: batch * geometry.inputCount)
+        if !accumulate { inputGradient.update(repeating: 0, count: batch * geometry.inputCount) }
         geometry.col2im(columns, batch: batch, addingInto: inputGradient)
     }
 

@@ -77,11 +77,11 @@ enum VectorKernels {
         while i < count { destination[i] = source[i]; i += 1 }
     }
 
-    /// `rows[r, c] += vector[c]` for every row of a `rows × channels` matrix.
-    static func addToEveryRow(_ vector: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, rowCount: Int, channels: Int) {
+    /// `rows[r, c] = vector[c]`: the bias of every output pixel, before a GEMM accumulates onto it.
+    static func broadcastRows(_ vector: UnsafePointer<Float>, into rows: UnsafeMutablePointer<Float>, rowCount: Int, channels: Int) {
         var row = rows
         for _ in 0..<rowCount {
-            add(vector, into: row, count: channels)
+            copy(vector, to: row, count: channels)
             row += channels
         }
     }
