@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DAEBenchmarkTests",
-            dependencies: ["DAEBenchmarkKit"],
+            dependencies: ["DAEBenchmarkKit", "DAEKit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

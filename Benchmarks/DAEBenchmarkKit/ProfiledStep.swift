@@ -1,0 +1,124 @@
+import DAEKit
+
+/// One training step of a network taken apart: batch fill, noise, zeroing
+/// the gradients, each layer's forward, the loss, each layer's backward and
+/// the Adam update, each timed (the "laps" of a step, in that order).
+///
+/// It mirrors what `DenoisingAutoencoder.fit` does with one worker, on its
+/// own preallocated buffers, through the public layer API.
+final class ProfiledStep {
+    private(set) var network: Sequential
+    private var optimizer: Adam
+    let batch: Int
+    private let outputs: [FloatBuffer]
+    private let scratch: [FloatBuffer]
+    private let gradient: FloatBuffer, spare: FloatBuffer
+    private let parameterGradients: FloatBuffer
+    private let layerGradients: [[UnsafeMutablePointer<Float>]]
+    private let flatGradients: [UnsafeMutablePointer<Float>]
+    private let clean: FloatBuffer, noisy: FloatBuffer
+    private let imageSize: Int
+
+    init(network: Sequential, optimizer: Adam, batch: Int) {
+        self.network = network
+        self.optimizer = optimizer
+        self.batch = batch
+        outputs = network.layers.map { FloatBuffer(count: batch * $0.outputCount) }
+        scratch = network.layers.map { FloatBuffer(count: $0.workspaceCount(batch: batch)) }
+        let widest = network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
+        gradient = FloatBuffer(count: batch * widest)
+        spare = FloatBuffer(count: batch * widest)
+        parameterGradients = FloatBuffer(count: network.parameterCount)
+        var offset = 0
+        let base = parameterGradients.pointer
+        layerGradients = network.layers.map { layer in
+            layer.parameters.map { parameter in
+                defer { offset += parameter.count }
+                return base + offset
+            }
+        }
+        flatGradients = layerGradients.flatMap { $0 }
+        imageSize = network.layers[0].inputCount
+        clean = FloatBuffer(count: batch * imageSize)
+        noisy = FloatBuffer(count: batch * imageSize)
+    }
+
+    // MARK: The laps of a step
+
+    /// The parts outside the layers, with their lap index for a network of `layers` layers.
+    static let segmentNames: [(String, @Sendable (Int) -> Int)] = [
+        ("batch fill (bytes → floats)", { _ in 0 }),
+        ("noise", { _ in 1 }),
+        ("zero gradients", { _ in 2 }),
+        ("loss (MSE and its gradient)", { layers in 3 + layers }),
+        ("optimizer (Adam)", { layers in 4 + 2 * layers }),
+    ]
+
+    /// Lap index of layer `i`'s forward pass.
+    static func forwardPart(_ i: Int) -> Int { 3 + i }
+    /// Lap index of layer `i`'s backward pass, in a network of `layers` layers.
+    static func backwardPart(_ i: Int, layers: Int) -> Int { 4 + layers + i }
+
+    /// Runs one step on the images `indices` of `data` and returns the seconds of each lap.
+    func step(data: ImageDataset, indices: some Collection<Int>, seed: UInt64) -> [Double] {
+        let count = network.layers.count
+        var laps = [Double](repeating: 0, count: 5 + 2 * count)
+        var watch = Stopwatch()
+        data.fill(indices, into: clean.pointer)
+        laps[0] = watch.lap()
+        noisy.copy(from: clean.readOnly, count: batch * imageSize)
+        let root = SplitMix64(seed: seed)
+        for (k, index) in indices.enumerated() {
+            var rng = root.derived(stream: UInt64(index))
+            NoiseModel.tutorial.apply(to: UnsafeMutableBufferPointer(start: noisy.pointer + k * imageSize, count: imageSize),
+                                      using: &rng)
+        }
+        laps[1] = watch.lap()
+        parameterGradients.zero()
+        laps[2] = watch.lap()
+        var input = noisy.readOnly
+        for i in 0..<count {
+            network.layers[i].forward(input, into: outputs[i].pointer, batch: batch, workspace: scratch[i].pointer)
+            input = outputs[i].readOnly
+            laps[Self.forwardPart(i)] = watch.lap()
+        }
+        let outputCount = batch * network.layers[count - 1].outputCount
+        _ = MeanSquaredError.sumOfSquaresAndGradient(prediction: outputs[count - 1].readOnly, target: clean.readOnly,
+                                                     count: outputCount, normalizer: outputCount,
+                                                     gradient: gradient.pointer)
+        laps[3 + count] = watch.lap()
+        var (current, other) = (gradient.pointer, spare.pointer)
+        for i in (0..<count).reversed() {
+            network.layers[i].backward(input: i == 0 ? noisy.readOnly : outputs[i - 1].readOnly,
+                                       output: outputs[i].readOnly, outputGradient: current,
+                                       inputGradient: i == 0 ? nil : other, parameterGradients: layerGradients[i],
+                                       batch: batch, workspace: scratch[i].pointer)
+            swap(&current, &other)
+            laps[Self.backwardPart(i, layers: count)] = watch.lap()
+        }
+        // As the library's applyOptimizer: move the optimizer out so its moments stay unique (updated in place).
+        var optimizer = self.optimizer
+        self.optimizer = Adam(settings: optimizer.settings)
+        let alpha = optimizer.beginStep()
+        let gradients = flatGradients
+        network.updateParameters { name, index, tensor in
+            optimizer.update(name, weights: &tensor, gradient: gradients[index], alpha: alpha)
+        }
+        self.optimizer = optimizer
+        laps[4 + 2 * count] = watch.lap()
+        return laps
+    }
+
+    /// The library's own forward + loss + backward on a batch
+    /// (`DataParallelEngine.lossAndGradients`, 1 worker), for comparison
+    /// with the sum of the layers' laps.
+    func engineTiming(data: ImageDataset, settings: BenchmarkSettings) -> Timing {
+        let engine = DataParallelEngine(network: network, batchCapacity: batch, workers: 1)
+        data.fill(0..<batch, into: clean.pointer)
+        noisy.copy(from: clean.readOnly, count: batch * imageSize)
+        let network = self.network
+        return measure(warmup: settings.warmup, repetitions: settings.repetitions) {
+            _ = engine.lossAndGradients(network: network, input: noisy.readOnly, target: clean.readOnly, batch: batch)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// A table of results, rendered as a Markdown table whose columns are
+/// padded to line up in a terminal too (so a run's output pastes straight
+/// into `Docs/Benchmarks.md`).
+public struct Table: Sendable, Codable, Equatable {
+    /// How a column's cells line up.
+    public enum Alignment: String, Sendable, Codable {
+        case left, right
+    }
+
+    /// One column: its header and alignment.
+    public struct Column: Sendable, Codable, Equatable {
+        public var header: String
+        public var alignment: Alignment
+
+        public init(_ header: String, _ alignment: Alignment = .right) {
+            self.header = header
+            self.alignment = alignment
+        }
+    }
+
+    /// The heading printed above the table.
+    public var title: String
+    public var columns: [Column]
+    /// Rows of cells, one per column.
+    public var rows: [[String]]
+    /// Paragraphs printed under the table (units, method, caveats).
+    public var notes: [String]
+
+    public init(title: String, columns: [Column], rows: [[String]] = [], notes: [String] = []) {
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+        self.notes = notes
+    }
+
+    /// Appends a row; it must have one cell per column.
+    public mutating func append(_ row: [String]) {
+        precondition(row.count == columns.count, "a row of \(row.count) cells in a table of \(columns.count) columns")
+        rows.append(row)
+    }
+
+    /// The title, the Markdown table and the notes.
+    public func rendered() -> String {
+        var widths = columns.map { $0.header.count }
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count, 3) }
+        }
+        func line(_ cells: [String]) -> String {
+            let padded = cells.enumerated().map { i, cell in
+                let fill = String(repeating: " ", count: max(widths[i] - cell.count, 0))
+                return columns[i].alignment == .left ? cell + fill : fill + cell
+            }
+            return "| " + padded.joined(separator: " | ") + " |"
+        }
+        let rule = "|" + columns.enumerated().map { i, column in
+            let dashes = String(repeating: "-", count: max(widths[i] - 1, 2))
+            return column.alignment == .left ? " " + dashes + "- " : " " + dashes + ": "
+        }.joined(separator: "|") + "|"
+        var lines = ["### \(title)", "", line(columns.map(\.header)), rule]
+        lines += rows.map(line)
+        for note in notes {   // one paragraph each
+            lines.append("")
+            lines.append(note)
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+
+/// `dae-bench`: GEMM vs naive convolution, the training-step profile,
+/// throughput and scaling of the denoising autoencoder. The measuring
+/// lives in DAEBenchmarkKit; this is only the command line.
+@main
+struct DAEBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dae-bench",
+        abstract: "Benchmarks of the denoising autoencoder: GEMM vs naive convolution, profile, throughput, scaling.",
+        discussion: """
+            Build and run in release: swift run -c release dae-bench all
+            Tables print as Markdown; --json prints one JSON object instead. The OpenBLAS \
+            configuration is printed with every run. Progress goes to standard error.
+            """,
+        subcommands: [All.self, Peak.self, Conv.self, Profile.self, Throughput.self, Scaling.self],
+        defaultSubcommand: All.self)
+}
+
+struct All: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run every section (the default).")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try BenchDriver.run([.peak, .conv, .profile, .throughput, .scaling], options) }
+}
+
+struct Peak: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "sgemm peak on a large square product at 1 and 2 OpenBLAS threads.")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try BenchDriver.run([.peak], options) }
+}
+
+struct Conv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Naive loops vs im2col + GEMM for every convolution of the model (forward, input and weight gradients).")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try BenchDriver.run([.conv], options) }
+}
+
+struct Profile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Where a training step's time goes: per layer, GEMM vs the rest, loss, optimizer, batch, noise.")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try BenchDriver.run([.profile], options) }
+}
+
+struct Throughput: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Training (fit) and inference (denoise) samples per second, per thread configuration.")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try BenchDriver.run([.throughput], options) }
+}
+
+struct Scaling: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Training-step time against batch size and image size.")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try BenchDriver.run([.scaling], options) }
+}
