@@ -39,8 +39,10 @@ public struct DenoisingAutoencoder: Sendable {
     /// bit-identical for a fixed count; another count changes the order of
     /// sums. Defaults to the number of active cores.
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// How many images ``denoise(_:)`` and friends push through the network at once.
-    public var inferenceBatchSize: Int = 256
+    /// How many images ``denoise(_:)`` and friends push through the network
+    /// at once (split across ``workers``). Measured on a 2-core machine,
+    /// 32 is faster than 256: each worker's patch matrices then stay in cache.
+    public var inferenceBatchSize: Int = 32
     /// The training engine (buffers), rebuilt when the batch size or worker count changes.
     var trainingEngine = EngineBox()
 

@@ -59,12 +59,17 @@ extension DenoisingAutoencoder {
                 let indices = order[(b * batchSize)..<min((b + 1) * batchSize, count)]
                 let loss = box.clean.withUnsafeMutableBufferPointer { clean in
                     box.noisy.withUnsafeMutableBufferPointer { noisy in
-                        train.fill(indices, into: clean.baseAddress!)
-                        noisy.baseAddress!.update(from: clean.baseAddress!, count: indices.count * imageSize)
-                        RandomStreams.corrupt(noisy.baseAddress!, indices: indices, imageSize: imageSize,
-                                              noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
-                        return box.engine!.lossAndGradients(network: network, input: noisy.baseAddress!,
-                                                            target: clean.baseAddress!, batch: indices.count)
+                        let (clean, noisy) = (clean.baseAddress!, noisy.baseAddress!)
+                        // Each worker converts and corrupts its own shard of the batch.
+                        return box.engine!.lossAndGradients(network: network, input: noisy, target: clean,
+                                                            batch: indices.count) { shard in
+                            let images = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
+                            let offset = shard.lowerBound * imageSize
+                            train.fill(images, into: clean + offset)
+                            (noisy + offset).update(from: clean + offset, count: shard.count * imageSize)
+                            RandomStreams.corrupt(noisy + offset, indices: images, imageSize: imageSize,
+                                                  noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
+                        }
                     }
                 }
                 guard loss.isFinite else { throw DAEError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: loss) }

@@ -48,9 +48,13 @@ public final class DataParallelEngine {
     /// - Parameters:
     ///   - input: `batch × network.inputShape` floats (the noisy images).
     ///   - target: `batch × network.outputShape` floats (the clean images).
+    ///   - prepareShard: when given, each worker first calls it with its
+    ///     shard's range of examples, to write that part of `input` and
+    ///     `target` (batch assembly and noise then run in parallel too).
     /// - Returns: the loss, the mean over every element of the batch.
     public func lossAndGradients(network: Sequential, input: UnsafePointer<Float>,
-                                 target: UnsafePointer<Float>, batch: Int) -> Float {
+                                 target: UnsafePointer<Float>, batch: Int,
+                                 prepareShard: ((Range<Int>) -> Void)? = nil) -> Float {
         precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
         let inCount = network.layers[0].inputCount
         let outCount = network.layers[network.layers.count - 1].outputCount
@@ -59,6 +63,7 @@ public final class DataParallelEngine {
         partialSums.withUnsafeMutableBufferPointer { sums in
             let sums = sums
             run(batch: batch) { w, shard, workspace in
+                prepareShard?(shard)
                 let shardInput = input + shard.lowerBound * inCount
                 let prediction = network.forward(shardInput, batch: shard.count, workspace: workspace)
                 sums[w] = MeanSquaredError.sumOfSquaresAndGradient(

@@ -1,0 +1,29 @@
+import DAEKit
+import Foundation
+
+/// Loading a model for `evaluate`, `denoise`, `summary` and `train --resume`,
+/// with messages that name the file.
+enum ModelFile {
+    /// Loads the checkpoint at `path`.
+    ///
+    /// - Throws: ``CLIError`` when there is no file, or the library's
+    ///   ``DAEError`` (corrupt file, tensors of another configuration, …).
+    static func load(_ path: String, flag: String = "--model") throws -> DenoisingAutoencoder {
+        let url = FileSystem.url(path)
+        guard FileSystem.exists(url) else {
+            throw CLIError("no model file at \(url.path) (\(flag)); train one with 'dae train' or 'dae demo'")
+        }
+        guard !FileSystem.isDirectory(url) else {
+            throw CLIError("\(url.path) is a directory, not a model file (\(flag))")
+        }
+        return try DenoisingAutoencoder(contentsOf: url)
+    }
+
+    /// Throws unless the model takes images of the data set's shape.
+    static func checkCompatible(_ model: DenoisingAutoencoder, modelPath: String, with data: ImageDataset, in directory: URL) throws {
+        guard model.configuration.inputShape == data.imageShape else {
+            throw CLIError("the model \(modelPath) takes \(model.configuration.shapeText) images but the data set in "
+                + "\(directory.path) holds \(data.shapeText) images: a model of another configuration")
+        }
+    }
+}

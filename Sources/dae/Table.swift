@@ -1,0 +1,69 @@
+import DAEKit
+import Foundation
+
+/// Plain-text tables with right-aligned numeric columns, for standard output.
+struct TextTable {
+    /// Column titles.
+    let header: [String]
+    /// Cells, row by row, as many as there are titles.
+    var rows: [[String]] = []
+
+    /// The table, one string per line, columns separated by two spaces.
+    var lines: [String] {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            header.indices.map { column in
+                let cell = cells.indices.contains(column) ? cells[column] : ""
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+        return [line(header), rule] + rows.map(line)
+    }
+
+    /// Prints the table to standard output.
+    func print() {
+        for line in lines { Console.output(line) }
+    }
+}
+
+/// The two tables the commands print: the robustness table and the training history.
+enum Tables {
+    /// For each noise std: MSE / PSNR / SSIM of the noisy input and of the denoised output.
+    static func robustness(_ results: [RobustnessResult]) -> TextTable {
+        var table = TextTable(header: ["noise std", "noisy MSE", "noisy PSNR", "noisy SSIM",
+                                       "denoised MSE", "denoised PSNR", "denoised SSIM"])
+        for result in results {
+            table.rows.append([
+                format(Double(result.std), digits: 2),
+                format(result.noisy.mse, digits: 4), format(result.noisy.psnr, digits: 2) + " dB", ssim(result.noisy.ssim),
+                format(result.denoised.mse, digits: 4), format(result.denoised.psnr, digits: 2) + " dB", ssim(result.denoised.ssim),
+            ])
+        }
+        return table
+    }
+
+    /// One row per epoch: losses, seconds and images per second of training.
+    static func history(_ history: TrainingHistory) -> TextTable {
+        var table = TextTable(header: ["epoch", "train loss", "val loss", "seconds", "img/s"])
+        for record in history.epochs {
+            table.rows.append([
+                String(record.epoch), format(Double(record.trainLoss), digits: 5),
+                record.validationLoss.map { format(Double($0), digits: 5) } ?? "-",
+                format(record.seconds, digits: 1), format(record.samplesPerSecond, digits: 0),
+            ])
+        }
+        return table
+    }
+
+    private static func ssim(_ value: Double?) -> String {
+        value.map { format($0, digits: 4) } ?? "n/a"
+    }
+
+    /// `value` with `digits` decimals.
+    static func format(_ value: Double, digits: Int) -> String {
+        String(format: "%.\(digits)f", value)
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import DAEKit
+import Foundation
+
+/// `dae train`: training with a checkpoint after every epoch, resumable.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model, writing a checkpoint after every epoch.",
+        discussion: """
+        The checkpoint (safetensors: weights, configuration, Adam's state, the \
+        seed and the history) is replaced atomically after every epoch, so it \
+        always holds a whole epoch. --epochs is the total: with --resume, training \
+        continues from the checkpoint's epoch up to it, with the checkpoint's seed, \
+        and ends with the same weights as an uninterrupted run. The batch size, \
+        noise, --limit and --workers of the first run are recorded beside the \
+        checkpoint in FILE.train.json and reused by --resume (giving another value \
+        is an error).
+
+        Ctrl-C stops after the current batch; the checkpoint keeps the last \
+        finished epoch, and 'dae train ... --resume' continues from it.
+
+        A new model has the tutorial's architecture unless --filters, \
+        --kernel-size or --latent-dim say otherwise; its input shape is the data's.
+
+        Examples:
+          dae train --checkpoint fashion.safetensors --epochs 10
+          dae train --checkpoint fashion.safetensors --epochs 20 --resume
+          dae train --data ~/.cache/dae/mnist --checkpoint mnist.safetensors
+          dae train --checkpoint sp.safetensors --noise salt-pepper
+          dae train --checkpoint big.safetensors --filters 32,64,128 --json
+        """)
+
+    @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("The checkpoint file (safetensors), written after every epoch.", valueName: "file"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("Total epochs (those already in the checkpoint count with --resume).", valueName: "n"))
+    var epochs = 10
+
+    @Option(help: ArgumentHelp("Images per Adam step (default: 32).", valueName: "n"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("Seed of the weights, shuffling and noise (default: 42; --resume uses the checkpoint's).", valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Train on the first N training images; validate on the first max(100, N/6) test images.", valueName: "n"))
+    var limit: Int?
+
+    @OptionGroup(title: "Noise")
+    var noise: NoiseOptions
+
+    @OptionGroup(title: "Architecture of a new model")
+    var architecture: ArchitectureOptions
+
+    @OptionGroup var workers: WorkerOptions
+
+    @Flag(help: "Continue the training in the checkpoint (which must exist).")
+    var resume = false
+
+    @Flag(help: "Overwrite an existing checkpoint and start over.")
+    var force = false
+
+    @Flag(help: "Print one JSON object as the last line of standard output.")
+    var json = false
+
+    func validate() throws {
+        try require(epochs, atLeast: 1, "--epochs")
+        try require(batchSize, atLeast: 1, "--batch-size")
+        try require(limit, atLeast: 1, "--limit")
+        if resume && force { throw ValidationError("--resume and --force exclude each other") }
+    }
+
+    func run() throws {
+        let checkpointURL = FileSystem.url(checkpoint)
+        let recipeURL = TrainingRecipe.url(for: checkpointURL)
+        var model: DenoisingAutoencoder?
+        var recorded: TrainingRecipe?
+        if resume {
+            guard FileSystem.exists(checkpointURL) else {
+                throw CLIError("no checkpoint at \(checkpointURL.path) to resume; run without --resume to start one")
+            }
+            let loaded = try ModelFile.load(checkpoint, flag: "--checkpoint")
+            try architecture.checkMatches(loaded.configuration, checkpoint: checkpointURL.path)
+            model = loaded
+            recorded = try TrainingRecipe.read(from: recipeURL)
+        } else if FileSystem.exists(checkpointURL) && !force {
+            throw CLIError("\(checkpointURL.path) already exists: pass --resume to continue its training, or --force to start over")
+        }
+        try FileSystem.prepareOutputDirectory(checkpointURL.deletingLastPathComponent())
+
+        let location = try DataLocation.resolve(flag: data)
+        let dataset = try location.load()
+        if let model {
+            try ModelFile.checkCompatible(model, modelPath: checkpointURL.path, with: dataset.train, in: location.directory)
+        }
+        let recipe = try TrainingRecipe.merge(
+            recorded: recorded, checkpointSeed: model?.trainingSeed, recipeURL: recipeURL,
+            batchSize: batchSize, noise: try noise.model(), limit: limit, workers: workers.workers, seed: seed)
+        let subset = DataSubset(dataset, limit: recipe.limit)
+
+        var trained = try model ?? DenoisingAutoencoder(
+            configuration: architecture.configuration(inputShape: dataset.train.imageShape), seed: recipe.seed)
+        trained.workers = recipe.workers
+        location.announce(dataset)
+        if recorded == nil { try recipe.write(to: recipeURL) }
+
+        let start = trained.epochsCompleted
+        if start >= epochs {
+            Console.note("\(checkpointURL.path) already holds \(start) epochs (--epochs \(epochs)): nothing to train")
+        } else {
+            Console.note((resume ? "resuming at epoch \(start + 1)" : "training")
+                + " up to epoch \(epochs): \(trained.configuration.shapeText) model with \(trained.parameterCount) parameters, "
+                + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), \(subset.train.count) training images, "
+                + "workers: \(recipe.workers)")
+            var loop = TrainingLoop(totalEpochs: epochs, options: recipe.options)
+            let path = checkpointURL.path
+            loop.afterEpoch = { model, _ in
+                try model.save(to: checkpointURL)
+                return " → saved \(path)"
+            }
+            loop.interruptedMessage = { epoch in
+                epoch > 0 ? "interrupted: the checkpoint at \(path) holds epoch \(epoch)"
+                    : "interrupted during the first epoch: no checkpoint was written"
+            }
+            try loop.run(&trained, train: subset.train, validation: subset.test)
+        }
+
+        Tables.history(trained.history).print()
+        if json {
+            Console.output(JSON.object([
+                ("checkpoint", .string(checkpointURL.path)),
+                ("dataset", .string(location.name)),
+                ("dataDirectory", .string(location.directory.path)),
+                ("trainImages", .int(subset.train.count)),
+                ("validationImages", .int(subset.test.count)),
+                ("epochs", .int(trained.epochsCompleted)),
+                ("batchSize", .int(recipe.batchSize)),
+                ("noise", .string(recipe.noise.description)),
+                ("seed", .int(recipe.seed)),
+                ("workers", .int(recipe.workers)),
+                ("configuration", JSONReport.configuration(of: trained)),
+                ("history", JSONReport.history(trained.history)),
+            ]).rendered)
+        }
+    }
+}
