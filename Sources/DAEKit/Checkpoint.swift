@@ -53,6 +53,8 @@ extension DenoisingAutoencoder {
         let path = url.path
         let configuration = try Self.configuration(in: file, path: path)
         do {
+            try configuration.validate()
+            try Self.checkWeightsFit(configuration, in: file, path: path)
             try self.init(configuration: configuration, seed: 0)
         } catch let DAEError.invalidConfiguration(reason) {
             throw DAEError.corruptFile(path: path, reason: "its configuration cannot be built: \(reason)")
@@ -135,6 +137,20 @@ extension DenoisingAutoencoder {
         }
     }
 
+    /// Throws unless the file holds at least as many tensor elements as the
+    /// configuration has weights, so that a small file claiming a huge model
+    /// is rejected before the model is allocated (its weights must all be in
+    /// the file, so the check never rejects a loadable checkpoint).
+    static func checkWeightsFit(_ configuration: Configuration, in file: SafetensorsFile, path: String) throws {
+        let needed = configuration.checkedParameterCount()
+        let held = file.tensors.values.reduce(0) { $0 + $1.count }
+        guard let needed, needed <= held else {
+            throw DAEError.corruptFile(
+                path: path, reason: "its configuration needs \(needed.map(String.init) ?? "more than Int.max") weights "
+                    + "but the file holds only \(held) tensor elements")
+        }
+    }
+
     /// The configuration stated in a file's metadata.
     static func configuration(in file: SafetensorsFile, path: String) throws -> Configuration {
         if let text = file.metadata[CheckpointKeys.configuration] {
@@ -148,5 +164,48 @@ extension DenoisingAutoencoder {
             return try Configuration(architectureJSON: text, path: path)
         }
         throw DAEError.corruptFile(path: path, reason: "no 'configuration' or 'architecture' in the metadata: not a model checkpoint")
+    }
+}
+
+extension DenoisingAutoencoder.Configuration {
+    /// The number of weights of the network this (validated) configuration
+    /// builds, computed without allocating anything; nil when it overflows `Int`.
+    /// Call it on a validated configuration (positive sizes).
+    func checkedParameterCount() -> Int? {
+        guard inputShape.count == 3, kernelSize > 0, stride > 0 else { return nil }
+        var total = 0, overflow = false
+        func add(_ terms: Int...) {
+            var product = 1
+            for term in terms {
+                let (next, o) = product.multipliedReportingOverflow(by: term)
+                product = next
+                overflow = overflow || o
+            }
+            let (sum, o) = total.addingReportingOverflow(product)
+            total = sum
+            overflow = overflow || o
+        }
+        let k = kernelSize
+        var (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
+        for filters in layerFilters { // Conv2D kernels [k, k, in, out] and biases
+            add(k, k, channels, filters)
+            add(filters)
+            channels = filters
+            height = (height + stride - 1) / stride
+            width = (width + stride - 1) / stride
+        }
+        let (area, o1) = height.multipliedReportingOverflow(by: width)
+        let (features, o2) = area.multipliedReportingOverflow(by: channels)
+        overflow = overflow || o1 || o2
+        add(features, latentDim); add(latentDim)  // encoder.latent
+        add(latentDim, features); add(features)   // decoder.dense
+        for filters in layerFilters.reversed() {  // Conv2DTranspose kernels [k, k, out, in] and biases
+            add(k, k, filters, channels)
+            add(filters)
+            channels = filters
+        }
+        add(k, k, inputShape[2], channels)        // decoder.output
+        add(inputShape[2])
+        return overflow ? nil : total
     }
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Fuzz the two file parsers with libFuzzer + AddressSanitizer.
+#
+#   Fuzz/run.sh [seconds] [target...]     (default: 60 s each, targets: safetensors idx)
+#
+# Targets:
+#   safetensors  SafetensorsFile(data:path:)   Sources/DAELayers/Safetensors*.swift
+#   idx          IDXFile(data:path:)           Sources/DAEKit/Data/IDX*.swift + GzipInflater.swift
+#                (inputs starting 1f 8b go through the zlib inflater)
+#
+# Each target is built with plain swiftc, not SwiftPM: DAELayers' sources are
+# compiled once into one instrumented object (-sanitize=fuzzer,address, -O
+# with all Swift runtime checks kept), and each harness in Fuzz/Targets/ is
+# linked against it (the IDX harness is compiled together with DAEKit's IDX
+# reader, which needs nothing else from DAEKit). libFuzzer supplies main().
+#
+# Seeds: the committed valid files in Fuzz/corpus/<target>/ (read only).
+# The growing corpus is kept in $FUZZ_OUT/corpus/<target>/ between runs.
+# A crash (trap, sanitizer report, leak, timeout > 10 s, > 2 GB RSS) stops
+# the target, its input is saved as $FUZZ_OUT/crashes/<target>/crash-<sha1>,
+# and the script exits 1 after running the remaining targets.
+# Reproduce one:  .build-fuzz/fuzz-<target> <crash-file>
+#
+# Environment: FUZZ_OUT (default .build-fuzz), FUZZ_JOBS (libFuzzer -fork
+# workers, default 1), SWIFTC (default swiftc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx)
+out=${FUZZ_OUT:-.build-fuzz}
+swiftc=${SWIFTC:-swiftc}
+mkdir -p "$out"
+
+blas_cflags=$(pkg-config --cflags openblas 2>/dev/null || echo "-I/usr/include/x86_64-linux-gnu/openblas-pthread/")
+blas_libs=$(pkg-config --libs openblas 2>/dev/null || echo "-lopenblas")
+cflags=()
+for flag in $blas_cflags; do cflags+=(-Xcc "$flag"); done
+common=(-parse-as-library -sanitize=fuzzer,address -O -g
+        -I Sources/COpenBLAS -I Sources/CZlib "${cflags[@]}")
+
+# Rebuild only when a source changed.
+newer_than() { # $1 = output, rest = inputs
+    local output=$1; shift
+    [ -e "$output" ] || return 0
+    [ -n "$(find "$@" -newer "$output" -print -quit)" ]
+}
+
+layers_sources=(Sources/DAELayers/*.swift)
+if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "$0"; then
+    echo "== building DAELayers (instrumented)"
+    "$swiftc" "${common[@]}" -module-name DAELayers -wmo -c "${layers_sources[@]}" \
+        -emit-module -emit-module-path "$out/DAELayers.swiftmodule" -o "$out/DAELayers.o"
+fi
+
+build_target() { # name, module, harness, extra sources...
+    local name=$1 module=$2; shift 2
+    local binary="$out/fuzz-$name"
+    if newer_than "$binary" "$@" "$out/DAELayers.o"; then
+        echo "== building fuzz-$name"
+        # shellcheck disable=SC2086
+        # (ld.gold warns once per ASan helper symbol; those warnings are harmless.)
+        "$swiftc" "${common[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" \
+            $blas_libs -llapacke -lz -o "$binary" 2> >(grep -v "Cannot export local symbol '__asan" >&2)
+    fi
+}
+
+status=0
+for target in "${targets[@]}"; do
+    case $target in
+        safetensors) build_target safetensors FuzzSafetensors Fuzz/Targets/SafetensorsFuzz.swift; max_len=4096 ;;
+        idx) build_target idx FuzzIDX Fuzz/Targets/IDXFuzz.swift \
+                 Sources/DAEKit/Data/IDXFile.swift Sources/DAEKit/Data/IDXHeader.swift \
+                 Sources/DAEKit/Data/GzipInflater.swift; max_len=4096 ;;
+        *) echo "unknown target '$target' (safetensors, idx)" >&2; exit 2 ;;
+    esac
+    corpus="$out/corpus/$target" crashes="$out/crashes/$target" log="$out/fuzz-$target.log"
+    mkdir -p "$corpus" "$crashes"
+    echo "== fuzzing $target for $seconds s (log: $log)"
+    set +e
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+    "$out/fuzz-$target" "$corpus" "Fuzz/corpus/$target" \
+        -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+        -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$crashes/" \
+        ${FUZZ_JOBS:+-fork=$FUZZ_JOBS} >"$log" 2>&1
+    rc=$?
+    set -e
+    executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    echo "   $target: exit $rc, ${executions:-?} executions, $(ls "$crashes" | wc -l) crash inputs in $crashes," \
+         "corpus $(ls "$corpus" | wc -l) files"
+    if [ $rc -ne 0 ]; then
+        status=1
+        grep -E 'ERROR|SUMMARY|Fatal error|Test unit written' "$log" | head -20 >&2 || true
+    fi
+done
+exit $status
