@@ -189,7 +189,7 @@ struct StrictJSONParser {
         }
     }
 
-    /// The scalar of `\uXXXX` (the `\u` already consumed), joining a surrogate pair.
+    /// The scalar of a `\u` escape (four hex digits; the `\u` already consumed), joining a surrogate pair.
     private mutating func parseUnicodeEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
         let first = try parseHex4()
         switch first {
