@@ -68,7 +68,7 @@ extension DenoisingAutoencoder {
     /// it, is enough; other tensors are ignored). Resets the optimizer and
     /// the training progress.
     ///
-    /// Throws ``DAEError/missingTensor(name:path:)`` or a shape mismatch
+    /// Throws `DAEError/missingTensor(name:path:)` or a shape mismatch
     /// naming the file and tensor when the file belongs to another model;
     /// the model is unchanged then.
     public mutating func loadWeights(from url: URL) throws {

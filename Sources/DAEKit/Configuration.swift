@@ -43,7 +43,7 @@ extension DenoisingAutoencoder {
             self.optimizer = optimizer
         }
 
-        /// Throws ``DAEError/invalidConfiguration(_:)`` naming the first problem:
+        /// Throws `DAEError/invalidConfiguration(_:)` naming the first problem:
         /// a shape that is not `[height, width, channels]`, zero channels, empty
         /// or non-positive filters, an even or non-positive kernel, a latent
         /// size below 1, or an input the strides cannot halve exactly (the

@@ -51,7 +51,7 @@ public struct DenoisingAutoencoder: Sendable {
 
     /// A new model with Glorot-uniform kernels and zero biases drawn from `seed`.
     ///
-    /// Throws ``DAEError/invalidConfiguration(_:)`` when the configuration cannot be built.
+    /// Throws `DAEError/invalidConfiguration(_:)` when the configuration cannot be built.
     public init<Seed: BinaryInteger>(configuration: Configuration = Configuration(), seed: Seed) throws {
         try configuration.validate()
         var rng = SplitMix64(seed: seed)

@@ -16,7 +16,7 @@ extension DenoisingAutoencoder {
     ///   - options: epochs, batch size, noise, shuffling, seed.
     ///   - progress: called after every batch and epoch; throwing from it
     ///     (e.g. on Ctrl-C) stops training after the current step.
-    /// - Throws: ``DAEError/nonFiniteLoss(epoch:batch:loss:)`` when a loss is
+    /// - Throws: `DAEError/nonFiniteLoss(epoch:batch:loss:)` when a loss is
     ///   NaN or infinite (the model keeps its last finite weights), shape
     ///   errors, or whatever `progress` throws.
     @discardableResult

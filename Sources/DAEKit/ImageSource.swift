@@ -9,7 +9,7 @@ public protocol ImageSource: Sendable {
     var imageShape: [Int] { get }
     /// Writes the images at `indices` as floats in [0, 1] to `destination`, one after another.
     func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>)
-    /// Throws ``DAEError/invalidValue(_:reason:)`` naming the first image
+    /// Throws `DAEError/invalidValue(_:reason:)` naming the first image
     /// with a value that is not finite or outside [0, 1]. Sources that cannot
     /// hold such values (bytes) need not implement it.
     func validatePixels(_ what: String) throws

@@ -18,8 +18,8 @@ public enum ImageMetrics {
 
     /// The mean squared error over every element.
     ///
-    /// - Throws: ``DAEError/shapeMismatch(_:expected:actual:)`` when the shapes
-    ///   differ, ``DAEError/invalidArgument(_:)`` when the tensors are empty.
+    /// - Throws: `DAEError/shapeMismatch(_:expected:actual:)` when the shapes
+    ///   differ, `DAEError/invalidArgument(_:)` when the tensors are empty.
     public static func mse(_ a: Tensor, _ b: Tensor) throws -> Double {
         try checkPair(a, b, minimumRank: 1)
         return a.withUnsafeBufferPointer { x in
@@ -68,7 +68,7 @@ public enum ImageMetrics {
     ///   is exactly the region scikit-image keeps after cropping its border;
     /// - the mean over positions is taken per image and channel, then averaged.
     ///
-    /// - Throws: as ``mse(_:_:)``; also ``DAEError/invalidArgument(_:)`` when the
+    /// - Throws: as ``mse(_:_:)``; also `DAEError/invalidArgument(_:)` when the
     ///   tensors are not rank 4 or the images are smaller than 11×11.
     public static func ssim(_ prediction: Tensor, _ clean: Tensor) throws -> Double {
         try checkPair(prediction, clean, minimumRank: 4)
@@ -142,8 +142,8 @@ public struct QualityReport: Sendable, Codable, Equatable, Hashable {
 
     /// Measures `prediction` against `clean` (both NHWC, same shape).
     ///
-    /// - Throws: ``DAEError/shapeMismatch(_:expected:actual:)`` or
-    ///   ``DAEError/invalidArgument(_:)`` for different, empty or non-NHWC shapes.
+    /// - Throws: `DAEError/shapeMismatch(_:expected:actual:)` or
+    ///   `DAEError/invalidArgument(_:)` for different, empty or non-NHWC shapes.
     public static func compare(_ prediction: Tensor, to clean: Tensor) throws -> QualityReport {
         let mse = try ImageMetrics.mse(prediction, clean)
         guard prediction.rank == 4 else {

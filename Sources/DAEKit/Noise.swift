@@ -3,7 +3,7 @@ import DAELayers
 /// How clean images are corrupted to make the denoiser's input.
 ///
 /// Every model works on pixels in [0, 1] and keeps them there. Noise is
-/// drawn from a ``SplitMix64`` generator, so a seed gives the same noisy
+/// drawn from a `SplitMix64` generator, so a seed gives the same noisy
 /// images on every machine.
 ///
 /// ```swift
@@ -33,7 +33,7 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
 
     /// Checks the parameters: finite numbers, `std >= 0`, probabilities in [0, 1].
     ///
-    /// - Throws: ``DAEError/invalidArgument(_:)`` naming the parameter and its value.
+    /// - Throws: `DAEError/invalidArgument(_:)` naming the parameter and its value.
     public func validate() throws {
         switch self {
         case let .gaussian(mean, std):

@@ -8,7 +8,7 @@ import Foundation
 /// read a header, validate it, and only then decide how much more to read:
 /// nothing is ever allocated from a size the compressed stream merely claims.
 /// Concatenated gzip members are read as one stream, as `gzip -d` does.
-/// Every failure is a ``DAEError/corruptFile(path:reason:)`` naming `path`.
+/// Every failure is a `DAEError/corruptFile(path:reason:)` naming `path`.
 final class GzipInflater {
     /// The largest ratio of output to input that deflate can reach (RFC 1951
     /// allows at most 258 bytes per 2-bit code, i.e. about 1032:1).

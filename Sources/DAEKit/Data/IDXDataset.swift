@@ -41,7 +41,7 @@ public struct IDXDataset: Sendable {
 
     /// Loads the training and test sets from `directory`.
     ///
-    /// - Throws: ``DAEError/fileUnreadable(path:reason:)`` when the directory
+    /// - Throws: `DAEError/fileUnreadable(path:reason:)` when the directory
     ///   or an image file is missing (the message names the file and the
     ///   directory), and any error of ``IDXFile/init(contentsOf:)`` or
     ///   ``ImageDataset/init(images:labels:)``.

@@ -20,7 +20,7 @@ import Foundation
 /// Reading never trusts the header: the magic, the rank, every dimension and
 /// their product are checked (with overflow checks) before anything of that
 /// size is allocated, and the payload must hold exactly that many bytes.
-/// Every problem is a ``DAEError`` whose message names the file.
+/// Every problem is a `DAEError` whose message names the file.
 ///
 /// ```swift
 /// let images = try IDXFile(contentsOf: URL(fileURLWithPath: "train-images-idx3-ubyte.gz"))
@@ -42,8 +42,8 @@ public struct IDXFile: Sendable, Equatable {
 
     /// Reads an IDX file, plain or gzip-compressed.
     ///
-    /// - Throws: ``DAEError/fileUnreadable(path:reason:)`` when the file is
-    ///   missing or cannot be read, ``DAEError/corruptFile(path:reason:)``
+    /// - Throws: `DAEError/fileUnreadable(path:reason:)` when the file is
+    ///   missing or cannot be read, `DAEError/corruptFile(path:reason:)`
     ///   when its content is not a well-formed unsigned-byte IDX file.
     public init(contentsOf url: URL) throws {
         let path = url.path
@@ -66,7 +66,7 @@ public struct IDXFile: Sendable, Equatable {
 
     /// Parses the bytes of an IDX file, plain or gzip-compressed; `path` names it in errors.
     ///
-    /// - Throws: ``DAEError/corruptFile(path:reason:)`` for any malformed input.
+    /// - Throws: `DAEError/corruptFile(path:reason:)` for any malformed input.
     public init(data: Data, path: String) throws {
         if GzipInflater.isGzip(data) {
             self = try IDXFile.parseCompressed(data, path: path)
@@ -77,7 +77,7 @@ public struct IDXFile: Sendable, Equatable {
 
     /// Creates an IDX file in memory; the byte count must equal the product of the dimensions.
     ///
-    /// - Throws: ``DAEError/invalidArgument(_:)`` when the rank is not 1…4, a
+    /// - Throws: `DAEError/invalidArgument(_:)` when the rank is not 1…4, a
     ///   dimension is not positive, or the sizes do not match.
     public init(dimensions: [Int], bytes: [UInt8], path: String = "<memory>") throws {
         guard (1...4).contains(dimensions.count), dimensions.allSatisfy({ $0 > 0 && $0 <= Int(UInt32.max) }),

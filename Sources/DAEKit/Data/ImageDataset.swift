@@ -34,7 +34,7 @@ public struct ImageDataset: Sendable, Equatable {
 
     /// Creates a data set from raw pixels (NHWC bytes) and optional labels.
     ///
-    /// - Throws: ``DAEError/invalidArgument(_:)`` when a size is not positive
+    /// - Throws: `DAEError/invalidArgument(_:)` when a size is not positive
     ///   (`count` may be 0), the sizes overflow, `pixels` does not hold exactly
     ///   `count · height · width · channels` bytes, or `labels` has another count.
     public init(pixels: [UInt8], count: Int, height: Int, width: Int, channels: Int, labels: [UInt8]? = nil) throws {
@@ -62,7 +62,7 @@ public struct ImageDataset: Sendable, Equatable {
     /// A rank-3 image file (`n × height × width`) gives one channel; a rank-4
     /// file (`n × height × width × channels`) keeps its last dimension as channels.
     ///
-    /// - Throws: ``DAEError/corruptFile(path:reason:)`` naming the file when the
+    /// - Throws: `DAEError/corruptFile(path:reason:)` naming the file when the
     ///   images are not rank 3 or 4, the labels are not rank 1, or the counts differ.
     public init(images: IDXFile, labels: IDXFile?) throws {
         let dims = images.dimensions
