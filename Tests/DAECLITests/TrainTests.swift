@@ -62,3 +62,34 @@ struct TrainTests {
         #expect(forced.status == 0, "\(forced.diagnostics)")
     }
 }
+
+extension TrainTests {
+    /// A run that diverges stops at the first non-finite loss with one clear
+    /// line, and the checkpoint keeps the last finite epoch.
+    @Test func divergingRunStopsAndKeepsTheLastFiniteCheckpoint() throws {
+        let directory = try Scratch.directory("train-diverge")
+        let checkpoint = directory.appendingPathComponent("model.safetensors")
+        let first = try train(checkpoint, ["--epochs", "1"])
+        try #require(first.status == 0, "\(first.diagnostics)")
+
+        // Raise the learning rate stored in the checkpoint to an absurd value, so that resuming diverges.
+        var file = try SafetensorsFile(contentsOf: checkpoint)
+        var configuration = try JSONDecoder().decode(DenoisingAutoencoder.Configuration.self,
+                                                     from: Data(try #require(file.metadata["configuration"]).utf8))
+        configuration.optimizer.learningRate = 1e30
+        file.metadata["configuration"] = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
+        try file.write(to: checkpoint)
+        let before = try Data(contentsOf: checkpoint)
+
+        let diverged = try train(checkpoint, ["--epochs", "3", "--resume"])
+        // Progress lines come first; the run ends with one error line naming the problem.
+        #expect(diverged.status != 0, "\(diverged.diagnostics)")
+        let last = diverged.stderrLines.last ?? ""
+        #expect(last.hasPrefix("error: ") && last.contains("diverged") && last.contains("epoch 2"), "\(diverged.diagnostics)")
+        #expect(diverged.stderrLines.filter { $0.hasPrefix("error: ") }.count == 1)
+        #expect(try Data(contentsOf: checkpoint) == before, "the last finite checkpoint must stay as it was")
+        let kept = try DenoisingAutoencoder(contentsOf: checkpoint)
+        #expect(kept.epochsCompleted == 1)
+        #expect(kept.parameters.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
+    }
+}
