@@ -49,12 +49,7 @@ public struct ImageDataset: Sendable, Equatable {
         if let labels, labels.count != count {
             throw DAEError.invalidArgument("\(labels.count) labels for \(count) images")
         }
-        self.pixels = pixels
-        self.labels = labels
-        self.count = count
-        self.height = height
-        self.width = width
-        self.channels = channels
+        self.init(unchecked: pixels, labels: labels, count: count, height: height, width: width, channels: channels)
     }
 
     /// Creates a data set from an IDX image file and an optional IDX label file.
