@@ -2,8 +2,8 @@ import DAEKit
 
 /// The im2col / col2im work of a layer's passes, as ``Conv2D`` and
 /// ``Conv2DTranspose`` use the public ``ConvolutionGeometry`` functions: a
-/// Conv2D runs im2col forward and zero + col2im for its input gradient; a
-/// Conv2DTranspose runs zero + col2im forward and im2col of ∂L/∂y backward.
+/// Conv2D runs im2col forward and col2im for its input gradient; a
+/// Conv2DTranspose runs col2im forward and im2col of ∂L/∂y backward.
 final class Lowering {
     private let geometry: ConvolutionGeometry
     private let batch: Int
@@ -32,8 +32,7 @@ final class Lowering {
     }
 
     private func col2im() {
-        image.zero(batch * geometry.inputCount)
-        geometry.col2im(columns.readOnly, batch: batch, addingInto: image.pointer)
+        geometry.col2im(columns.readOnly, batch: batch, into: image.pointer, accumulate: false)
     }
 
     /// Runs the forward pass's lowering once and returns its seconds.

@@ -11,7 +11,7 @@ public struct ProfileReport: Sendable, Codable, Equatable {
         /// The layer's GEMMs of each pass, timed alone (sum of the shapes' medians / minimums).
         public var forwardGemm: Timing
         public var backwardGemm: Timing
-        /// im2col / col2im (with the zeroing col2im needs) of each pass, timed alone.
+        /// im2col / col2im of each pass, timed alone.
         public var forwardLowering: Timing
         public var backwardLowering: Timing
         /// FLOPs of the layer's GEMMs in each pass.

@@ -10,7 +10,9 @@ final class ProfiledStep {
     private(set) var network: Sequential
     private var optimizer: Adam
     let batch: Int
-    private let outputs: [FloatBuffer]
+    private let outputBuffers: [FloatBuffer]
+    /// Each layer's output; a pass-through layer's is the layer before's, as in ``Workspace``.
+    private let outputs: [UnsafeMutablePointer<Float>]
     private let scratch: [FloatBuffer]
     private let gradient: FloatBuffer, spare: FloatBuffer
     private let parameterGradients: FloatBuffer
@@ -23,7 +25,12 @@ final class ProfiledStep {
         self.network = network
         self.optimizer = optimizer
         self.batch = batch
-        outputs = network.layers.map { FloatBuffer(count: batch * $0.outputCount) }
+        outputBuffers = network.layers.map { FloatBuffer(count: batch * $0.outputCount) }
+        var outputs: [UnsafeMutablePointer<Float>] = []
+        for (i, layer) in network.layers.enumerated() {
+            outputs.append(i > 0 && layer.passesInputThrough ? outputs[i - 1] : outputBuffers[i].pointer)
+        }
+        self.outputs = outputs
         scratch = network.layers.map { FloatBuffer(count: $0.workspaceCount(batch: batch)) }
         let widest = network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
         gradient = FloatBuffer(count: batch * widest)
@@ -78,19 +85,26 @@ final class ProfiledStep {
         laps[2] = watch.lap()
         var input = noisy.readOnly
         for i in 0..<count {
-            network.layers[i].forward(input, into: outputs[i].pointer, batch: batch, workspace: scratch[i].pointer)
-            input = outputs[i].readOnly
+            // As Sequential: a pass-through layer (Flatten, Reshape) reuses its input's buffer and does no work.
+            if !(network.layers[i].passesInputThrough && i > 0) {
+                network.layers[i].forward(input, into: outputs[i], batch: batch, workspace: scratch[i].pointer)
+            }
+            input = UnsafePointer(outputs[i])
             laps[Self.forwardPart(i)] = watch.lap()
         }
         let outputCount = batch * network.layers[count - 1].outputCount
-        _ = MeanSquaredError.sumOfSquaresAndGradient(prediction: outputs[count - 1].readOnly, target: clean.readOnly,
+        _ = MeanSquaredError.sumOfSquaresAndGradient(prediction: outputs[count - 1], target: clean.readOnly,
                                                      count: outputCount, normalizer: outputCount,
                                                      gradient: gradient.pointer)
         laps[3 + count] = watch.lap()
         var (current, other) = (gradient.pointer, spare.pointer)
         for i in (0..<count).reversed() {
-            network.layers[i].backward(input: i == 0 ? noisy.readOnly : outputs[i - 1].readOnly,
-                                       output: outputs[i].readOnly, outputGradient: current,
+            if network.layers[i].passesInputThrough && i > 0 {
+                laps[Self.backwardPart(i, layers: count)] = watch.lap()
+                continue
+            }
+            network.layers[i].backward(input: i == 0 ? noisy.readOnly : UnsafePointer(outputs[i - 1]),
+                                       output: outputs[i], outputGradient: current,
                                        inputGradient: i == 0 ? nil : other, parameterGradients: layerGradients[i],
                                        batch: batch, workspace: scratch[i].pointer)
             swap(&current, &other)

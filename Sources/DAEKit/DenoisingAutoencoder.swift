@@ -39,10 +39,11 @@ public struct DenoisingAutoencoder: Sendable {
     /// bit-identical for a fixed count; another count changes the order of
     /// sums. Defaults to the number of active cores.
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// How many images ``denoise(_:)`` and friends push through the network
-    /// at once (split across ``workers``). Measured on a 2-core machine,
-    /// 32 is faster than 256: each worker's patch matrices then stay in cache.
-    public var inferenceBatchSize: Int = 32
+    /// How many images ``denoise(_:)`` and friends hand to the ``workers``
+    /// at once (each worker then runs its share
+    /// ``DataParallelEngine/inferencePiece`` images at a time, so its buffers
+    /// stay in cache and small whatever this is). Results do not depend on it.
+    public var inferenceBatchSize: Int = 256
     /// The training engine (buffers), rebuilt when the batch size or worker count changes.
     var trainingEngine = EngineBox()
 
@@ -148,7 +149,10 @@ public struct DenoisingAutoencoder: Sendable {
         let outShape = network.layers[range.upperBound - 1].outputShape
         let outCount = Tensor.elementCount(of: outShape)
         let chunk = max(1, min(inferenceBatchSize, n))
-        let engine = DataParallelEngine(network: network, batchCapacity: chunk, workers: workers)
+        // Each worker runs its share of a chunk a few images at a time: its workspace needs no more.
+        let workers = min(workers, chunk)
+        let engine = DataParallelEngine(network: network, batchCapacity: workers * min(DataParallelEngine.inferencePiece, chunk),
+                                        workers: workers)
         var output = Tensor(zeros: [n] + outShape)
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in

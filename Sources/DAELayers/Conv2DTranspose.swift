@@ -90,12 +90,11 @@ public struct Conv2DTranspose: Layer {
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
         // y = bias + col2im(x[N·inH·inW, in] × Kᵀ[in, kh·kw·filters]): the adjoint convolution's input gradient.
         let rows = batch * outputShape[0] * outputShape[1]
-        bias.withUnsafeBufferPointer { b in
-            VectorKernels.broadcastRows(b.baseAddress!, into: output, rowCount: rows, channels: outputShape[2])
-        }
         kernel.withUnsafeBufferPointer { k in
-            lowered.inputGradient(of: input, weights: k.baseAddress!, into: output, batch: batch,
-                                  workspace: workspace, accumulate: true)
+            bias.withUnsafeBufferPointer { b in
+                lowered.inputGradient(of: input, weights: k.baseAddress!, into: output, batch: batch,
+                                      workspace: workspace, bias: b.baseAddress!)
+            }
         }
         activation.forward(output, count: rows * outputShape[2])
     }

@@ -27,6 +27,10 @@ public protocol Layer: Sendable {
     var parameters: [Tensor] { get }
     /// Gives `body` in-place access to each parameter with its index; the shape must not change.
     mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows
+    /// True when the output *is* the input, reinterpreted (a reshape in
+    /// memory order): a ``Sequential`` network then lets the layer's output
+    /// share its input's buffer and skips both passes. Defaults to false.
+    var passesInputThrough: Bool { get }
     /// Floats of scratch memory the layer needs for a batch of `batch`.
     func workspaceCount(batch: Int) -> Int
     /// Computes `output` (`batch × outputShape`) from `input` (`batch × inputShape`).
@@ -42,6 +46,7 @@ public protocol Layer: Sendable {
 }
 
 extension Layer {
+    public var passesInputThrough: Bool { false }
     /// Elements of one input example.
     public var inputCount: Int { Tensor.elementCount(of: inputShape) }
     /// Elements of one output example.

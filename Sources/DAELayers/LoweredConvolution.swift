@@ -41,20 +41,33 @@ struct LoweredConvolution: Sendable, Equatable {
     }
 
     /// `inputGradient = col2im(outputGradient[M, Cout] × weightsᵀ[Cout, P])`
-    /// (`batch` input images), overwriting `inputGradient` or, when
+    /// (`batch` input images), overwriting `inputGradient` (starting from
+    /// `bias`, one value per input channel, when given) or, when
     /// `accumulate`, adding to it.
     func inputGradient(of outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                        into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
-                       workspace: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                       workspace: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                       bias: UnsafePointer<Float>? = nil) {
+        if usesDirectInputGradient {
+            directInputGradient(of: outputGradient, weights: weights, into: inputGradient, batch: batch,
+                                accumulate: accumulate, bias: bias)
+            return
+        }
         let m = batch * geometry.outputPixels, p = geometry.patchSize
-        // A pointwise convolution's patch matrix is the input: write straight into it.
-        let columns = geometry.isPointwise ? inputGradient : workspace
+        guard !geometry.isPointwise else {
+            // A pointwise convolution's patch matrix is the input: write straight into it.
+            if !accumulate, let bias {
+                VectorKernels.broadcastRows(bias, into: inputGradient, rowCount: m, channels: p)
+            }
+            BLAS.gemm(transposeB: true, m: m, n: p, k: outputChannels,
+                      a: outputGradient, lda: outputChannels, b: weights, ldb: outputChannels,
+                      beta: accumulate || bias != nil ? 1 : 0, c: inputGradient, ldc: p)
+            return
+        }
         BLAS.gemm(transposeB: true, m: m, n: p, k: outputChannels,
                   a: outputGradient, lda: outputChannels, b: weights, ldb: outputChannels,
-                  beta: geometry.isPointwise && accumulate ? 1 : 0, c: columns, ldc: p)
-        guard !geometry.isPointwise else { return }
-        if !accumulate { inputGradient.update(repeating: 0, count: batch * geometry.inputCount) }
-        geometry.col2im(columns, batch: batch, addingInto: inputGradient)
+                  beta: 0, c: workspace, ldc: p)
+        geometry.col2im(workspace, batch: batch, into: inputGradient, accumulate: accumulate, bias: bias)
     }
 
     /// `weightGradient[P, Cout] += patchesᵀ[P, M] × outputGradient[M, Cout]`.

@@ -1,7 +1,9 @@
 /// Flatten and Reshape: a new per-example shape with the same element count.
 ///
 /// In row-major NHWC a reshape moves no data (Keras's `Flatten` takes
-/// `(h, w, c)` order, which is memory order), so the passes are copies.
+/// `(h, w, c)` order, which is memory order): inside a ``Sequential``
+/// network its output shares its input's buffer and the passes are skipped;
+/// run on its own, the passes are copies.
 public struct Reshape: Layer {
     public let name: String
     public let kind: String
@@ -28,6 +30,7 @@ public struct Reshape: Layer {
     public var parameterNames: [String] { [] }
     public var parameters: [Tensor] { [] }
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
+    public var passesInputThrough: Bool { true }
     public func workspaceCount(batch: Int) -> Int { 0 }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,

@@ -75,7 +75,10 @@ public struct Sequential: Sendable {
         precondition(batch <= workspace.batchCapacity, "batch \(batch) exceeds the workspace's \(workspace.batchCapacity)")
         var current = input
         for i in range {
-            layers[i].forward(current, into: workspace.outputs[i], batch: batch, workspace: workspace.scratch[i])
+            // A pass-through layer's output buffer already holds its input, unless that input is the caller's.
+            if !(layers[i].passesInputThrough && i > range.lowerBound) {
+                layers[i].forward(current, into: workspace.outputs[i], batch: batch, workspace: workspace.scratch[i])
+            }
             current = UnsafePointer(workspace.outputs[i])
         }
         return current
@@ -92,6 +95,8 @@ public struct Sequential: Sendable {
         var gradient = workspace.outputGradient
         var spare = workspace.spareGradient
         for i in layers.indices.reversed() {
+            // ∂L/∂input of a pass-through layer is ∂L/∂output, already in place.
+            if layers[i].passesInputThrough { continue }
             let layerInput = i == 0 ? input : UnsafePointer(workspace.outputs[i - 1])
             layers[i].backward(input: layerInput, output: workspace.outputs[i],
                                outputGradient: gradient, inputGradient: i == 0 ? nil : spare,

@@ -8,7 +8,8 @@
 public final class Workspace {
     /// The largest batch the buffers hold.
     public let batchCapacity: Int
-    /// Each layer's output, `batchCapacity × outputCount` floats.
+    /// Each layer's output, `batchCapacity × outputCount` floats (a
+    /// pass-through layer's is its input's: the same pointer as the layer before).
     public let outputs: [UnsafeMutablePointer<Float>]
     /// Each layer's scratch memory.
     let scratch: [UnsafeMutablePointer<Float>]
@@ -32,7 +33,12 @@ public final class Workspace {
             allocations.append(pointer)
             return pointer
         }
-        outputs = network.layers.map { allocate(batchCapacity * $0.outputCount) }
+        var outputs: [UnsafeMutablePointer<Float>] = []
+        for (i, layer) in network.layers.enumerated() {
+            // A pass-through layer's output is its input's buffer (the first layer's input is the caller's).
+            outputs.append(i > 0 && layer.passesInputThrough ? outputs[i - 1] : allocate(batchCapacity * layer.outputCount))
+        }
+        self.outputs = outputs
         scratch = network.layers.map { allocate($0.workspaceCount(batch: batchCapacity)) }
         let widest = network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
         outputGradient = allocate(batchCapacity * widest)

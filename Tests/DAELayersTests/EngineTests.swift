@@ -47,6 +47,60 @@ struct EngineTests {
                                  relativeTolerance: 1e-6, "whole network")
     }
 
+    @Test("predict runs any number of examples, each worker a few at a time, with the same results", arguments: [1, 2])
+    func predictManyExamples(workers: Int) throws {
+        let network = try Self.network
+        let input = randomTensor(shape: [21, 8, 8, 1], seed: 78)
+        let expected = try Self.layerOutputs(network, input).last!
+        // Capacity 2 per worker at most, 21 examples: shards of 10–21, each run in pieces.
+        let engine = DataParallelEngine(network: network, batchCapacity: 2 * workers, workers: workers)
+        var output = Tensor(repeating: .nan, shape: [21] + network.outputShape)
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer {
+                engine.predict(network: network, input: x.baseAddress!, batch: 21, output: $0.baseAddress!)
+            }
+        }
+        expectApproximatelyEqual(output, expected, relativeTolerance: 1e-6, "21 examples through capacity \(2 * workers)")
+    }
+
+    @Test("pass-through layers (Flatten, Reshape) first, inside and at the start of a range")
+    func passThroughLayers() throws {
+        var rng = SplitMix64(seed: 79)
+        let unflatten = try Reshape(name: "unflatten", inputShape: [64], outputShape: [8, 8, 1])
+        let conv = try Conv2D(name: "conv", inputShape: [8, 8, 1], filters: 2, kernelSize: 3, stride: 2,
+                              activation: .relu, using: &rng)
+        let flatten = try Reshape.flatten(inputShape: conv.outputShape)
+        let dense = try Dense(name: "dense", inputFeatures: 32, units: 64, activation: .sigmoid, using: &rng)
+        let network = try Sequential([unflatten, conv, flatten, dense])
+        #expect(network.layers.map(\.passesInputThrough) == [true, false, true, false])
+        let input = randomTensor(shape: [3, 64], seed: 80), target = randomTensor(shape: [3, 64], seed: 81)
+        let outputs = try Self.layerOutputs(network, input)
+        expectApproximatelyEqual(try enginePredict(network: network, input: input, workers: 2), outputs.last!,
+                                 relativeTolerance: 1e-6, "whole network")
+        // A range that starts at the flatten: its input is the caller's, so it must be copied in.
+        let engine = DataParallelEngine(network: network, batchCapacity: 3, workers: 1)
+        var tail = Tensor(zeros: [3, 64])
+        outputs[1].withUnsafeBufferPointer { x in
+            tail.withUnsafeMutableBufferPointer {
+                engine.predict(network: network, input: x.baseAddress!, batch: 3, output: $0.baseAddress!, layers: 2..<4)
+            }
+        }
+        expectApproximatelyEqual(tail, outputs.last!, relativeTolerance: 1e-6, "range from the flatten")
+        // Gradients skip the pass-through layers without losing ∂L/∂output.
+        var gradient = try MeanSquaredError.gradient(outputs.last!, target)
+        var expected: [String: Tensor] = [:]
+        for (i, layer) in network.layers.enumerated().reversed() {
+            var parameterGradients: [Tensor] = []
+            gradient = try layer.backward(input: i == 0 ? input : outputs[i - 1], outputGradient: gradient,
+                                          parameterGradients: &parameterGradients)
+            for (name, g) in zip(layer.parameterNames, parameterGradients) { expected["\(layer.name).\(name)"] = g }
+        }
+        let (_, gradients) = try engineLossAndGradients(network: network, input: input, target: target, workers: 2)
+        for (name, g) in expected {
+            expectApproximatelyEqual(try #require(gradients[name]), g, relativeTolerance: 1e-5, absoluteTolerance: 1e-9, name)
+        }
+    }
+
     @Test("an engine reused with a smaller batch forgets the previous call's gradients")
     func engineReuse() throws {
         let network = try Self.network, input = Self.input, target = Self.target

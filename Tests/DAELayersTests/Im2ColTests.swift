@@ -2,7 +2,7 @@ import DAELayers
 import DAETestSupport
 import Testing
 
-/// `im2col` lays out patches as the rows of a matrix; `col2im` scatters them back.
+/// `im2col` lays out patches as the rows of a matrix; `col2im` adds them back.
 @Suite("im2col and col2im")
 struct Im2ColTests {
     /// The patch matrix of `x` (`[n, H, W, C]`) as a tensor `[n·outH·outW, kh·kw·C]`.
@@ -111,6 +111,30 @@ struct Im2ColTests {
         let fromInitial = Self.col2im(c, g, into: initial)
         let sum = Tensor(shape: initial.shape, scalars: zip(fromZero.scalars, initial.scalars).map { $0 + $1 })
         expectApproximatelyEqual(fromInitial, sum, relativeTolerance: 1e-6, "col2im into a non-zero buffer")
+    }
+
+    @Test("col2im without accumulate overwrites its output, starting from a per-channel bias when given",
+          arguments: adjointCases)
+    func col2imOverwritesFromBias(_ t: Case) throws {
+        let g = try Self.geometry(t.h, t.w, t.c, k: t.kh, s: t.s, t.padding, kw: t.kw)
+        let c = randomTensor(shape: [t.batch * g.outputPixels, g.patchSize], seed: 5, range: -1...1)
+        let bias = randomTensor(shape: [t.c], seed: 6, range: -1...1)
+        let reference = Self.col2im(c, g, into: Tensor(zeros: [t.batch, t.h, t.w, t.c]))
+        for withBias in [false, true] {
+            var x = Tensor(repeating: .nan, shape: [t.batch, t.h, t.w, t.c])   // NaN: every pixel must be written
+            c.withUnsafeBufferPointer { cols in
+                bias.withUnsafeBufferPointer { b in
+                    x.withUnsafeMutableBufferPointer {
+                        g.col2im(cols.baseAddress!, batch: t.batch, into: $0.baseAddress!, accumulate: false,
+                                 bias: withBias ? b.baseAddress! : nil)
+                    }
+                }
+            }
+            let expected = withBias
+                ? Tensor(shape: x.shape, scalars: reference.scalars.enumerated().map { $1 + bias.scalars[$0 % t.c] })
+                : reference
+            expectApproximatelyEqual(x, expected, relativeTolerance: 1e-6, "col2im overwriting, bias: \(withBias)")
+        }
     }
 
     @Test("col2im of all-ones counts how many patches hold each pixel")
