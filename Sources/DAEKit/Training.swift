@@ -74,9 +74,11 @@ public enum TrainingEvent: Sendable {
     case epochEnd(EpochRecord)
 }
 
-/// Holds the training engine across steps (a reference so that `trainStep`
-/// need not rebuild buffers). Only touched from `mutating` methods after a
-/// uniqueness check, so copies of a model never share it concurrently.
+/// A training engine with its batch buffers. The model keeps one across
+/// `trainStep` calls (a reference so that each step need not rebuild
+/// buffers); it is only touched from `mutating` methods after a uniqueness
+/// check, so copies of a model never share it concurrently. `fit` uses its
+/// own, released when it returns.
 final class EngineBox: @unchecked Sendable {
     var engine: DataParallelEngine?
     /// Gradient pointers in parameter order, for the optimizer.
@@ -85,22 +87,40 @@ final class EngineBox: @unchecked Sendable {
     var noisy: [Float] = []
     var clean: [Float] = []
     var output: [Float] = []
+
+    /// Whether the engine runs batches of up to `capacity` with the worker count `workers` asks for.
+    func fits(capacity: Int, workers: Int) -> Bool {
+        guard let engine else { return false }
+        return engine.batchCapacity >= capacity && engine.workers == min(workers, engine.batchCapacity)
+    }
+
+    /// (Re)builds the engine and the batch buffers for batches of up to
+    /// `capacity` examples of `imageSize` floats.
+    func build(network: Sequential, capacity: Int, workers: Int, imageSize: Int) {
+        let engine = DataParallelEngine(network: network, batchCapacity: capacity, workers: workers)
+        self.engine = engine
+        flatGradients = engine.parameterGradients.flatMap { $0 }
+        noisy = [Float](repeating: 0, count: capacity * imageSize)
+        clean = [Float](repeating: 0, count: capacity * imageSize)
+    }
 }
 
 extension DenoisingAutoencoder {
-    /// The engine for batches of up to `capacity`, reused when possible.
+    /// The model's stored engine for batches of up to `capacity`, reused when possible.
     mutating func engine(capacity: Int) -> EngineBox {
         if !isKnownUniquelyReferenced(&trainingEngine) { trainingEngine = EngineBox() }
-        let box = trainingEngine
-        if let engine = box.engine, engine.batchCapacity >= capacity, engine.workers == min(workers, engine.batchCapacity) {
-            return box
+        if !trainingEngine.fits(capacity: capacity, workers: workers) {
+            trainingEngine.build(network: network, capacity: capacity, workers: workers,
+                                 imageSize: Tensor.elementCount(of: configuration.inputShape))
         }
-        let engine = DataParallelEngine(network: network, batchCapacity: capacity, workers: workers)
-        box.engine = engine
-        box.flatGradients = engine.parameterGradients.flatMap { $0 }
-        let inCount = Tensor.elementCount(of: configuration.inputShape)
-        box.noisy = [Float](repeating: 0, count: capacity * inCount)
-        box.clean = [Float](repeating: 0, count: capacity * inCount)
+        return trainingEngine
+    }
+
+    /// A new engine for batches of up to `capacity`, not stored in the model.
+    func temporaryEngine(capacity: Int) -> EngineBox {
+        let box = EngineBox()
+        box.build(network: network, capacity: capacity, workers: workers,
+                  imageSize: Tensor.elementCount(of: configuration.inputShape))
         return box
     }
 
