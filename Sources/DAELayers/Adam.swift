@@ -93,12 +93,9 @@ public struct Adam: Sendable, Equatable {
         weights.withUnsafeMutableBufferPointer { w in
             firstMoments[name]!.withUnsafeMutableBufferPointer { m in
                 secondMoments[name]!.withUnsafeMutableBufferPointer { v in
-                    for i in 0..<count {
-                        let g = gradient[i]
-                        m[i] += (g - m[i]) * (1 - b1)
-                        v[i] += (g * g - v[i]) * (1 - b2)
-                        w[i] -= (m[i] * alpha) / (v[i].squareRoot() + epsilon)
-                    }
+                    VectorKernels.adamStep(weights: w.baseAddress!, firstMoments: m.baseAddress!,
+                                           secondMoments: v.baseAddress!, gradient: gradient, count: count,
+                                           beta1: b1, beta2: b2, epsilon: epsilon, alpha: alpha)
                 }
             }
         }

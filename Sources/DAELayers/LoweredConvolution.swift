@@ -48,11 +48,6 @@ struct LoweredConvolution: Sendable, Equatable {
                        into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
                        workspace: UnsafeMutablePointer<Float>, accumulate: Bool = false,
                        bias: UnsafePointer<Float>? = nil) {
-        if usesDirectInputGradient {
-            directInputGradient(of: outputGradient, weights: weights, into: inputGradient, batch: batch,
-                                accumulate: accumulate, bias: bias)
-            return
-        }
         let m = batch * geometry.outputPixels, p = geometry.patchSize
         guard !geometry.isPointwise else {
             // A pointwise convolution's patch matrix is the input: write straight into it.

@@ -77,6 +77,35 @@ enum VectorKernels {
         while i < count { destination[i] = source[i]; i += 1 }
     }
 
+    /// One Adam update of `count` weights, in Keras's form:
+    ///
+    ///     m += (g − m)·(1 − β1);  v += (g² − v)·(1 − β2);  w −= α·m / (√v + ε)
+    ///
+    /// Every lane does the same IEEE operations as the scalar tail, so the
+    /// result does not depend on where the 8-lane blocks fall.
+    static func adamStep(weights w: UnsafeMutablePointer<Float>, firstMoments m: UnsafeMutablePointer<Float>,
+                         secondMoments v: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int,
+                         beta1: Float, beta2: Float, epsilon: Float, alpha: Float) {
+        let (keep1, keep2) = (1 - beta1, 1 - beta2)
+        var i = 0
+        while i + width <= count {
+            let g = load(gradient + i)
+            let m1 = load(m + i) + (g - load(m + i)) * keep1
+            let v1 = load(v + i) + (g * g - load(v + i)) * keep2
+            store(m1, m + i)
+            store(v1, v + i)
+            store(load(w + i) - (m1 * alpha) / (v1.squareRoot() + epsilon), w + i)
+            i += width
+        }
+        while i < count {
+            let g = gradient[i]
+            m[i] += (g - m[i]) * keep1
+            v[i] += (g * g - v[i]) * keep2
+            w[i] -= (m[i] * alpha) / (v[i].squareRoot() + epsilon)
+            i += 1
+        }
+    }
+
     /// `rows[r, c] = vector[c]`: the bias of every output pixel, before a GEMM accumulates onto it.
     static func broadcastRows(_ vector: UnsafePointer<Float>, into rows: UnsafeMutablePointer<Float>, rowCount: Int, channels: Int) {
         var row = rows

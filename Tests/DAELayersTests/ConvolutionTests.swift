@@ -30,7 +30,7 @@ struct ConvolutionTests {
         Case(h: 7, w: 7, inC: 16, outC: 16, k: 3, s: 1, padding: .valid, batch: 3),
         Case(h: 5, w: 7, inC: 8, outC: 1, k: 1, s: 1, padding: .valid, batch: 3),
         Case(h: 3, w: 3, inC: 2, outC: 4, k: 5, s: 2, padding: .same, batch: 1),     // kernel larger than the input
-        Case(h: 11, w: 12, inC: 2, outC: 9, k: 3, s: 1, padding: .same, batch: 2),   // direct input gradient, 9-long dots
+        Case(h: 11, w: 12, inC: 2, outC: 9, k: 3, s: 1, padding: .same, batch: 2),   // two input channels, 9 output channels
     ]
 
     /// A random tensor of the shape of `y` for the output gradient.
@@ -109,7 +109,7 @@ struct ConvolutionTests {
         Case(h: 6, w: 6, inC: 3, outC: 16, k: 3, s: 1, padding: .valid, batch: 1),
         Case(h: 3, w: 3, inC: 1, outC: 8, k: 3, s: 3, padding: .valid, batch: 1),
         Case(h: 4, w: 3, inC: 3, outC: 5, k: 5, s: 3, padding: .same, batch: 3),     // stride 3
-        // One or two filters run the direct kernel (four pixels at a time where they fit, one elsewhere).
+        // One or two filters: the thin products of the tutorial's output layer.
         Case(h: 9, w: 11, inC: 32, outC: 1, k: 3, s: 1, padding: .same, batch: 2),   // the tutorial's output layer
         Case(h: 6, w: 13, inC: 9, outC: 2, k: 5, s: 2, padding: .same, batch: 2),
         Case(h: 5, w: 10, inC: 3, outC: 1, k: 3, s: 2, padding: .valid, batch: 1),
