@@ -92,8 +92,11 @@ extension ConvolutionGeometry {
                     // Taps firstTap..<lastTap of each kernel row land inside the image, contiguously.
                     let firstTap = max(0, -left)
                     let lastTap = min(kernelWidth, inputWidth - left)
-                    if firstTap < lastTap {
-                        for i in max(0, -top)..<max(0, min(kernelHeight, inputHeight - top)) {
+                    // Kernel rows firstRow..<lastRow land inside the image.
+                    let firstRow = max(0, -top)
+                    let lastRow = min(kernelHeight, inputHeight - top)
+                    if firstTap < lastTap && firstRow < lastRow {
+                        for i in firstRow..<lastRow {
                             let destination = image + ((top + i) * inputWidth + left + firstTap) * channels
                             VectorKernels.add(row + i * tapLength + firstTap * channels, into: destination,
                                               count: (lastTap - firstTap) * channels)

@@ -21,6 +21,21 @@ struct EngineTests {
         return outputs
     }
 
+    /// The MSE gradients of every parameter by full name, by chaining the
+    /// layers' own `backward` from the last layer to the first.
+    static func layerByLayerGradients(_ network: Sequential, _ input: Tensor, _ outputs: [Tensor],
+                                      _ target: Tensor) throws -> [String: Tensor] {
+        var gradient = try MeanSquaredError.gradient(outputs.last!, target)
+        var expected: [String: Tensor] = [:]
+        for (i, layer) in network.layers.enumerated().reversed() {
+            var parameterGradients: [Tensor] = []
+            gradient = try layer.backward(input: i == 0 ? input : outputs[i - 1], outputGradient: gradient,
+                                          parameterGradients: &parameterGradients)
+            for (name, g) in zip(layer.parameterNames, parameterGradients) { expected["\(layer.name).\(name)"] = g }
+        }
+        return expected
+    }
+
     @Test("predict over a range of layers equals running those layers one by one", arguments: [1, 2])
     func predictRange(workers: Int) throws {
         let network = try Self.network
@@ -87,14 +102,7 @@ struct EngineTests {
         }
         expectApproximatelyEqual(tail, outputs.last!, relativeTolerance: 1e-6, "range from the flatten")
         // Gradients skip the pass-through layers without losing ∂L/∂output.
-        var gradient = try MeanSquaredError.gradient(outputs.last!, target)
-        var expected: [String: Tensor] = [:]
-        for (i, layer) in network.layers.enumerated().reversed() {
-            var parameterGradients: [Tensor] = []
-            gradient = try layer.backward(input: i == 0 ? input : outputs[i - 1], outputGradient: gradient,
-                                          parameterGradients: &parameterGradients)
-            for (name, g) in zip(layer.parameterNames, parameterGradients) { expected["\(layer.name).\(name)"] = g }
-        }
+        let expected = try Self.layerByLayerGradients(network, input, outputs, target)
         let (_, gradients) = try engineLossAndGradients(network: network, input: input, target: target, workers: 2)
         for (name, g) in expected {
             expectApproximatelyEqual(try #require(gradients[name]), g, relativeTolerance: 1e-5, absoluteTolerance: 1e-9, name)
@@ -133,14 +141,7 @@ struct EngineTests {
     func engineMatchesLayerBackward() throws {
         let network = try Self.network, input = Self.input, target = Self.target
         let outputs = try Self.layerOutputs(network, input)
-        var gradient = try MeanSquaredError.gradient(outputs.last!, target)
-        var expected: [String: Tensor] = [:]
-        for (i, layer) in network.layers.enumerated().reversed() {
-            var parameterGradients: [Tensor] = []
-            gradient = try layer.backward(input: i == 0 ? input : outputs[i - 1], outputGradient: gradient,
-                                          parameterGradients: &parameterGradients)
-            for (name, g) in zip(layer.parameterNames, parameterGradients) { expected["\(layer.name).\(name)"] = g }
-        }
+        let expected = try Self.layerByLayerGradients(network, input, outputs, target)
         let (loss, gradients) = try engineLossAndGradients(network: network, input: input, target: target, workers: 2)
         #expect(abs(loss - (try MeanSquaredError.loss(outputs.last!, target))) <= 1e-6 * loss)
         #expect(Set(gradients.keys) == Set(expected.keys))
