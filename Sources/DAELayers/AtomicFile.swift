@@ -25,7 +25,9 @@ public enum AtomicFile {
     ///
     /// On any failure the temporary file is removed, the previous file at
     /// `url` (if any) is untouched, and ``DAEError/writeFailed(path:reason:)``
-    /// names the step that failed and the system's error text.
+    /// names the step that failed and the system's error text. After a
+    /// successful write, temporary files of `url` left by killed writers are
+    /// removed (see ``removeStaleTemporaries(of:)``).
     public static func write(_ data: Data, to url: URL) throws {
         let target = url.path
         guard url.isFileURL, !url.lastPathComponent.isEmpty, url.lastPathComponent != "/" else {
@@ -54,6 +56,23 @@ public enum AtomicFile {
             throw error
         }
         syncDirectory(url.deletingLastPathComponent().path)
+        removeStaleTemporaries(of: url)
+    }
+
+    /// Removes the temporary files of `url` left by writers that were killed
+    /// before their rename (`.<name>.tmp-<pid>-<random>` whose process no
+    /// longer exists). A file whose process is alive (another writer, or a
+    /// reused pid) is left alone; failures are ignored (best effort).
+    static func removeStaleTemporaries(of url: URL) {
+        let directory = url.deletingLastPathComponent()
+        let prefix = "." + String(decoding: url.lastPathComponent.utf8.prefix(200), as: UTF8.self) + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0,
+                  pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory.appendingPathComponent(name).path)
+        }
     }
 
     /// `.<name>.tmp-<pid>-<random>` beside `url` (the name shortened so the result fits NAME_MAX).

@@ -14,9 +14,9 @@ import Darwin
 ///
 /// Stale temporary files: a writer killed between creating its temporary
 /// file and renaming it leaves that file (`.model.safetensors.tmp-<pid>-<random>`)
-/// behind; nothing else removes it. The test checks that only killed
-/// processes leave them, at most one each per file, and that a run that ends
-/// normally leaves none.
+/// behind until the next successful write of the checkpoint removes it. The
+/// test checks that whatever is left belongs to killed processes, at most
+/// one each per file, and that a run that ends normally leaves none.
 @Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"), .serialized)
 struct CheckpointKillTests {
     /// Kills to attempt, and the time after which no new round starts.

@@ -395,6 +395,29 @@ struct SafetensorsTests {
         #expect(permissions == 0o600)
     }
 
+    @Test("A write removes the target's temporary files left by dead writers, and only those")
+    func staleTemporariesRemoved() throws {
+        let scratch = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // A process that has exited: its pid names a writer that was killed before its rename.
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        let leftovers = [
+            ".w.safetensors.tmp-\(dead)-1f2e",                       // the target's, dead writer: removed
+            ".w.safetensors.tmp-\(getpid())-3c4d",                   // this process's (a writer in progress): kept
+            ".other.safetensors.tmp-\(dead)-5a6b",                   // another file's: kept
+            ".w.safetensors.tmp-notapid-7e8f",                        // not ours to judge: kept
+        ]
+        for name in leftovers { try Data("partial".utf8).write(to: scratch.appendingPathComponent(name)) }
+
+        try AtomicFile.write(Data("new".utf8), to: scratch.appendingPathComponent("w.safetensors"))
+
+        #expect(try Set(directoryListing(scratch)) == Set(["w.safetensors"] + leftovers.dropFirst()))
+    }
+
     @Test("A failed rename leaves the old target untouched and no temporary file")
     func failedRename() throws {
         let scratch = try makeScratchDirectory()
