@@ -399,12 +399,8 @@ struct SafetensorsTests {
     func staleTemporariesRemoved() throws {
         let scratch = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        // A process that has exited: its pid names a writer that was killed before its rename.
-        let finished = Process()
-        finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
-        let dead = finished.processIdentifier
+        // A pid no process can have (above the kernel's pid_max): a writer killed before its rename.
+        let dead = Int32.max
         let leftovers = [
             ".w.safetensors.tmp-\(dead)-1f2e",                       // the target's, dead writer: removed
             ".w.safetensors.tmp-\(getpid())-3c4d",                   // this process's (a writer in progress): kept
