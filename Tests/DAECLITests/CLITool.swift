@@ -98,11 +98,18 @@ enum CLITool {
 
 /// Temporary directories for the tests.
 enum Scratch {
-    /// A new empty directory under the system's temporary directory.
+    /// A new empty directory under the system's temporary directory; the caller removes it.
     static func directory(_ label: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("dae-cli-tests-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+}
+
+/// Runs `body` in a new empty temporary directory and removes the directory when `body` returns or throws.
+func withTemporaryDirectory<T>(_ label: String, _ body: (URL) throws -> T) throws -> T {
+    let directory = try Scratch.directory(label)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
 }

@@ -26,17 +26,18 @@ struct EvaluateDenoiseTests {
 
     /// Denoises a PNG and checks the output's size and values.
     private func denoise(width: Int, height: Int, channels: Int) throws {
-        let directory = try Scratch.directory("denoise")
-        let input = directory.appendingPathComponent("in-\(width)x\(height).png")
-        try Fixtures.writePNG(width: width, height: height, channels: channels, to: input)
-        let output = directory.appendingPathComponent("out")
-        let result = try CLITool.run(["denoise", "--model", try Fixtures.modelURL().path, input.path,
-                                      "--output", output.path, "--workers", "1"])
-        try #require(result.status == 0, "\(result.diagnostics)")
-        let image = try PNG.read(contentsOf: output.appendingPathComponent("in-\(width)x\(height)-denoised.png"))
-        #expect(image.width == width && image.height == height)
-        #expect(image.channels == 1, "the model is gray, so is its output")
-        #expect(Set(image.pixels).count > 1, "the output should not be one flat value")
+        try withTemporaryDirectory("denoise") { directory in
+            let input = directory.appendingPathComponent("in-\(width)x\(height).png")
+            try Fixtures.writePNG(width: width, height: height, channels: channels, to: input)
+            let output = directory.appendingPathComponent("out")
+            let result = try CLITool.run(["denoise", "--model", try Fixtures.modelURL().path, input.path,
+                                          "--output", output.path, "--workers", "1"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            let image = try PNG.read(contentsOf: output.appendingPathComponent("in-\(width)x\(height)-denoised.png"))
+            #expect(image.width == width && image.height == height)
+            #expect(image.channels == 1, "the model is gray, so is its output")
+            #expect(Set(image.pixels).count > 1, "the output should not be one flat value")
+        }
     }
 
     @Test func denoisesAnImageOfTheModelsSize() throws {

@@ -9,9 +9,10 @@ struct FetchTests {
     static let names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
-    /// A directory served over HTTP holding four fake files (not MNIST), and their digests.
-    private func serveFakeFiles() throws -> (server: LocalHTTPServer, digests: [String: String]) {
-        let served = try Scratch.directory("mirror")
+    /// `mirror` under `parent`, served over HTTP and holding four fake files (not MNIST), and their digests.
+    private func serveFakeFiles(in parent: URL) throws -> (server: LocalHTTPServer, digests: [String: String]) {
+        let served = parent.appendingPathComponent("mirror")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
         var digests: [String: String] = [:]
         for (i, name) in Self.names.enumerated() {
             let data = Data("not really \(name), fake file \(i)\n".utf8)
@@ -22,44 +23,51 @@ struct FetchTests {
     }
 
     @Test func rejectsAFileWhoseDigestIsNotMNISTs() throws {
-        let (server, digests) = try serveFakeFiles()
-        let target = try Scratch.directory("fetch-bad").appendingPathComponent("mnist")
-        let result = try CLITool.run(["fetch", "mnist", "--dir", target.path, "--mirror", server.baseURL, "--timeout", "20"])
-        CLITool.expectOneLineError(result, containing: [
-            "train-images-idx3-ubyte.gz",
-            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  // MNIST's digest
-            digests["train-images-idx3-ubyte.gz"] ?? "?",                         // the download's
-        ])
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
-        #expect(left.isEmpty, "nothing may be left in the target directory: \(left)")
+        try withTemporaryDirectory("fetch-bad") { directory in
+            let (server, digests) = try serveFakeFiles(in: directory)
+            let target = directory.appendingPathComponent("mnist")
+            let result = try CLITool.run(["fetch", "mnist", "--dir", target.path, "--mirror", server.baseURL, "--timeout", "20"])
+            CLITool.expectOneLineError(result, containing: [
+                "train-images-idx3-ubyte.gz",
+                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  // MNIST's digest
+                digests["train-images-idx3-ubyte.gz"] ?? "?",                         // the download's
+            ])
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []
+            #expect(left.isEmpty, "nothing may be left in the target directory: \(left)")
+        }
     }
 
     @Test func downloadsAndVerifiesWhenTheDigestsMatch() throws {
-        let (server, digests) = try serveFakeFiles()
-        let target = try Scratch.directory("fetch-good").appendingPathComponent("cache/mnist")
-        let override = Self.names.map { "\($0)=\(digests[$0] ?? "")" }.joined(separator: ",")
-        let arguments = ["fetch", "mnist", "--dir", target.path, "--mirror", server.baseURL, "--timeout", "20"]
-        let result = try CLITool.run(arguments, environment: ["DAE_FETCH_DIGESTS": override])
-        try #require(result.status == 0, "\(result.diagnostics)")
-        for name in Self.names {
-            #expect(try SHA256Tool.digest(of: target.appendingPathComponent(name)) == digests[name])
-        }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: target.path).filter { !Self.names.contains($0) }
-        #expect(leftovers.isEmpty, "no temporary files may remain: \(leftovers)")
+        try withTemporaryDirectory("fetch-good") { directory in
+            let (server, digests) = try serveFakeFiles(in: directory)
+            let target = directory.appendingPathComponent("cache/mnist")
+            let override = Self.names.map { "\($0)=\(digests[$0] ?? "")" }.joined(separator: ",")
+            let arguments = ["fetch", "mnist", "--dir", target.path, "--mirror", server.baseURL, "--timeout", "20"]
+            let result = try CLITool.run(arguments, environment: ["DAE_FETCH_DIGESTS": override])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            for name in Self.names {
+                #expect(try SHA256Tool.digest(of: target.appendingPathComponent(name)) == digests[name])
+            }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: target.path).filter { !Self.names.contains($0) }
+            #expect(leftovers.isEmpty, "no temporary files may remain: \(leftovers)")
 
-        // A second run finds the files verified and needs no server.
-        server.stop()
-        let again = try CLITool.run(arguments, environment: ["DAE_FETCH_DIGESTS": override])
-        #expect(again.status == 0 && again.stderr.contains("present, SHA-256 verified"), "\(again.diagnostics)")
+            // A second run finds the files verified and needs no server.
+            server.stop()
+            let again = try CLITool.run(arguments, environment: ["DAE_FETCH_DIGESTS": override])
+            #expect(again.status == 0 && again.stderr.contains("present, SHA-256 verified"), "\(again.diagnostics)")
+        }
     }
 
     @Test func reportsAnUnreachableMirror() throws {
-        let target = try Scratch.directory("fetch-404").appendingPathComponent("mnist")
-        let empty = try Scratch.directory("empty-mirror")
-        let server = try LocalHTTPServer(serving: empty)
-        let result = try CLITool.run(["fetch", "mnist", "--dir", target.path, "--mirror", server.baseURL, "--timeout", "20"])
-        CLITool.expectOneLineError(result, containing: ["404"])
-        #expect(!FileManager.default.fileExists(atPath: target.path))
+        try withTemporaryDirectory("fetch-404") { directory in
+            let target = directory.appendingPathComponent("mnist")
+            let empty = directory.appendingPathComponent("empty-mirror")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            let server = try LocalHTTPServer(serving: empty)
+            let result = try CLITool.run(["fetch", "mnist", "--dir", target.path, "--mirror", server.baseURL, "--timeout", "20"])
+            CLITool.expectOneLineError(result, containing: ["404"])
+            #expect(!FileManager.default.fileExists(atPath: target.path))
+        }
     }
 }
 

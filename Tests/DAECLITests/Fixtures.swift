@@ -11,8 +11,7 @@ enum Fixtures {
 
     /// An IDX directory with 512 training and 128 test images (plain files, no gzip), made once.
     static func dataDirectory() throws -> URL {
-        try cache.value("data") {
-            let directory = try Scratch.directory("data")
+        try FixtureCache.shared.value("data") { directory in
             try writeDataset(into: directory, trainCount: trainCount, testCount: testCount)
             return directory
         }
@@ -21,8 +20,7 @@ enum Fixtures {
     /// A checkpoint of the tutorial model trained one epoch on ``dataDirectory()`` (in process), made once.
     static func modelURL() throws -> URL {
         let data = try IDXDataset(directory: dataDirectory())
-        return try cache.value("model") {
-            let directory = try Scratch.directory("model")
+        return try FixtureCache.shared.value("model") { directory in
             var model = try DenoisingAutoencoder(configuration: .init(), seed: 7)
             model.workers = 1
             try model.fit(data.train, options: TrainingOptions(epochs: 1, batchSize: 32, seed: 7))
@@ -31,8 +29,6 @@ enum Fixtures {
             return url
         }
     }
-
-    private static let cache = FixtureCache()
 
     /// Writes the four IDX files of a synthetic data set into `directory`.
     static func writeDataset(into directory: URL, trainCount: Int, testCount: Int, seed: UInt64 = 1) throws {
@@ -73,9 +69,10 @@ enum Fixtures {
         return bytes + payload
     }
 
-    /// A copy of ``dataDirectory()`` in a new directory, for tests that damage it.
-    static func copyOfData() throws -> URL {
-        let directory = try Scratch.directory("data-copy")
+    /// A copy of ``dataDirectory()`` in `data` under `parent`, for tests that damage it.
+    static func copyOfData(in parent: URL) throws -> URL {
+        let directory = parent.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let source = try dataDirectory()
         for name in try FileManager.default.contentsOfDirectory(atPath: source.path) {
             try FileManager.default.copyItem(at: source.appendingPathComponent(name),
@@ -98,18 +95,33 @@ enum Fixtures {
     }
 }
 
-/// Fixtures made once per test process, whichever test asks first (tests run in parallel).
+/// Fixtures made once per test process, whichever test asks first (tests run in parallel),
+/// each in its own temporary directory; the directories are removed when the process exits.
 final class FixtureCache: @unchecked Sendable {
+    static let shared = FixtureCache()
+
     private let lock = NSLock()
     private var values: [String: URL] = [:]
+    private var directories: [URL] = []
 
-    /// The value under `key`, made by `make` the first time.
-    func value(_ key: String, make: () throws -> URL) throws -> URL {
+    /// The value under `key`, made by `make` in a new directory the first time.
+    func value(_ key: String, make: (URL) throws -> URL) throws -> URL {
         lock.lock()
         defer { lock.unlock() }
         if let value = values[key] { return value }
-        let value = try make()
+        let directory = try Scratch.directory(key)
+        if directories.isEmpty { atexit { FixtureCache.shared.removeDirectories() } }
+        directories.append(directory)
+        let value = try make(directory)
         values[key] = value
         return value
+    }
+
+    /// Removes every fixture directory (at exit, when no test uses them any more).
+    private func removeDirectories() {
+        lock.lock()
+        defer { lock.unlock() }
+        for directory in directories { try? FileManager.default.removeItem(at: directory) }
+        directories = []
     }
 }

@@ -3,10 +3,15 @@ import Foundation
 import Testing
 
 /// Saving, loading and resuming: nothing is lost and nothing changes.
-@Suite struct CheckpointTests {
+///
+/// A class, so that `deinit` removes each test's directory (Swift Testing
+/// makes one instance per test and releases it when the test ends).
+@Suite final class CheckpointTests {
     let directory: URL
 
-    init() throws { directory = try IDXWriter.temporaryDirectory() }
+    init() throws { directory = try makeTemporaryDirectory() }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
 

@@ -8,11 +8,8 @@ import Testing
 /// "failed to allocate 12544000000000032 bytes"; found by review while
 /// writing the fuzz targets, see Docs/Reliability.md).
 @Suite struct HostileCheckpointTests {
-    /// A safetensors file with no tensors and `configuration` in its metadata.
-    private func checkpoint(configuration: String) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("dae-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// A safetensors file in `directory` with no tensors and `configuration` in its metadata.
+    private func checkpoint(configuration: String, in directory: URL) throws -> URL {
         let url = directory.appendingPathComponent("hostile.safetensors")
         try SafetensorsFile(metadata: ["format": "DAEKit checkpoint", "format_version": "1",
                                        "configuration": configuration]).write(to: url)
@@ -32,14 +29,15 @@ import Testing
         #"{"inputShape":[28,28,1],"kernelSize":4000001,"latentDim":16,"layerFilters":[32,64],"stride":2,\#(optimizer)}"#,
     ])
     func hugeConfigurationIsRejected(_ configuration: String) throws {
-        let url = try checkpoint(configuration: configuration)
-        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        #expect(try Data(contentsOf: url).count < 1000)
-        #expect {
-            _ = try DenoisingAutoencoder(contentsOf: url)
-        } throws: { error in
-            guard case DAEError.corruptFile(let path, let reason) = error else { return false }
-            return path == url.path && reason.contains("weights but the file holds only 0 tensor elements")
+        try withTemporaryDirectory("dae-hostile") { directory in
+            let url = try checkpoint(configuration: configuration, in: directory)
+            #expect(try Data(contentsOf: url).count < 1000)
+            #expect {
+                _ = try DenoisingAutoencoder(contentsOf: url)
+            } throws: { error in
+                guard case DAEError.corruptFile(let path, let reason) = error else { return false }
+                return path == url.path && reason.contains("weights but the file holds only 0 tensor elements")
+            }
         }
     }
 
@@ -50,23 +48,22 @@ import Testing
     ])
     func weightCountMatches(_ configuration: DenoisingAutoencoder.Configuration) throws {
         let model = try DenoisingAutoencoder(configuration: configuration, seed: 1)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dae-count-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        // A weights-only file holds exactly the parameters: it must still load.
-        let url = directory.appendingPathComponent("weights.safetensors")
-        let encoded = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
-        try SafetensorsFile(tensors: model.parameters, metadata: ["configuration": encoded]).write(to: url)
-        let loaded = try DenoisingAutoencoder(contentsOf: url)
-        #expect(loaded.parameters == model.parameters)
-        // One element fewer than the weights: rejected by the size check, naming the count.
-        var short = model.parameters
-        short["decoder.output.bias"] = Tensor(zeros: [0])
-        try SafetensorsFile(tensors: short, metadata: ["configuration": encoded]).write(to: url)
-        #expect {
-            _ = try DenoisingAutoencoder(contentsOf: url)
-        } throws: { error in
-            "\(error)".contains("needs \(model.parameterCount) weights")
+        try withTemporaryDirectory("dae-count") { directory in
+            // A weights-only file holds exactly the parameters: it must still load.
+            let url = directory.appendingPathComponent("weights.safetensors")
+            let encoded = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
+            try SafetensorsFile(tensors: model.parameters, metadata: ["configuration": encoded]).write(to: url)
+            let loaded = try DenoisingAutoencoder(contentsOf: url)
+            #expect(loaded.parameters == model.parameters)
+            // One element fewer than the weights: rejected by the size check, naming the count.
+            var short = model.parameters
+            short["decoder.output.bias"] = Tensor(zeros: [0])
+            try SafetensorsFile(tensors: short, metadata: ["configuration": encoded]).write(to: url)
+            #expect {
+                _ = try DenoisingAutoencoder(contentsOf: url)
+            } throws: { error in
+                "\(error)".contains("needs \(model.parameterCount) weights")
+            }
         }
     }
 }

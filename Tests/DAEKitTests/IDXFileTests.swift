@@ -20,13 +20,13 @@ struct IDXFileTests {
 
     @Test("a gzip file is detected by its magic bytes, not its name")
     func gzipRoundTrip() throws {
-        let directory = try IDXWriter.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let compressed = IDXWriter.gzip(IDXWriter.encode(dimensions: [2, 3, 4], payload: Self.pixels))
-        let url = try IDXWriter.write(compressed, named: "no-gz-suffix", in: directory)
-        let file = try IDXFile(contentsOf: url)
-        #expect(file.dimensions == [2, 3, 4])
-        #expect(file.bytes == Self.pixels)
+        try withTemporaryDirectory { directory in
+            let compressed = IDXWriter.gzip(IDXWriter.encode(dimensions: [2, 3, 4], payload: Self.pixels))
+            let url = try IDXWriter.write(compressed, named: "no-gz-suffix", in: directory)
+            let file = try IDXFile(contentsOf: url)
+            #expect(file.dimensions == [2, 3, 4])
+            #expect(file.bytes == Self.pixels)
+        }
     }
 
     @Test("a gzip file of several members reads as one stream, like gzip -d")
@@ -54,12 +54,12 @@ struct IDXFileTests {
 
     @Test("an error from a file on disk names the file")
     func errorNamesTheFileOnDisk() throws {
-        let directory = try IDXWriter.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = try IDXWriter.write(IDXWriter.encode(dimensions: [2, 3, 4], payload: [1, 2, 3]),
-                                      named: "train-images-idx3-ubyte", in: directory)
-        let error = #expect(throws: DAEError.self) { try IDXFile(contentsOf: url) }
-        #expect(error?.description == "\(url.path): corrupt file: header claims 2x3x4 = 24 bytes but the file holds 3 (truncated)")
+        try withTemporaryDirectory { directory in
+            let url = try IDXWriter.write(IDXWriter.encode(dimensions: [2, 3, 4], payload: [1, 2, 3]),
+                                          named: "train-images-idx3-ubyte", in: directory)
+            let error = #expect(throws: DAEError.self) { try IDXFile(contentsOf: url) }
+            #expect(error?.description == "\(url.path): corrupt file: header claims 2x3x4 = 24 bytes but the file holds 3 (truncated)")
+        }
     }
 
     /// A broken file and the words its error message must contain.
@@ -223,35 +223,35 @@ struct ImageDatasetTests {
 struct IDXDatasetTests {
     @Test("a directory of plain and gzip files loads train and test sets; labels are optional")
     func loadsADirectory() throws {
-        let directory = try IDXWriter.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let train = IDXWriter.encode(dimensions: [3, 2, 2], payload: Array(0..<12))
-        try IDXWriter.write(IDXWriter.gzip(train), named: "train-images-idx3-ubyte.gz", in: directory)
-        try IDXWriter.write(IDXWriter.encode(dimensions: [3], payload: [0, 1, 2]), named: "train-labels-idx1-ubyte", in: directory)
-        try IDXWriter.write(IDXWriter.encode(dimensions: [1, 2, 2], payload: [9, 9, 9, 9]),
-                            named: "t10k-images-idx3-ubyte", in: directory)
+        try withTemporaryDirectory { directory in
+            let train = IDXWriter.encode(dimensions: [3, 2, 2], payload: Array(0..<12))
+            try IDXWriter.write(IDXWriter.gzip(train), named: "train-images-idx3-ubyte.gz", in: directory)
+            try IDXWriter.write(IDXWriter.encode(dimensions: [3], payload: [0, 1, 2]), named: "train-labels-idx1-ubyte", in: directory)
+            try IDXWriter.write(IDXWriter.encode(dimensions: [1, 2, 2], payload: [9, 9, 9, 9]),
+                                named: "t10k-images-idx3-ubyte", in: directory)
 
-        let data = try IDXDataset(directory: directory)
-        #expect(data.directory == directory)
-        #expect(data.train.count == 3 && data.train.imageShape == [2, 2, 1])
-        #expect(data.train.labels == [0, 1, 2])
-        #expect(data.test.count == 1 && data.test.labels == nil)
+            let data = try IDXDataset(directory: directory)
+            #expect(data.directory == directory)
+            #expect(data.train.count == 3 && data.train.imageShape == [2, 2, 1])
+            #expect(data.train.labels == [0, 1, 2])
+            #expect(data.test.count == 1 && data.test.labels == nil)
+        }
     }
 
     @Test("a missing image file is named together with its directory")
     func missingImagesAreNamed() throws {
-        let directory = try IDXWriter.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try IDXWriter.write(IDXWriter.encode(dimensions: [1, 2, 2], payload: [1, 2, 3, 4]),
-                            named: "train-images-idx3-ubyte", in: directory)
-        let error = #expect(throws: DAEError.self) { try IDXDataset(directory: directory) }
-        let message = error?.description ?? ""
-        #expect(message.contains("t10k-images-idx3-ubyte"), "\(message)")
-        #expect(message.contains("missing: neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz is in \(directory.path)"))
+        try withTemporaryDirectory { directory in
+            try IDXWriter.write(IDXWriter.encode(dimensions: [1, 2, 2], payload: [1, 2, 3, 4]),
+                                named: "train-images-idx3-ubyte", in: directory)
+            let error = #expect(throws: DAEError.self) { try IDXDataset(directory: directory) }
+            let message = error?.description ?? ""
+            #expect(message.contains("t10k-images-idx3-ubyte"), "\(message)")
+            #expect(message.contains("missing: neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz is in \(directory.path)"))
 
-        let nowhere = directory.appendingPathComponent("absent")
-        let dirError = #expect(throws: DAEError.self) { try IDXDataset(directory: nowhere) }
-        #expect(dirError == .fileUnreadable(path: nowhere.path, reason: "no such directory"))
+            let nowhere = directory.appendingPathComponent("absent")
+            let dirError = #expect(throws: DAEError.self) { try IDXDataset(directory: nowhere) }
+            #expect(dirError == .fileUnreadable(path: nowhere.path, reason: "no such directory"))
+        }
     }
 
     @Test("Fashion-MNIST from Debian's dataset-fashion-mnist package",

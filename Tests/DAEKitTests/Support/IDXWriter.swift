@@ -41,14 +41,6 @@ enum IDXWriter {
         return Array(output.prefix(written))
     }
 
-    /// A fresh, empty temporary directory; remove it with `FileManager.default.removeItem(at:)`.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("DAEKitTests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Writes `bytes` to `name` in `directory` and returns its URL.
     @discardableResult
     static func write(_ bytes: [UInt8], named name: String, in directory: URL) throws -> URL {
