@@ -108,6 +108,7 @@ private final class ConvolutionBench {
             return ConvolutionReport.Row(
                 layer: testCase.name, kind: testCase.kind, shape: testCase.shapeDescription, batch: batch, pass: pass,
                 naive: naiveTime, naiveBatch: naiveBatch, gemm: gemm[pass]!, gemmIsDerived: pass == .inputGradient,
+                direct: testCase.runsDirect(pass),
                 flops: flops, gemmGflops: gflops, naiveGflops: gigaflops(flops, seconds: naiveTime.median),
                 speedup: gemm[pass]!.median > 0 ? naiveTime.median / gemm[pass]!.median : .nan, peakFraction: peak.map { gflops / $0 },
                 maxAbsDifference: check.difference, referenceScale: check.scale,

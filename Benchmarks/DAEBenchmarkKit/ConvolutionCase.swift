@@ -22,6 +22,9 @@ public struct ConvolutionCase: Sendable, Codable, Equatable {
     public var outputShape: [Int]
     public var kernelSize: Int
     public var stride: Int
+    /// True when the library runs this convolution as direct loops (one
+    /// input channel in its convolution's view) rather than im2col + GEMM.
+    public var usesDirectLoops: Bool
 
     /// The convolutions of `configuration`'s model, input side first.
     public static func cases(of configuration: DenoisingAutoencoder.Configuration) throws -> [ConvolutionCase] {
@@ -29,14 +32,26 @@ public struct ConvolutionCase: Sendable, Codable, Equatable {
         return model.network.layers.compactMap { layer in
             if let conv = layer as? Conv2D {
                 return ConvolutionCase(name: conv.name, kind: .conv2D, inputShape: conv.inputShape,
-                                       outputShape: conv.outputShape, kernelSize: conv.kernel.shape[0], stride: conv.stride)
+                                       outputShape: conv.outputShape, kernelSize: conv.kernel.shape[0], stride: conv.stride,
+                                       usesDirectLoops: conv.geometry.usesDirectLoops)
             }
             if let deconv = layer as? Conv2DTranspose {
                 return ConvolutionCase(name: deconv.name, kind: .conv2DTranspose, inputShape: deconv.inputShape,
                                        outputShape: deconv.outputShape, kernelSize: deconv.kernel.shape[0],
-                                       stride: deconv.stride)
+                                       stride: deconv.stride, usesDirectLoops: deconv.adjointGeometry.usesDirectLoops)
             }
             return nil
+        }
+    }
+
+    /// Whether the library runs `pass` as direct loops: every pass of a
+    /// one-channel convolution, except the input gradient of a strided one
+    /// (a Conv2D's backward, a Conv2DTranspose's forward), which stays lowered.
+    public func runsDirect(_ pass: ConvolutionReport.Pass) -> Bool {
+        guard usesDirectLoops else { return false }
+        switch (kind, pass) {
+        case (.conv2D, .inputGradient), (.conv2DTranspose, .forward): return stride == 1
+        default: return true
         }
     }
 

@@ -24,6 +24,9 @@ public struct ConvolutionReport: Sendable, Codable, Equatable {
         public var gemm: Timing
         /// True when ``gemm`` is a difference of two measurements (the input gradient).
         public var gemmIsDerived: Bool
+        /// True when the library ran this pass as direct loops (one input
+        /// channel), not im2col + GEMM; ``gemm`` is then the direct loops' time.
+        public var direct: Bool
         /// FLOPs of the pass at ``batch`` (`2·M·N·K` of its GEMM).
         public var flops: Double
         /// GFLOP/s of the library layer at its median time.
@@ -70,7 +73,7 @@ public struct ConvolutionReport: Sendable, Codable, Equatable {
             table.append([
                 row.layer, row.shape, "\(row.batch)", row.pass.rawValue,
                 Format.milliseconds(row.naive.median) + (scaled ? "*" : ""),
-                Format.milliseconds(row.gemm.median) + (row.gemmIsDerived ? "†" : ""),
+                Format.milliseconds(row.gemm.median) + (row.gemmIsDerived ? "†" : "") + (row.direct ? "‡" : ""),
                 Format.milliseconds(row.gemm.minimum), Format.significant(row.gemmGflops),
                 row.peakFraction.map(Format.percent) ?? "–", Format.significant(row.naiveGflops),
                 Format.ratio(row.speedup), Format.scientific(Double(row.maxAbsDifference)) + (row.agrees ? "" : " FAIL"),
@@ -84,6 +87,8 @@ public struct ConvolutionReport: Sendable, Codable, Equatable {
                 + " Conv2D forward includes im2col; Conv2DTranspose forward includes col2im; the weight-gradient pass is"
                 + " `backward` with no input gradient (Conv2DTranspose's includes the im2col of ∂L/∂y).",
             "† input gradient = `backward` with an input gradient minus `backward` without one (medians and minimums subtracted).",
+            "‡ the layer runs this pass as direct loops, not im2col + GEMM (a convolution with one input channel:"
+                + " `ConvolutionGeometry.usesDirectLoops`); GFLOP/s counts the same FLOPs.",
         ]
         if let example = largest.first {
             table.notes.append("Naive times marked * ran at batch \(example.naiveBatch) and are scaled linearly to the batch"

@@ -33,19 +33,27 @@ public struct GemmShape: Sendable, Codable, Equatable {
                       m: m, n: n, k: k, beta: beta)
         }
         var shapes: [GemmShape] = []
+        // A convolution with one input channel runs direct loops instead of
+        // GEMMs, except for a strided convolution's input gradient.
         if let conv = layer as? Conv2D {
             let g = conv.geometry, rows = batch * g.outputPixels, filters = conv.outputShape[2]
-            shapes.append(shape("forward", "y = cols·K", false, false, rows, filters, g.patchSize))
-            shapes.append(shape("backward", "dK += colsᵀ·dy", true, false, g.patchSize, filters, rows, beta: 1))
-            if needsInputGradient {
+            if !g.usesDirectLoops {
+                shapes.append(shape("forward", "y = cols·K", false, false, rows, filters, g.patchSize))
+                shapes.append(shape("backward", "dK += colsᵀ·dy", true, false, g.patchSize, filters, rows, beta: 1))
+            }
+            if needsInputGradient && !(g.usesDirectLoops && g.stride == 1) {
                 shapes.append(shape("backward", "dcols = dy·Kᵀ", false, true, rows, g.patchSize, filters))
             }
         } else if let deconv = layer as? Conv2DTranspose {
             let g = deconv.adjointGeometry, rows = batch * g.outputPixels, channels = deconv.inputShape[2]
-            shapes.append(shape("forward", "cols = x·Kᵀ", false, true, rows, g.patchSize, channels))
-            shapes.append(shape("backward", "dK += cols(dy)ᵀ·x", true, false, g.patchSize, channels, rows, beta: 1))
-            if needsInputGradient {
-                shapes.append(shape("backward", "dx = cols(dy)·K", false, false, rows, channels, g.patchSize))
+            if !(g.usesDirectLoops && g.stride == 1) {
+                shapes.append(shape("forward", "cols = x·Kᵀ", false, true, rows, g.patchSize, channels))
+            }
+            if !g.usesDirectLoops {
+                shapes.append(shape("backward", "dK += cols(dy)ᵀ·x", true, false, g.patchSize, channels, rows, beta: 1))
+                if needsInputGradient {
+                    shapes.append(shape("backward", "dx = cols(dy)·K", false, false, rows, channels, g.patchSize))
+                }
             }
         } else if let dense = layer as? Dense {
             let features = dense.inputShape[0], units = dense.outputShape[0]

@@ -3,12 +3,14 @@ import DAEKit
 /// The im2col / col2im work of a layer's passes, as ``Conv2D`` and
 /// ``Conv2DTranspose`` use the public ``ConvolutionGeometry`` functions: a
 /// Conv2D runs im2col forward and col2im for its input gradient; a
-/// Conv2DTranspose runs col2im forward and im2col of ∂L/∂y backward.
+/// Conv2DTranspose runs col2im forward and im2col of ∂L/∂y backward. A
+/// convolution with one input channel (``ConvolutionGeometry/usesDirectLoops``)
+/// runs neither, except the col2im of a strided convolution's input gradient.
 final class Lowering {
     private let geometry: ConvolutionGeometry
     private let batch: Int
     private let transposed: Bool
-    private let needsInputGradient: Bool
+    private let forwardIsLowered: Bool, backwardIsLowered: Bool
     private let image: FloatBuffer, columns: FloatBuffer
 
     /// The lowering of `layer` at `batch` on its own buffers, or nil for a layer without one.
@@ -20,9 +22,13 @@ final class Lowering {
         } else {
             return nil
         }
-        guard !geometry.isPointwise else { return nil }
+        // The col2im of the convolution's input gradient: a Conv2D's backward, a Conv2DTranspose's forward.
+        let col2imRuns = !(geometry.usesDirectLoops && geometry.stride == 1)
+        let im2colRuns = !geometry.usesDirectLoops
+        forwardIsLowered = transposed ? col2imRuns : im2colRuns
+        backwardIsLowered = transposed ? im2colRuns : (needsInputGradient && col2imRuns)
+        guard !geometry.isPointwise, forwardIsLowered || backwardIsLowered else { return nil }
         self.batch = batch
-        self.needsInputGradient = needsInputGradient
         image = FloatBuffer(SyntheticData.floats(batch * geometry.inputCount, using: &rng))
         columns = FloatBuffer(SyntheticData.floats(batch * geometry.outputPixels * geometry.patchSize, using: &rng))
     }
@@ -35,14 +41,15 @@ final class Lowering {
         geometry.col2im(columns.readOnly, batch: batch, into: image.pointer, accumulate: false)
     }
 
-    /// Runs the forward pass's lowering once and returns its seconds.
+    /// Runs the forward pass's lowering once and returns its seconds (0 when it has none).
     func timeForward() -> Double {
-        Stopwatch.time { transposed ? col2im() : im2col() }
+        guard forwardIsLowered else { return 0 }
+        return Stopwatch.time { transposed ? col2im() : im2col() }
     }
 
     /// Runs the backward pass's lowering once and returns its seconds (0 when it has none).
     func timeBackward() -> Double {
-        if transposed { return Stopwatch.time(im2col) }
-        return needsInputGradient ? Stopwatch.time(col2im) : 0
+        guard backwardIsLowered else { return 0 }
+        return Stopwatch.time { transposed ? im2col() : col2im() }
     }
 }

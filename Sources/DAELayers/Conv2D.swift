@@ -3,6 +3,9 @@
 ///
 /// - Kernel layout: Keras's `[kh, kw, inChannels, filters]`, which read as a
 ///   matrix `[kh·kw·in, filters]` is the right-hand operand of the lowered GEMM.
+/// - Computation: im2col + one GEMM for the whole batch; with one input
+///   channel (a first layer reading grey images), direct loops instead
+///   (``ConvolutionGeometry/usesDirectLoops``).
 /// - Output size: `ceil(in / stride)` for `same` (TensorFlow's asymmetric
 ///   padding, extra pixel bottom/right), `floor((in − k) / stride) + 1` for `valid`.
 ///
@@ -85,14 +88,13 @@ public struct Conv2D: Layer {
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
         // y[N·outH·outW, filters] = bias + patches[N·outH·outW, kh·kw·in] × K[kh·kw·in, filters]
-        let patches = lowered.patches(of: input, batch: batch, workspace: workspace)
-        let rows = batch * lowered.geometry.outputPixels
-        bias.withUnsafeBufferPointer { b in
-            VectorKernels.broadcastRows(b.baseAddress!, into: output, rowCount: rows, channels: lowered.outputChannels)
-        }
         kernel.withUnsafeBufferPointer { k in
-            lowered.multiply(patches: patches, weights: k.baseAddress!, into: output, batch: batch, accumulate: true)
+            bias.withUnsafeBufferPointer { b in
+                lowered.forward(input, weights: k.baseAddress!, into: output, batch: batch,
+                                workspace: workspace, bias: b.baseAddress!)
+            }
         }
+        let rows = batch * lowered.geometry.outputPixels
         activation.forward(output, count: rows * lowered.outputChannels)
     }
 
@@ -103,11 +105,10 @@ public struct Conv2D: Layer {
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
                                   rows: batch * lowered.geometry.outputPixels,
                                   channels: lowered.outputChannels, activation: activation)
-        // The patch matrix from the forward pass is still in the workspace (or is the input).
-        let patches = lowered.geometry.isPointwise ? input : UnsafePointer(workspace)
-        // dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]
-        lowered.accumulateWeightGradient(patches: patches, outputGradient: outputGradient,
-                                         into: parameterGradients[0], batch: batch)
+        // dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]; the forward
+        // pass left the patch matrix in the workspace.
+        lowered.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: parameterGradients[0],
+                                         batch: batch, workspace: workspace, patchesInWorkspace: true)
         guard let inputGradient else { return }
         // dx = col2im(dy × Kᵀ); the workspace's patches are no longer needed and are overwritten.
         kernel.withUnsafeBufferPointer { k in

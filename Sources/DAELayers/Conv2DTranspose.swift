@@ -4,7 +4,10 @@
 /// its output back to its input, so it reuses that convolution's lowered
 /// products in the other order: its forward pass is the convolution's
 /// input-gradient pass (`GEMM` then `col2im`), its input gradient is the
-/// convolution's forward pass (`im2col` then `GEMM`).
+/// convolution's forward pass (`im2col` then `GEMM`). With one filter (an
+/// output layer producing a grey image) that convolution has one input
+/// channel, and the passes run as direct loops instead
+/// (``ConvolutionGeometry/usesDirectLoops``).
 ///
 /// - Kernel layout: Keras's `[kh, kw, filters, inChannels]` (output channels
 ///   *before* input channels), which is the adjoint convolution's own
@@ -106,15 +109,15 @@ public struct Conv2DTranspose: Layer {
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
                                   rows: batch * outputShape[0] * outputShape[1],
                                   channels: outputShape[2], activation: activation)
-        // patches[N·inH·inW, kh·kw·filters] = im2col(dy): the adjoint convolution's forward lowering.
-        let patches = lowered.patches(of: outputGradient, batch: batch, workspace: workspace)
-        // dK[kh·kw·filters, in] += patchesᵀ × x[N·inH·inW, in]
-        lowered.accumulateWeightGradient(patches: patches, outputGradient: input,
-                                         into: parameterGradients[0], batch: batch)
+        // dK[kh·kw·filters, in] += patchesᵀ × x[N·inH·inW, in], patches[N·inH·inW, kh·kw·filters] = im2col(dy):
+        // the adjoint convolution's weight gradient, with dy as its input and x as its output gradient.
+        lowered.accumulateWeightGradient(input: outputGradient, outputGradient: input, into: parameterGradients[0],
+                                         batch: batch, workspace: workspace, patchesInWorkspace: false)
         guard let inputGradient else { return }
-        // dx[N·inH·inW, in] = patches × K[kh·kw·filters, in]
+        // dx[N·inH·inW, in] = patches × K[kh·kw·filters, in]: the adjoint convolution's forward pass (same patches).
         kernel.withUnsafeBufferPointer { k in
-            lowered.multiply(patches: patches, weights: k.baseAddress!, into: inputGradient, batch: batch)
+            lowered.forward(outputGradient, weights: k.baseAddress!, into: inputGradient, batch: batch,
+                            workspace: workspace, patchesInWorkspace: true)
         }
     }
 }

@@ -11,63 +11,99 @@
 ///
 /// The whole batch is one GEMM: its rows run over every output pixel of
 /// every image. A transposed convolution runs the same products in the
-/// other order: its forward pass is the input-gradient pass.
+/// other order: its forward pass is the input-gradient pass. A convolution
+/// with one input channel (``isDirect``) runs the same three passes as
+/// direct loops instead (`DirectConvolution.swift`).
 struct LoweredConvolution: Sendable, Equatable {
     /// The geometry of the (forward) convolution.
     let geometry: ConvolutionGeometry
     /// Output channels of the (forward) convolution: the columns of W.
     let outputChannels: Int
 
-    /// Floats of workspace needed for `batch` images: one patch matrix.
+    /// True when the passes run as ``ConvolutionGeometry``'s direct loops
+    /// (one input channel) instead of im2col + GEMM; see `DirectConvolution.swift`.
+    var isDirect: Bool { geometry.usesDirectLoops }
+
+    /// Floats of workspace needed for `batch` images: one patch matrix, or
+    /// for the direct loops one padded image (plus the patch matrix of the
+    /// lowered input gradient when the stride is not 1).
     func workspaceCount(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : batch * geometry.outputPixels * geometry.patchSize
+        let patchMatrix = geometry.isPointwise ? 0 : batch * geometry.outputPixels * geometry.patchSize
+        guard isDirect else { return patchMatrix }
+        return max(geometry.paddedInputCount, geometry.stride == 1 ? 0 : patchMatrix)
     }
 
-    /// The patch matrix of `input`: `workspace` filled by im2col, or the
-    /// input itself for a pointwise (1×1, stride 1) convolution.
-    func patches(of input: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+    /// The patch matrix of `input`: the input itself for a pointwise (1×1,
+    /// stride 1) convolution, else `workspace`, filled by im2col unless
+    /// `patchesInWorkspace` says an earlier call already did.
+    private func patches(of input: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>,
+                         patchesInWorkspace: Bool) -> UnsafePointer<Float> {
         if geometry.isPointwise { return input }
-        geometry.im2col(input, batch: batch, into: workspace)
+        if !patchesInWorkspace { geometry.im2col(input, batch: batch, into: workspace) }
         return UnsafePointer(workspace)
     }
 
-    /// `output[M, Cout] = patches[M, P] × weights[P, Cout]`, or `+=` when `accumulate`.
-    func multiply(patches: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                  into output: UnsafeMutablePointer<Float>, batch: Int, accumulate: Bool = false) {
+    /// The convolution of `input` (`batch` images): `output[M, Cout]` is
+    /// overwritten with `bias` (or zero) plus `patches[M, P] × weights[P, Cout]`.
+    ///
+    /// Lowered, the patch matrix is left in `workspace` for
+    /// ``accumulateWeightGradient(input:outputGradient:into:batch:workspace:patchesInWorkspace:)``;
+    /// `patchesInWorkspace` skips the im2col when it is already there.
+    func forward(_ input: UnsafePointer<Float>, weights: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                 batch: Int, workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
+                 patchesInWorkspace: Bool = false) {
+        if isDirect {
+            geometry.directForward(input, weights: weights, outputChannels: outputChannels, into: output, batch: batch,
+                                   padded: workspace, bias: bias)
+            return
+        }
+        let patches = patches(of: input, batch: batch, workspace: workspace, patchesInWorkspace: patchesInWorkspace)
         let m = batch * geometry.outputPixels, p = geometry.patchSize
+        if let bias { VectorKernels.broadcastRows(bias, into: output, rowCount: m, channels: outputChannels) }
         BLAS.gemm(m: m, n: outputChannels, k: p,
                   a: patches, lda: p, b: weights, ldb: outputChannels,
-                  beta: accumulate ? 1 : 0, c: output, ldc: outputChannels)
+                  beta: bias != nil ? 1 : 0, c: output, ldc: outputChannels)
     }
 
     /// `inputGradient = col2im(outputGradient[M, Cout] × weightsᵀ[Cout, P])`
     /// (`batch` input images), overwriting `inputGradient` (starting from
-    /// `bias`, one value per input channel, when given) or, when
-    /// `accumulate`, adding to it.
+    /// `bias`, one value per input channel, when given). Direct loops when
+    /// ``isDirect`` and the stride is 1.
     func inputGradient(of outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                        into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
-                       workspace: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-                       bias: UnsafePointer<Float>? = nil) {
+                       workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
+        if isDirect && geometry.stride == 1 {
+            geometry.directInputGradient(of: outputGradient, weights: weights, outputChannels: outputChannels,
+                                         into: inputGradient, batch: batch, bias: bias)
+            return
+        }
         let m = batch * geometry.outputPixels, p = geometry.patchSize
         guard !geometry.isPointwise else {
             // A pointwise convolution's patch matrix is the input: write straight into it.
-            if !accumulate, let bias {
-                VectorKernels.broadcastRows(bias, into: inputGradient, rowCount: m, channels: p)
-            }
+            if let bias { VectorKernels.broadcastRows(bias, into: inputGradient, rowCount: m, channels: p) }
             BLAS.gemm(transposeB: true, m: m, n: p, k: outputChannels,
                       a: outputGradient, lda: outputChannels, b: weights, ldb: outputChannels,
-                      beta: accumulate || bias != nil ? 1 : 0, c: inputGradient, ldc: p)
+                      beta: bias != nil ? 1 : 0, c: inputGradient, ldc: p)
             return
         }
         BLAS.gemm(transposeB: true, m: m, n: p, k: outputChannels,
                   a: outputGradient, lda: outputChannels, b: weights, ldb: outputChannels,
                   beta: 0, c: workspace, ldc: p)
-        geometry.col2im(workspace, batch: batch, into: inputGradient, accumulate: accumulate, bias: bias)
+        geometry.col2im(workspace, batch: batch, into: inputGradient, accumulate: false, bias: bias)
     }
 
-    /// `weightGradient[P, Cout] += patchesᵀ[P, M] × outputGradient[M, Cout]`.
-    func accumulateWeightGradient(patches: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-                                  into weightGradient: UnsafeMutablePointer<Float>, batch: Int) {
+    /// `weightGradient[P, Cout] += patchesᵀ[P, M] × outputGradient[M, Cout]`,
+    /// with the patches of `input` (already in `workspace` when
+    /// `patchesInWorkspace`), or the direct loops.
+    func accumulateWeightGradient(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                  into weightGradient: UnsafeMutablePointer<Float>, batch: Int,
+                                  workspace: UnsafeMutablePointer<Float>, patchesInWorkspace: Bool) {
+        if isDirect {
+            geometry.directWeightGradient(input: input, outputGradient: outputGradient, outputChannels: outputChannels,
+                                          into: weightGradient, batch: batch, padded: workspace)
+            return
+        }
+        let patches = patches(of: input, batch: batch, workspace: workspace, patchesInWorkspace: patchesInWorkspace)
         let m = batch * geometry.outputPixels, p = geometry.patchSize
         BLAS.gemm(transposeA: true, m: p, n: outputChannels, k: m,
                   a: patches, lda: p, b: outputGradient, ldb: outputChannels,

@@ -103,6 +103,12 @@ struct BenchmarkSmokeTests {
         #expect(cases[0].flopsPerImage == 2 * 14 * 14 * 9 * 32)
         // A transposed convolution counts its low-resolution side: 2·7·7·9·64·64 for decoder.deconv0.
         #expect(cases[2].flopsPerImage == 2 * 7 * 7 * 9 * 64 * 64)
+        // The one-channel ends run as direct loops: all of encoder.conv0 but its (strided) input
+        // gradient, all of decoder.output (stride 1); the three middle layers are im2col + GEMM.
+        #expect(cases.map(\.usesDirectLoops) == [true, false, false, false, true])
+        #expect(ConvolutionReport.Pass.allCases.map(cases[0].runsDirect) == [true, false, true])
+        #expect(ConvolutionReport.Pass.allCases.allSatisfy(cases[4].runsDirect))
+        #expect(!ConvolutionReport.Pass.allCases.contains(where: cases[1].runsDirect))
     }
 
     @Test("timings summarise their samples: median, minimum, scaling, differences")

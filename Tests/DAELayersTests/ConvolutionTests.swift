@@ -2,7 +2,8 @@ import DAELayers
 import DAETestSupport
 import Testing
 
-/// The im2col + GEMM layers against the direct loops of ``NaiveConvolution``.
+/// The layers (im2col + GEMM, or direct loops for one input channel)
+/// against the loops of ``NaiveConvolution``, written from the definitions.
 @Suite("Conv2D and Conv2DTranspose against naive loops")
 struct ConvolutionTests {
     /// One convolution: input `batch × h × w × inC`, `outC` filters of `k × k`.
@@ -48,6 +49,62 @@ struct ConvolutionTests {
 
     @Test("Conv2D forward, input gradient and kernel gradient match the naive loops", arguments: convolutionCases)
     func conv2D(_ c: Case) throws {
+        try Self.checkConv2D(c)
+    }
+
+    /// Convolutions with one input channel, which run as direct loops instead
+    /// of im2col + GEMM: strides 1 and 2, kernels 1, 3 and 5, both paddings,
+    /// widths that leave 0–3 pixels after the groups of four, and output
+    /// channel counts below, at and above the 8- and 32-lane blocks.
+    static let directCases: [Case] = {
+        var cases: [Case] = []
+        for (index, outC) in [32, 1, 13, 8, 5, 41].enumerated() {
+            for s in [1, 2] {
+                for k in [1, 3, 5] where !(k == 1 && s == 1) {   // 1×1 stride 1 is pointwise: a plain GEMM
+                    let padding: Padding = (index + k + s).isMultiple(of: 2) ? .same : .valid
+                    cases.append(Case(h: 6 + index, w: 7 + 2 * index + s, inC: 1, outC: outC, k: k, s: s,
+                                      padding: padding, batch: 2))
+                }
+            }
+        }
+        return cases
+    }()
+
+    @Test("direct loops are chosen for one input channel, except a pointwise convolution")
+    func directLoopSelection() throws {
+        func geometry(channels: Int, kernel: Int, stride: Int) throws -> ConvolutionGeometry {
+            try ConvolutionGeometry(inputHeight: 8, inputWidth: 8, inputChannels: channels,
+                                    kernelHeight: kernel, kernelWidth: kernel, stride: stride, padding: .same)
+        }
+        #expect(try geometry(channels: 1, kernel: 3, stride: 2).usesDirectLoops)
+        #expect(try geometry(channels: 1, kernel: 1, stride: 2).usesDirectLoops)
+        #expect(try !geometry(channels: 1, kernel: 1, stride: 1).usesDirectLoops)   // pointwise: the input is the patch matrix
+        #expect(try !geometry(channels: 2, kernel: 3, stride: 1).usesDirectLoops)
+        #expect(try !geometry(channels: 32, kernel: 3, stride: 2).usesDirectLoops)
+    }
+
+    @Test("Conv2D with one input channel runs direct loops that match the naive loops", arguments: directCases)
+    func directConv2D(_ c: Case) throws {
+        let geometry = try ConvolutionGeometry(inputHeight: c.h, inputWidth: c.w, inputChannels: c.inC,
+                                               kernelHeight: c.k, kernelWidth: c.k, stride: c.s, padding: c.padding)
+        #expect(geometry.usesDirectLoops)
+        try Self.checkConv2D(c)
+    }
+
+    @Test("Conv2DTranspose with one filter runs direct loops that match the naive loops", arguments: directCases)
+    func directConv2DTranspose(_ c: Case) throws {
+        // The transposed layer's filters are its adjoint convolution's input channels.
+        let transposed = Case(h: c.h, w: c.w, inC: c.outC, outC: c.inC, k: c.k, s: c.s, padding: c.padding, batch: c.batch)
+        let kernel = Tensor(zeros: [c.k, c.k, transposed.outC, transposed.inC])
+        let layer = try Conv2DTranspose(name: "t", inputShape: [c.h, c.w, transposed.inC], kernel: kernel,
+                                        bias: Tensor(zeros: [transposed.outC]), stride: c.s, padding: c.padding,
+                                        activation: .identity)
+        #expect(layer.adjointGeometry.usesDirectLoops)
+        try Self.checkConv2DTranspose(transposed)
+    }
+
+    /// Checks a Conv2D's three passes and its bias gradient against the naive loops.
+    static func checkConv2D(_ c: Case) throws {
         let x = randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: 1)
         let kernel = randomTensor(shape: [c.k, c.k, c.inC, c.outC], seed: 2, range: -0.5...0.5)
         let bias = randomTensor(shape: [c.outC], seed: 3, range: -0.5...0.5)
@@ -59,7 +116,7 @@ struct ConvolutionTests {
         #expect(y.shape == [c.batch] + layer.outputShape)
         expectApproximatelyEqual(y, expected, relativeTolerance: 1e-5, "forward")
 
-        let dy = Self.outputGradient(like: y.shape, seed: 4)
+        let dy = outputGradient(like: y.shape, seed: 4)
         var gradients: [Tensor] = []
         let dx = try layer.backward(input: x, outputGradient: dy, parameterGradients: &gradients)
         expectApproximatelyEqual(dx, try NaiveConvolution.conv2DInputGradient(dy, kernel: kernel, inputShape: x.shape,
@@ -68,7 +125,7 @@ struct ConvolutionTests {
         expectApproximatelyEqual(gradients[0], try NaiveConvolution.conv2DKernelGradient(x, outputGradient: dy, kernelSize: (c.k, c.k),
                                                                                          stride: c.s, padding: c.padding),
                                  relativeTolerance: 1e-5, "kernel gradient")
-        expectApproximatelyEqual(gradients[1], Self.biasGradient(dy), relativeTolerance: 1e-5, "bias gradient")
+        expectApproximatelyEqual(gradients[1], biasGradient(dy), relativeTolerance: 1e-5, "bias gradient")
     }
 
     @Test("Conv2D with a 3×5 kernel (not square) matches the naive loops")
@@ -117,6 +174,11 @@ struct ConvolutionTests {
 
     @Test("Conv2DTranspose forward and gradients match the naive loops", arguments: transposeCases)
     func conv2DTranspose(_ c: Case) throws {
+        try Self.checkConv2DTranspose(c)
+    }
+
+    /// Checks a Conv2DTranspose's three passes and its bias gradient against the naive loops.
+    static func checkConv2DTranspose(_ c: Case) throws {
         let x = randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: 1)
         let kernel = randomTensor(shape: [c.k, c.k, c.outC, c.inC], seed: 2, range: -0.5...0.5)   // [kh, kw, out, in]
         let bias = randomTensor(shape: [c.outC], seed: 3, range: -0.5...0.5)
@@ -129,7 +191,7 @@ struct ConvolutionTests {
 
         // Backward: the input gradient is the convolution with the same kernel, the kernel
         // gradient is the convolution's kernel gradient with the roles of input and output swapped.
-        let dy = Self.outputGradient(like: y.shape, seed: 4)
+        let dy = outputGradient(like: y.shape, seed: 4)
         var gradients: [Tensor] = []
         let dx = try layer.backward(input: x, outputGradient: dy, parameterGradients: &gradients)
         expectApproximatelyEqual(dx, try NaiveConvolution.conv2D(dy, kernel: kernel, stride: c.s, padding: c.padding),
@@ -137,7 +199,7 @@ struct ConvolutionTests {
         expectApproximatelyEqual(gradients[0], try NaiveConvolution.conv2DKernelGradient(dy, outputGradient: x, kernelSize: (c.k, c.k),
                                                                                          stride: c.s, padding: c.padding),
                                  relativeTolerance: 1e-5, "kernel gradient")
-        expectApproximatelyEqual(gradients[1], Self.biasGradient(dy), relativeTolerance: 1e-5, "bias gradient")
+        expectApproximatelyEqual(gradients[1], biasGradient(dy), relativeTolerance: 1e-5, "bias gradient")
     }
 
     @Test("Conv2DTranspose is the adjoint of Conv2D with the same kernel: ⟨T x, y⟩ = ⟨x, C y⟩", arguments: transposeCases)
