@@ -55,18 +55,27 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
     /// Corrupts `pixels` in place, drawing from `rng`; allocates nothing.
     ///
     /// Gaussian noise is drawn and added in `Double` (as NumPy's
-    /// `x + rng.normal(...)` is) and rounded to `Float` after clipping. Each
-    /// pixel consumes one Gaussian draw or one uniform draw, in order, so the
-    /// result depends only on the generator's state. Invalid parameters (see
+    /// `x + rng.normal(...)` is) and rounded to `Float` after clipping; each
+    /// pair of pixels uses both samples of one Box–Muller transform
+    /// (``SplitMix64/nextGaussianPair()``). The other models consume one
+    /// uniform draw per pixel. Draws are taken in pixel order, so the result
+    /// depends only on the generator's state. Invalid parameters (see
     /// ``validate()``) do not crash, but their result is unspecified.
     public func apply(to pixels: UnsafeMutableBufferPointer<Float>, using rng: inout SplitMix64) {
         switch self {
         case let .gaussian(mean, std):
             let mean = Double(mean), std = Double(std)
-            for i in pixels.indices {
-                let value = Double(pixels[i]) + mean + std * rng.nextGaussian()
-                pixels[i] = Float(Swift.min(Swift.max(value, 0), 1))
+            func corrupt(_ i: Int, _ z: Double) {
+                pixels[i] = Float(Swift.min(Swift.max(Double(pixels[i]) + mean + std * z, 0), 1))
             }
+            var i = pixels.startIndex
+            while i + 1 < pixels.endIndex {
+                let (z0, z1) = rng.nextGaussianPair()
+                corrupt(i, z0)
+                corrupt(i + 1, z1)
+                i += 2
+            }
+            if i < pixels.endIndex { corrupt(i, rng.nextGaussian()) }
         case let .saltAndPepper(amount):
             let threshold = Double(amount), half = Double(amount) / 2
             for i in pixels.indices {

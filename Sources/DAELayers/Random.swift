@@ -31,12 +31,20 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
         Double(next() >> 11) * 0x1.0p-53
     }
 
-    /// A standard normal sample (Box–Muller; one sample per call, deterministic).
+    /// A standard normal sample (Box–Muller; one sample per call, deterministic):
+    /// the first of ``nextGaussianPair()``.
     public mutating func nextGaussian() -> Double {
+        nextGaussianPair().0
+    }
+
+    /// Two independent standard normal samples from one Box–Muller transform
+    /// (the cosine and the sine of the same angle), for half the cost per
+    /// sample of two ``nextGaussian()`` calls.
+    public mutating func nextGaussianPair() -> (Double, Double) {
         // 1 - u lies in (0, 1], so the logarithm is finite.
-        let u1 = 1 - nextUniform()
-        let u2 = nextUniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        let radius = (-2 * log(1 - nextUniform())).squareRoot()
+        let angle = 2 * Double.pi * nextUniform()
+        return (radius * cos(angle), radius * sin(angle))
     }
 
     /// A generator for a sub-stream: the same parent state and `stream` always give the same child.
