@@ -8,7 +8,8 @@
 /// that im2col writes and col2im reads back is `P / C` times the size of the
 /// image. These loops instead read the image (zero-padded, one image at a
 /// time) from the cache and keep 4 output pixels × 8 channels in registers,
-/// so each weight vector loaded serves four pixels.
+/// so each weight vector loaded serves four pixels (the weight gradient:
+/// one tap × 32 channels, so each pixel value loaded serves 32 products).
 ///
 /// With `C = inputChannels`, `F` output channels and the Keras kernel
 /// `W[kh, kw, C, F]`, the three passes are
@@ -237,10 +238,7 @@ extension ConvolutionGeometry {
                              into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
                              bias: UnsafePointer<Float>?) {
         precondition(stride == 1, "direct input gradient needs stride 1")
-        typealias V = VectorKernels.Vector
-        let f = outputChannels, c = inputChannels, lanes = VectorKernels.width
-        let vectorChannels = f - f % lanes
-        let (f2, f3) = (2 * f, 3 * f)
+        let f = outputChannels, c = inputChannels
         // Pixels iw in interior have every kernel column inside the output row.
         let firstInterior = max(0, kernelWidth - 1 - padLeft)
         let interior = firstInterior..<max(firstInterior, min(inputWidth, outputWidth - padLeft))
@@ -255,55 +253,113 @@ extension ConvolutionGeometry {
                     var iw = 0
                     while iw < inputWidth {
                         let group = interior.contains(iw) && iw + 4 <= interior.upperBound ? 4 : 1
-                        var s0 = V.zero, s1 = V.zero, s2 = V.zero, s3 = V.zero
-                        var tails: (Float, Float, Float, Float) = (0, 0, 0, 0)
-                        for i in rows {
-                            let gradientRow = gradient + (ih + padTop - i) * outputWidth * f
-                            for j in 0..<kernelWidth {
-                                let ow = iw + padLeft - j
-                                guard group == 4 || (ow >= 0 && ow < outputWidth) else { continue }
-                                let w = weights + ((i * kernelWidth + j) * c + channel) * f
-                                let dy = gradientRow + ow * f
-                                var f0 = 0
-                                if group == 4 {
-                                    var (wp, dp) = (w, dy)
-                                    while f0 < vectorChannels {
-                                        let wv = VectorKernels.load(wp)
-                                        s0 += VectorKernels.load(dp) * wv
-                                        s1 += VectorKernels.load(dp + f) * wv
-                                        s2 += VectorKernels.load(dp + f2) * wv
-                                        s3 += VectorKernels.load(dp + f3) * wv
-                                        wp += lanes
-                                        dp += lanes
-                                        f0 += lanes
-                                    }
-                                    for k in f0..<f {
-                                        tails.0 += dy[k] * w[k]
-                                        tails.1 += dy[f + k] * w[k]
-                                        tails.2 += dy[2 * f + k] * w[k]
-                                        tails.3 += dy[3 * f + k] * w[k]
-                                    }
-                                } else {
-                                    while f0 < vectorChannels {
-                                        s0 += VectorKernels.load(dy + f0) * VectorKernels.load(w + f0)
-                                        f0 += lanes
-                                    }
-                                    for k in f0..<f { tails.0 += dy[k] * w[k] }
-                                }
-                            }
-                        }
+                        let sums = group == 4 && kernelWidth == 3
+                            ? threeTapGroupSums(gradient, ih: ih, iw: iw, rows: rows, channel: channel,
+                                                weights: weights, outputChannels: f)
+                            : groupSums(gradient, ih: ih, iw: iw, group: group, rows: rows, channel: channel,
+                                        weights: weights, outputChannels: f)
                         let x = image + (ih * inputWidth + iw) * c + channel
                         let initial = bias?[channel] ?? 0
-                        x[0] = initial + (s0.sum() + tails.0)
+                        x[0] = initial + sums.0
                         if group == 4 {
-                            x[c] = initial + (s1.sum() + tails.1)
-                            x[2 * c] = initial + (s2.sum() + tails.2)
-                            x[3 * c] = initial + (s3.sum() + tails.3)
+                            x[c] = initial + sums.1
+                            x[2 * c] = initial + sums.2
+                            x[3 * c] = initial + sums.3
                         }
                         iw += group
                     }
                 }
             }
         }
+    }
+
+    /// The input-gradient sums (before bias) of `group` (4 or 1) neighbouring
+    /// pixels from `iw` of row `ih`, channel `channel`, over kernel rows `rows`:
+    /// 8 output channels at a time, each weight vector serving four pixels.
+    /// A pixel of a group of 4 has every kernel column inside the output.
+    private func groupSums(_ gradient: UnsafePointer<Float>, ih: Int, iw: Int, group: Int, rows: Range<Int>, channel: Int,
+                           weights: UnsafePointer<Float>, outputChannels f: Int) -> (Float, Float, Float, Float) {
+        typealias V = VectorKernels.Vector
+        let lanes = VectorKernels.width, vectorChannels = f - f % lanes
+        let (f2, f3) = (2 * f, 3 * f)
+        var s0 = V.zero, s1 = V.zero, s2 = V.zero, s3 = V.zero
+        var tails: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        for i in rows {
+            let gradientRow = gradient + (ih + padTop - i) * outputWidth * f
+            for j in 0..<kernelWidth {
+                let ow = iw + padLeft - j
+                guard group == 4 || (ow >= 0 && ow < outputWidth) else { continue }
+                let w = weights + ((i * kernelWidth + j) * inputChannels + channel) * f
+                let dy = gradientRow + ow * f
+                var f0 = 0
+                if group == 4 {
+                    var (wp, dp) = (w, dy)
+                    while f0 < vectorChannels {
+                        let wv = VectorKernels.load(wp)
+                        s0 += VectorKernels.load(dp) * wv
+                        s1 += VectorKernels.load(dp + f) * wv
+                        s2 += VectorKernels.load(dp + f2) * wv
+                        s3 += VectorKernels.load(dp + f3) * wv
+                        wp += lanes
+                        dp += lanes
+                        f0 += lanes
+                    }
+                    for k in f0..<f {
+                        tails.0 += dy[k] * w[k]
+                        tails.1 += dy[f + k] * w[k]
+                        tails.2 += dy[2 * f + k] * w[k]
+                        tails.3 += dy[3 * f + k] * w[k]
+                    }
+                } else {
+                    while f0 < vectorChannels {
+                        s0 += VectorKernels.load(dy + f0) * VectorKernels.load(w + f0)
+                        f0 += lanes
+                    }
+                    for k in f0..<f { tails.0 += dy[k] * w[k] }
+                }
+            }
+        }
+        return (s0.sum() + tails.0, s1.sum() + tails.1, s2.sum() + tails.2, s3.sum() + tails.3)
+    }
+
+    /// ``groupSums(_:ih:iw:group:rows:channel:weights:outputChannels:)`` for a
+    /// group of 4 pixels and a kernel 3 wide: pixel `p` takes
+    /// `Σ_j ȳ[p + 2 − j] · W[j]` over a kernel row's three taps, so the row's
+    /// six ∂L/∂y pixels are loaded once per 4 channels and serve twelve
+    /// products (4-wide vectors: the 4 accumulators, 3 weights and 6 pixels
+    /// fit in the 16 SSE registers).
+    private func threeTapGroupSums(_ gradient: UnsafePointer<Float>, ih: Int, iw: Int, rows: Range<Int>, channel: Int,
+                                   weights: UnsafePointer<Float>, outputChannels f: Int) -> (Float, Float, Float, Float) {
+        var q0 = SIMD4<Float>.zero, q1 = q0, q2 = q0, q3 = q0
+        var tails: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        let tapStride = inputChannels * f
+        for i in rows {
+            // The leftmost of the six ∂L/∂y pixels, and the row's first tap.
+            let dy = gradient + ((ih + padTop - i) * outputWidth + iw + padLeft - 2) * f
+            let w0 = weights + (i * 3 * inputChannels + channel) * f
+            let (w1, w2) = (w0 + tapStride, w0 + 2 * tapStride)
+            var k = 0
+            while k + 4 <= f {
+                let (a, b, c) = (VectorKernels.load4(w0 + k), VectorKernels.load4(w1 + k), VectorKernels.load4(w2 + k))
+                let d = dy + k
+                let d0 = VectorKernels.load4(d), d1 = VectorKernels.load4(d + f), d2 = VectorKernels.load4(d + 2 * f)
+                let d3 = VectorKernels.load4(d + 3 * f), d4 = VectorKernels.load4(d + 4 * f), d5 = VectorKernels.load4(d + 5 * f)
+                q0 += d2 * a + d1 * b + d0 * c
+                q1 += d3 * a + d2 * b + d1 * c
+                q2 += d4 * a + d3 * b + d2 * c
+                q3 += d5 * a + d4 * b + d3 * c
+                k += 4
+            }
+            while k < f {
+                let (a, b, c) = (w0[k], w1[k], w2[k])
+                let d = (dy[k], dy[f + k], dy[2 * f + k], dy[3 * f + k], dy[4 * f + k], dy[5 * f + k])
+                tails.0 += d.2 * a + d.1 * b + d.0 * c
+                tails.1 += d.3 * a + d.2 * b + d.1 * c
+                tails.2 += d.4 * a + d.3 * b + d.2 * c
+                tails.3 += d.5 * a + d.4 * b + d.3 * c
+                k += 1
+            }
+        }
+        return (q0.sum() + tails.0, q1.sum() + tails.1, q2.sum() + tails.2, q3.sum() + tails.3)
     }
 }

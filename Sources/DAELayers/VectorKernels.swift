@@ -13,6 +13,12 @@ enum VectorKernels {
         UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
     }
 
+    /// Four lanes, where a kernel needs more vectors in registers than 8-wide ones allow.
+    @inline(__always)
+    static func load4(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
     @inline(__always)
     static func store(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Vector.self)
