@@ -85,7 +85,10 @@ extension ConvolutionGeometry {
                     let start: V = bias.map { VectorKernels.load($0 + f0) } ?? .zero
                     var ow = 0
                     while ow < outputWidth {
-                        let group = min(4, outputWidth - ow)
+                        // Groups of 4; the row's last one overlaps the one before (its pixels are
+                        // overwritten with the same values) rather than leaving 1–3 pixels to the one-pixel loop.
+                        let group = outputWidth >= 4 ? 4 : 1
+                        if group == 4 { ow = min(ow, outputWidth - 4) }
                         let y = row + ow * f + f0
                         var a0 = start, a1 = start, a2 = start, a3 = start
                         var w = weights + f0
@@ -252,7 +255,14 @@ extension ConvolutionGeometry {
                 for channel in 0..<c {
                     var iw = 0
                     while iw < inputWidth {
-                        let group = interior.contains(iw) && iw + 4 <= interior.upperBound ? 4 : 1
+                        var group = 1
+                        if interior.count >= 4 && interior.contains(iw) {
+                            // The row's last group of 4 overlaps the one before (its pixels are
+                            // overwritten with the same values) instead of leaving 1–3 pixels
+                            // to the slower one-pixel loop.
+                            iw = min(iw, interior.upperBound - 4)
+                            group = 4
+                        }
                         let sums = group == 4 && kernelWidth == 3
                             ? threeTapGroupSums(gradient, ih: ih, iw: iw, rows: rows, channel: channel,
                                                 weights: weights, outputChannels: f)
