@@ -41,7 +41,7 @@ public struct DenoisingAutoencoder: Sendable {
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// How many images ``denoise(_:)`` and friends hand to the ``workers``
     /// at once (each worker then runs its share
-    /// ``DataParallelEngine/inferencePiece`` images at a time, so its buffers
+    /// `DataParallelEngine.inferencePiece` images at a time, so its buffers
     /// stay in cache and small whatever this is). Results do not depend on it.
     public var inferenceBatchSize: Int = 256
     /// The training engine (buffers), rebuilt when the batch size or worker count changes.

@@ -57,7 +57,7 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
     /// Gaussian noise is drawn and added in `Double` (as NumPy's
     /// `x + rng.normal(...)` is) and rounded to `Float` after clipping; each
     /// pair of pixels uses both samples of one Box–Muller transform
-    /// (``SplitMix64/nextGaussianPair()``). The other models consume one
+    /// (`SplitMix64.nextGaussianPair()`). The other models consume one
     /// uniform draw per pixel. Draws are taken in pixel order, so the result
     /// depends only on the generator's state. Invalid parameters (see
     /// ``validate()``) do not crash, but their result is unspecified.

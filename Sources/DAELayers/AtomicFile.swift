@@ -27,7 +27,7 @@ public enum AtomicFile {
     /// `url` (if any) is untouched, and ``DAEError/writeFailed(path:reason:)``
     /// names the step that failed and the system's error text. After a
     /// successful write, temporary files of `url` left by killed writers are
-    /// removed (see ``removeStaleTemporaries(of:)``).
+    /// removed (see `removeStaleTemporaries(of:)`).
     public static func write(_ data: Data, to url: URL) throws {
         let target = url.path
         guard url.isFileURL, !url.lastPathComponent.isEmpty, url.lastPathComponent != "/" else {

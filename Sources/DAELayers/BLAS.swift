@@ -34,7 +34,8 @@ public enum BLAS {
     /// The library does its own threading (one OpenBLAS thread per worker,
     /// the batch split across workers), so the training and inference
     /// engines set this to 1: idle OpenBLAS threads spin and steal CPU from
-    /// the workers. Set it higher only when calling ``gemm`` from one thread.
+    /// the workers. Set it higher only when calling
+    /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` from one thread.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }

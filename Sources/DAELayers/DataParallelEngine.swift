@@ -46,8 +46,10 @@ public final class DataParallelEngine {
     /// gradients, summed over the workers into ``gradients``.
     ///
     /// - Parameters:
+    ///   - network: the network whose loss and gradients are computed.
     ///   - input: `batch × network.inputShape` floats (the noisy images).
     ///   - target: `batch × network.outputShape` floats (the clean images).
+    ///   - batch: the number of examples, at most ``batchCapacity``.
     ///   - prepareShard: when given, each worker first calls it with its
     ///     shard's range of examples, to write that part of `input` and
     ///     `target` (batch assembly and noise then run in parallel too).
@@ -82,7 +84,7 @@ public final class DataParallelEngine {
         return Float(partialSums.reduce(0, +) / Double(normalizer))
     }
 
-    /// The gradients of the last ``lossAndGradients(network:input:target:batch:)``,
+    /// The gradients of the last ``lossAndGradients(network:input:target:batch:prepareShard:)``,
     /// one block in ``Sequential/parameterNames`` order.
     public var gradients: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspaces[0].gradientStorage) }
 
