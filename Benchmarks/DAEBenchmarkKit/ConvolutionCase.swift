@@ -25,6 +25,8 @@ public struct ConvolutionCase: Sendable, Codable, Equatable {
     /// True when the library runs this convolution as direct loops (one
     /// input channel in its convolution's view) rather than im2col + GEMM.
     public var usesDirectLoops: Bool
+    /// True when its input-gradient pass is direct too (stride 1).
+    public var usesDirectInputGradient: Bool
 
     /// The convolutions of `configuration`'s model, input side first.
     public static func cases(of configuration: DenoisingAutoencoder.Configuration) throws -> [ConvolutionCase] {
@@ -33,12 +35,14 @@ public struct ConvolutionCase: Sendable, Codable, Equatable {
             if let conv = layer as? Conv2D {
                 return ConvolutionCase(name: conv.name, kind: .conv2D, inputShape: conv.inputShape,
                                        outputShape: conv.outputShape, kernelSize: conv.kernel.shape[0], stride: conv.stride,
-                                       usesDirectLoops: conv.geometry.usesDirectLoops)
+                                       usesDirectLoops: conv.geometry.usesDirectLoops,
+                                       usesDirectInputGradient: conv.geometry.usesDirectInputGradient)
             }
             if let deconv = layer as? Conv2DTranspose {
                 return ConvolutionCase(name: deconv.name, kind: .conv2DTranspose, inputShape: deconv.inputShape,
                                        outputShape: deconv.outputShape, kernelSize: deconv.kernel.shape[0],
-                                       stride: deconv.stride, usesDirectLoops: deconv.adjointGeometry.usesDirectLoops)
+                                       stride: deconv.stride, usesDirectLoops: deconv.adjointGeometry.usesDirectLoops,
+                                       usesDirectInputGradient: deconv.adjointGeometry.usesDirectInputGradient)
             }
             return nil
         }
@@ -48,10 +52,9 @@ public struct ConvolutionCase: Sendable, Codable, Equatable {
     /// one-channel convolution, except the input gradient of a strided one
     /// (a Conv2D's backward, a Conv2DTranspose's forward), which stays lowered.
     public func runsDirect(_ pass: ConvolutionReport.Pass) -> Bool {
-        guard usesDirectLoops else { return false }
         switch (kind, pass) {
-        case (.conv2D, .inputGradient), (.conv2DTranspose, .forward): return stride == 1
-        default: return true
+        case (.conv2D, .inputGradient), (.conv2DTranspose, .forward): return usesDirectInputGradient
+        default: return usesDirectLoops
         }
     }
 

@@ -41,12 +41,12 @@ public struct GemmShape: Sendable, Codable, Equatable {
                 shapes.append(shape("forward", "y = cols·K", false, false, rows, filters, g.patchSize))
                 shapes.append(shape("backward", "dK += colsᵀ·dy", true, false, g.patchSize, filters, rows, beta: 1))
             }
-            if needsInputGradient && !(g.usesDirectLoops && g.stride == 1) {
+            if needsInputGradient && !g.usesDirectInputGradient {
                 shapes.append(shape("backward", "dcols = dy·Kᵀ", false, true, rows, g.patchSize, filters))
             }
         } else if let deconv = layer as? Conv2DTranspose {
             let g = deconv.adjointGeometry, rows = batch * g.outputPixels, channels = deconv.inputShape[2]
-            if !(g.usesDirectLoops && g.stride == 1) {
+            if !g.usesDirectInputGradient {
                 shapes.append(shape("forward", "cols = x·Kᵀ", false, true, rows, g.patchSize, channels))
             }
             if !g.usesDirectLoops {

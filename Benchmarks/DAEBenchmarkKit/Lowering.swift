@@ -23,7 +23,7 @@ final class Lowering {
             return nil
         }
         // The col2im of the convolution's input gradient: a Conv2D's backward, a Conv2DTranspose's forward.
-        let col2imRuns = !(geometry.usesDirectLoops && geometry.stride == 1)
+        let col2imRuns = !geometry.usesDirectInputGradient
         let im2colRuns = !geometry.usesDirectLoops
         forwardIsLowered = transposed ? col2imRuns : im2colRuns
         backwardIsLowered = transposed ? im2colRuns : (needsInputGradient && col2imRuns)

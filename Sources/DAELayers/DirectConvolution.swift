@@ -40,6 +40,11 @@ extension ConvolutionGeometry {
     /// not a 1×1 stride-1 convolution (whose GEMM needs no im2col).
     public var usesDirectLoops: Bool { inputChannels <= Self.directLoopChannelLimit && !isPointwise }
 
+    /// True when the input-gradient pass (a ``Conv2D``'s backward, a
+    /// ``Conv2DTranspose``'s forward) also runs as direct loops: only at
+    /// stride 1; a strided one keeps GEMM + col2im.
+    public var usesDirectInputGradient: Bool { usesDirectLoops && stride == 1 }
+
     /// Rows of the zero-padded input: every row some kernel window reads.
     var paddedHeight: Int { (outputHeight - 1) * stride + kernelHeight }
     /// Columns of the zero-padded input.

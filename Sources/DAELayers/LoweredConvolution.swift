@@ -30,7 +30,7 @@ struct LoweredConvolution: Sendable, Equatable {
     func workspaceCount(batch: Int) -> Int {
         let patchMatrix = geometry.isPointwise ? 0 : batch * geometry.outputPixels * geometry.patchSize
         guard isDirect else { return patchMatrix }
-        return max(geometry.paddedInputCount, geometry.stride == 1 ? 0 : patchMatrix)
+        return max(geometry.paddedInputCount, geometry.usesDirectInputGradient ? 0 : patchMatrix)
     }
 
     /// The patch matrix of `input`: the input itself for a pointwise (1×1,
@@ -68,11 +68,11 @@ struct LoweredConvolution: Sendable, Equatable {
     /// `inputGradient = col2im(outputGradient[M, Cout] × weightsᵀ[Cout, P])`
     /// (`batch` input images), overwriting `inputGradient` (starting from
     /// `bias`, one value per input channel, when given). Direct loops when
-    /// ``isDirect`` and the stride is 1.
+    /// ``ConvolutionGeometry/usesDirectInputGradient``.
     func inputGradient(of outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                        into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
                        workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
-        if isDirect && geometry.stride == 1 {
+        if geometry.usesDirectInputGradient {
             geometry.directInputGradient(of: outputGradient, weights: weights, outputChannels: outputChannels,
                                          into: inputGradient, batch: batch, bias: bias)
             return
