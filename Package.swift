@@ -27,7 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // MARK: - C libraries (system packages; nothing else talks to C)
+        // MARK: - C: system libraries, and the AVX2 kernels
+
 
         .systemLibrary(
             name: "COpenBLAS",
@@ -45,11 +46,16 @@ let package = Package(
             providers: [.apt(["libpng-dev"])]
         ),
 
+        // The direct convolution loops compiled for AVX2 + FMA, function by
+        // function (`__attribute__((target))`: no compiler flag), chosen at
+        // run time by DAELayers on CPUs that have both.
+        .target(name: "CDirectKernels"),
+
         // MARK: - Library
 
         .target(
             name: "DAELayers",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CDirectKernels"],
             swiftSettings: swiftSettings
         ),
         .target(

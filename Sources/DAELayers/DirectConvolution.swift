@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import CDirectKernels
+#endif
+
 /// Direct loops for a convolution with one input channel: a grey image
 /// going into the first layer, or — seen from the other side — a transposed
 /// convolution with one filter producing the image.
@@ -30,6 +34,10 @@
 /// Conv2DTranspose; with 2–4 input channels the lowered GEMM was as fast or
 /// faster (these loops use 4-wide SSE vectors, OpenBLAS's GEMM AVX2), so
 /// the loops stop at one channel (they are written for any channel count).
+///
+/// On x86-64 CPUs with AVX2 and FMA the same loops run as C functions
+/// compiled for those extensions (`Sources/CDirectKernels`; see
+/// ``DirectLoopKernels``); the Swift loops here serve every other CPU.
 extension ConvolutionGeometry {
     /// Convolutions with at most this many input channels run as direct loops.
     public static let directLoopChannelLimit = 1
@@ -44,6 +52,10 @@ extension ConvolutionGeometry {
     /// ``Conv2DTranspose``'s forward) also runs as direct loops: only at
     /// stride 1; a strided one keeps GEMM + col2im.
     public var usesDirectInputGradient: Bool { usesDirectLoops && stride == 1 }
+
+    /// True when the direct loops run as AVX2 + FMA code on this CPU (x86-64
+    /// with both extensions), false when they run as the portable Swift loops.
+    public static var directLoopsUseAVX2: Bool { DirectLoopKernels.best == .avx2 }
 
     /// Rows of the zero-padded input: every row some kernel window reads.
     var paddedHeight: Int { (outputHeight - 1) * stride + kernelHeight }
@@ -68,10 +80,12 @@ extension ConvolutionGeometry {
     /// The forward pass as direct loops: `output[batch·outputPixels, F]` is
     /// overwritten with `bias` (or zero) plus the convolution of `input`.
     ///
-    /// - Parameter padded: ``paddedInputCount`` floats of scratch.
+    /// - Parameters:
+    ///   - padded: ``paddedInputCount`` floats of scratch.
+    ///   - kernels: which implementation runs (tests run both).
     func directForward(_ input: UnsafePointer<Float>, weights: UnsafePointer<Float>, outputChannels: Int,
                        into output: UnsafeMutablePointer<Float>, batch: Int, padded: UnsafeMutablePointer<Float>,
-                       bias: UnsafePointer<Float>?) {
+                       bias: UnsafePointer<Float>?, kernels: DirectLoopKernels = .best) {
         typealias V = VectorKernels.Vector
         let f = outputChannels, lanes = VectorKernels.width
         let tapsPerRow = kernelWidth * inputChannels      // weight rows, and padded floats, per kernel row
@@ -81,6 +95,13 @@ extension ConvolutionGeometry {
         for n in 0..<batch {
             pad(input + n * inputCount, into: padded)
             let image = output + n * outputPixels * f
+            #if arch(x86_64)
+            if kernels == .avx2 {
+                dae_direct_forward_avx2(padded, weights, bias, image, outputHeight, outputWidth, f,
+                                        kernelHeight, tapsPerRow, windowStep, stride * paddedRow, paddedRow)
+                continue
+            }
+            #endif
             for oh in 0..<outputHeight {
                 let windows = UnsafePointer(padded) + oh * stride * paddedRow
                 let row = image + oh * outputWidth * f
@@ -154,10 +175,12 @@ extension ConvolutionGeometry {
     /// The weight gradient as direct loops: `weightGradient[kh·kw·C, F] +=`
     /// the correlation of `input` with `outputGradient[batch·outputPixels, F]`.
     ///
-    /// - Parameter padded: ``paddedInputCount`` floats of scratch.
+    /// - Parameters:
+    ///   - padded: ``paddedInputCount`` floats of scratch.
+    ///   - kernels: which implementation runs (tests run both).
     func directWeightGradient(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, outputChannels: Int,
                               into weightGradient: UnsafeMutablePointer<Float>, batch: Int,
-                              padded: UnsafeMutablePointer<Float>) {
+                              padded: UnsafeMutablePointer<Float>, kernels: DirectLoopKernels = .best) {
         typealias V = VectorKernels.Vector
         let f = outputChannels, lanes = VectorKernels.width
         let tapsPerRow = kernelWidth * inputChannels
@@ -168,6 +191,13 @@ extension ConvolutionGeometry {
         for n in 0..<batch {
             pad(input + n * inputCount, into: padded)
             let gradient = outputGradient + n * outputPixels * f
+            #if arch(x86_64)
+            if kernels == .avx2 {
+                dae_direct_weight_gradient_avx2(padded, gradient, weightGradient, outputHeight, outputWidth, f,
+                                                kernelHeight, tapsPerRow, windowStep, stride * paddedRow, paddedRow)
+                continue
+            }
+            #endif
             for i in 0..<kernelHeight {
                 for t in 0..<tapsPerRow {
                     // Weight row (i, t): the same tap of every window, against every output pixel's gradient.
@@ -242,9 +272,11 @@ extension ConvolutionGeometry {
     /// value per input channel, or zero) plus the gathered products. Each input pixel sums
     /// `ȳ[p + pad − (i, j)] · W[i, j, c]` over the taps that land inside the
     /// output: 8 output channels at a time, four pixels per weight vector.
+    ///
+    /// - Parameter kernels: which implementation runs (tests run both).
     func directInputGradient(of outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>, outputChannels: Int,
                              into inputGradient: UnsafeMutablePointer<Float>, batch: Int,
-                             bias: UnsafePointer<Float>?) {
+                             bias: UnsafePointer<Float>?, kernels: DirectLoopKernels = .best) {
         precondition(stride == 1, "direct input gradient needs stride 1")
         let f = outputChannels, c = inputChannels
         // Pixels iw in interior have every kernel column inside the output row.
@@ -253,6 +285,16 @@ extension ConvolutionGeometry {
         for n in 0..<batch {
             let gradient = outputGradient + n * outputPixels * f
             let image = inputGradient + n * inputCount
+            #if arch(x86_64)
+            if kernels == .avx2 {
+                for channel in 0..<c {
+                    dae_direct_input_gradient_avx2(gradient, weights, bias?[channel] ?? 0, image,
+                                                   inputHeight, inputWidth, c, channel, outputHeight, outputWidth, f,
+                                                   kernelHeight, kernelWidth, padTop, padLeft)
+                }
+                continue
+            }
+            #endif
             for ih in 0..<inputHeight {
                 // Kernel rows i whose output row ih + padTop − i exists.
                 let firstRow = max(0, ih + padTop - outputHeight + 1)
@@ -377,4 +419,30 @@ extension ConvolutionGeometry {
         }
         return (q0.sum() + tails.0, q1.sum() + tails.1, q2.sum() + tails.2, q3.sum() + tails.3)
     }
+}
+
+/// The two implementations of the direct loops.
+enum DirectLoopKernels: Sendable, Equatable {
+    /// The Swift loops of `DirectConvolution.swift`: 4- and 8-wide SIMD
+    /// vectors at the x86-64 (SSE2) or arm64 baseline, any CPU.
+    case portable
+    /// The same loops in C (`Sources/CDirectKernels`), compiled for AVX2 and
+    /// FMA: 8-wide vectors and fused multiply-adds. Only on an x86-64 CPU
+    /// that has both (``isAVX2Available``).
+    case avx2
+
+    /// True on an x86-64 CPU with AVX2 and FMA.
+    static let isAVX2Available: Bool = {
+        #if arch(x86_64)
+        return dae_direct_avx2_available() != 0
+        #else
+        return false
+        #endif
+    }()
+
+    /// What this machine runs: AVX2 + FMA where the CPU has them.
+    static let best: DirectLoopKernels = isAVX2Available ? .avx2 : .portable
+
+    /// Every implementation this CPU can run.
+    static var available: [DirectLoopKernels] { isAVX2Available ? [.portable, .avx2] : [.portable] }
 }
