@@ -18,6 +18,9 @@ public struct BenchmarkEnvironment: Sendable, Codable, Equatable {
     public var activeProcessors: Int
     /// A model's default ``DenoisingAutoencoder/workers`` on this machine.
     public var defaultWorkers: Int
+    /// The instruction set of the one-channel layers' direct loops:
+    /// `AVX2 + FMA` or `portable SIMD` (``ConvolutionGeometry/directLoopsUseAVX2``).
+    public var directLoops: String
     /// `release` or `debug`: figures from a debug build are meaningless.
     public var build: String
     /// When the run started (ISO 8601, UTC).
@@ -42,7 +45,8 @@ public struct BenchmarkEnvironment: Sendable, Codable, Equatable {
             openBLASConfiguration: BLAS.configuration, openBLASCore: BLAS.coreName,
             openBLASThreading: threading, openBLASThreadsAtStart: BLAS.threads,
             processors: info.processorCount, activeProcessors: info.activeProcessorCount,
-            defaultWorkers: max(1, info.activeProcessorCount), build: build,
+            defaultWorkers: max(1, info.activeProcessorCount),
+            directLoops: ConvolutionGeometry.directLoopsUseAVX2 ? "AVX2 + FMA" : "portable SIMD", build: build,
             date: ISO8601DateFormatter().string(from: Date()))
     }
 
@@ -52,6 +56,7 @@ public struct BenchmarkEnvironment: Sendable, Codable, Equatable {
         OpenBLAS: \(openBLASConfiguration)
         core: \(openBLASCore), threading: \(openBLASThreading), threads at start: \(openBLASThreadsAtStart)
         processors: \(activeProcessors) active of \(processors); default model workers: \(defaultWorkers)
+        direct loops: \(directLoops)
         build: \(build); date: \(date)
         """
     }

@@ -38,6 +38,12 @@ import CDirectKernels
 /// On x86-64 CPUs with AVX2 and FMA the same loops run as C functions
 /// compiled for those extensions (`Sources/CDirectKernels`; see
 /// ``DirectLoopKernels``); the Swift loops here serve every other CPU.
+/// Measured with the tutorial's shapes (batch 32, fastest of 81 runs,
+/// interleaved): `encoder.conv0` forward 0.18 → 0.07 ms and weight gradient
+/// 0.15 → 0.12 ms; `decoder.output` forward 0.63 → 0.37 ms, weight gradient
+/// 0.57 → 0.43 ms and input gradient 0.49 → 0.22 ms. (With 8-wide FMA the
+/// best channel limit may now be above one; the model has no such layer,
+/// so it was not re-measured.)
 extension ConvolutionGeometry {
     /// Convolutions with at most this many input channels run as direct loops.
     public static let directLoopChannelLimit = 1

@@ -63,6 +63,10 @@ struct BenchmarkSmokeTests {
         for key in ["environment", "settings", "peak", "convolution", "profile", "throughput", "scaling"] {
             #expect(object?[key] != nil, "JSON lacks \(key)")
         }
+        // The environment says which direct loops ran: the report must tell AVX2 runs from portable ones.
+        let environment = object?["environment"] as? [String: Any]
+        #expect(environment?["directLoops"] as? String
+                == (ConvolutionGeometry.directLoopsUseAVX2 ? "AVX2 + FMA" : "portable SIMD"))
         let decoded = try BenchmarkReport.decoded(from: json)
         #expect(decoded.sections == report.sections)
         #expect(decoded.convolution?.rows.count == report.convolution?.rows.count)
