@@ -12,17 +12,30 @@
 #include "dae_direct_kernels.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline)) TARGET
-// Loops over a helper's registers: unrolled whatever the optimisation level
-// (SwiftPM builds C at -O2), so their vectors stay in registers.
+// Loops over a helper's registers: unrolled at every optimising level
+// (SwiftPM builds C at -O2), so their vectors stay in registers; debug
+// builds (-O0) ignore it and run slower, with the same results.
 #define UNROLL _Pragma("clang loop unroll(full)")
 
+// Straight from CPUID and XGETBV rather than __builtin_cpu_supports, which
+// needs a compiler runtime symbol (__cpu_model) that not every toolchain links.
 int dae_direct_avx2_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned needed = bit_FMA | bit_OSXSAVE | bit_AVX;
+    if ((c & needed) != needed) return 0;
+    // The operating system must save the YMM registers across context switches: XCR0 bits 1 (SSE) and 2 (AVX).
+    unsigned xcr0, xcr0High;
+    __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0High) : "c"(0));
+    (void)xcr0High;
+    if ((xcr0 & 6) != 6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & bit_AVX2) != 0;
 }
 
 /// A mask of the first `n` of 8 lanes (n ≤ 0: none; n ≥ 8: all).
@@ -115,7 +128,7 @@ TARGET void dae_direct_forward_avx2(const float *padded, const float *weights, c
 // MARK: - Weight gradient: `taps` (≤ 3) weight rows × 32 channels in 12 registers
 
 /// W̄[t + q][f0 + 0..<32] += Σ over every output pixel of window[t + q] · ∂L/∂y[f0 + 0..<32],
-/// q < taps: the four ∂L/∂y vectors loaded per pixel serve every tap.
+/// q < taps: each ∂L/∂y vector loaded serves every tap, each tap value broadcast 32 channels.
 INLINE void weight_gradient_block(const float *tap, const float *dy, float *dw,
                                   long outputHeight, long outputWidth, long outputChannels,
                                   long windowStep, long rowStep, int taps, int full, const __m256i m[4]) {
@@ -126,11 +139,12 @@ INLINE void weight_gradient_block(const float *tap, const float *dy, float *dw,
         const float *x = tap + oh * rowStep;
         const float *d = dy + oh * outputWidth * outputChannels;
         for (long ow = 0; ow < outputWidth; ow++) {
-            __m256 g[4];
-            UNROLL for (int k = 0; k < 4; k++) g[k] = load8(d + 8 * k, full, m[k]);
-            UNROLL for (int q = 0; q < taps; q++) {
-                __m256 v = _mm256_broadcast_ss(x + q);
-                UNROLL for (int k = 0; k < 4; k++) s[q][k] = _mm256_fmadd_ps(v, g[k], s[q][k]);
+            // 12 sums + 3 tap values + 1 vector of ∂L/∂y: exactly the 16 registers.
+            __m256 v[3];
+            UNROLL for (int q = 0; q < taps; q++) v[q] = _mm256_broadcast_ss(x + q);
+            UNROLL for (int k = 0; k < 4; k++) {
+                const __m256 g = load8(d + 8 * k, full, m[k]);
+                UNROLL for (int q = 0; q < taps; q++) s[q][k] = _mm256_fmadd_ps(v[q], g, s[q][k]);
             }
             x += windowStep;
             d += outputChannels;
@@ -253,4 +267,7 @@ TARGET void dae_direct_input_gradient_avx2(const float *outputGradient, const fl
     }
 }
 
+#else
+// Other architectures use DAELayers' portable Swift loops; C requires a translation unit to declare something.
+typedef int dae_direct_kernels_unused;
 #endif // __x86_64__

@@ -41,12 +41,19 @@ import CDirectKernels
 /// Measured with the tutorial's shapes (batch 32, fastest of 81 runs,
 /// interleaved): `encoder.conv0` forward 0.18 → 0.07 ms and weight gradient
 /// 0.15 → 0.12 ms; `decoder.output` forward 0.63 → 0.37 ms, weight gradient
-/// 0.57 → 0.43 ms and input gradient 0.49 → 0.22 ms. (With 8-wide FMA the
-/// best channel limit may now be above one; the model has no such layer,
-/// so it was not re-measured.)
+/// 0.57 → 0.43 ms and input gradient 0.49 → 0.22 ms. With AVX2 the loops
+/// also beat im2col + GEMM at 2–4 input channels, in every pass (32×32
+/// images, 32 filters, batch 32, the three passes together: 1.8–2.1× at
+/// stride 2 and 2.0–2.4× at stride 1 as a Conv2D and a Conv2DTranspose; 3
+/// channels at stride 2 take 0.91 ms against 1.68). At 6 channels they still
+/// won; at 8 the input-gradient loop (one input channel at a time) lost to
+/// the GEMM, and at 12–16 the totals were even. The AVX2 limit is 4: the
+/// image channel counts in use (grey, grey + alpha, RGB, RGBA).
 extension ConvolutionGeometry {
-    /// Convolutions with at most this many input channels run as direct loops.
-    public static let directLoopChannelLimit = 1
+    /// Convolutions with at most this many input channels run as direct
+    /// loops: 4 where they run as AVX2 + FMA code (RGB and RGBA images
+    /// included), 1 with the portable loops.
+    public static var directLoopChannelLimit: Int { DirectLoopKernels.best == .avx2 ? 4 : 1 }
 
     /// True when ``Conv2D`` (and ``Conv2DTranspose``, through its adjoint
     /// geometry) runs this convolution's passes as direct loops rather than

@@ -70,7 +70,7 @@ struct ConvolutionTests {
         return cases
     }()
 
-    @Test("direct loops are chosen for one input channel, except a pointwise convolution")
+    @Test("direct loops are chosen for few input channels (1, or up to 4 with AVX2), except a pointwise convolution")
     func directLoopSelection() throws {
         func geometry(channels: Int, kernel: Int, stride: Int) throws -> ConvolutionGeometry {
             try ConvolutionGeometry(inputHeight: 8, inputWidth: 8, inputChannels: channels,
@@ -79,7 +79,11 @@ struct ConvolutionTests {
         #expect(try geometry(channels: 1, kernel: 3, stride: 2).usesDirectLoops)
         #expect(try geometry(channels: 1, kernel: 1, stride: 2).usesDirectLoops)
         #expect(try !geometry(channels: 1, kernel: 1, stride: 1).usesDirectLoops)   // pointwise: the input is the patch matrix
-        #expect(try !geometry(channels: 2, kernel: 3, stride: 1).usesDirectLoops)
+        let limit = ConvolutionGeometry.directLoopChannelLimit
+        #expect(limit == (ConvolutionGeometry.directLoopsUseAVX2 ? 4 : 1))
+        for channels in 2...5 {
+            #expect(try geometry(channels: channels, kernel: 3, stride: 1).usesDirectLoops == (channels <= limit))
+        }
         #expect(try !geometry(channels: 32, kernel: 3, stride: 2).usesDirectLoops)
     }
 
