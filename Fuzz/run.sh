@@ -39,7 +39,8 @@ blas_libs=$(pkg-config --libs openblas 2>/dev/null || echo "-lopenblas")
 cflags=()
 for flag in $blas_cflags; do cflags+=(-Xcc "$flag"); done
 common=(-parse-as-library -sanitize=fuzzer,address -O -g
-        -I Sources/COpenBLAS -I Sources/CZlib "${cflags[@]}")
+        -I Sources/COpenBLAS -I Sources/CZlib -I Sources/CDirectKernels/include "${cflags[@]}")
+clang=${CLANG:-$(dirname "$(command -v "$swiftc")")/clang}
 
 # Rebuild only when a source changed.
 newer_than() { # $1 = output, rest = inputs
@@ -49,8 +50,12 @@ newer_than() { # $1 = output, rest = inputs
 }
 
 layers_sources=(Sources/DAELayers/*.swift)
-if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "$0"; then
+kernel_sources=(Sources/CDirectKernels/*.c Sources/CDirectKernels/include/*)
+if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "${kernel_sources[@]}" "$0"; then
     echo "== building DAELayers (instrumented)"
+    # DAELayers' C target (the AVX2 direct loops), with AddressSanitizer.
+    "$clang" -fsanitize=address -O2 -g -I Sources/CDirectKernels/include -c Sources/CDirectKernels/direct_kernels_avx2.c \
+        -o "$out/CDirectKernels.o"
     "$swiftc" "${common[@]}" -module-name DAELayers -wmo -c "${layers_sources[@]}" \
         -emit-module -emit-module-path "$out/DAELayers.swiftmodule" -o "$out/DAELayers.o"
 fi
@@ -62,7 +67,7 @@ build_target() { # name, module, harness, extra sources...
         echo "== building fuzz-$name"
         # shellcheck disable=SC2086
         # (ld.gold warns once per ASan helper symbol; those warnings are harmless.)
-        "$swiftc" "${common[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" \
+        "$swiftc" "${common[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" "$out/CDirectKernels.o" \
             $blas_libs -llapacke -lz -o "$binary" 2> >(grep -v "Cannot export local symbol '__asan" >&2)
     fi
 }
