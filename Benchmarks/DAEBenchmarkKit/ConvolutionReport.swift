@@ -87,7 +87,7 @@ public struct ConvolutionReport: Sendable, Codable, Equatable {
                 + " Conv2D forward includes im2col; Conv2DTranspose forward includes col2im; the weight-gradient pass is"
                 + " `backward` with no input gradient (Conv2DTranspose's includes the im2col of ∂L/∂y).",
             "† input gradient = `backward` with an input gradient minus `backward` without one (medians and minimums subtracted).",
-            "‡ the layer runs this pass as direct loops, not im2col + GEMM (a convolution with one input channel:"
+            "‡ the layer runs this pass as direct loops, not im2col + GEMM (a convolution with few input channels:"
                 + " `ConvolutionGeometry.usesDirectLoops`); GFLOP/s counts the same FLOPs.",
         ]
         if let example = largest.first {

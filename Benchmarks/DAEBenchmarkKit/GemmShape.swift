@@ -33,7 +33,7 @@ public struct GemmShape: Sendable, Codable, Equatable {
                       m: m, n: n, k: k, beta: beta)
         }
         var shapes: [GemmShape] = []
-        // A convolution with one input channel runs direct loops instead of
+        // A convolution with few input channels runs direct loops instead of
         // GEMMs, except for a strided convolution's input gradient.
         if let conv = layer as? Conv2D {
             let g = conv.geometry, rows = batch * g.outputPixels, filters = conv.outputShape[2]

@@ -4,7 +4,7 @@ import DAEKit
 /// ``Conv2DTranspose`` use the public ``ConvolutionGeometry`` functions: a
 /// Conv2D runs im2col forward and col2im for its input gradient; a
 /// Conv2DTranspose runs col2im forward and im2col of ∂L/∂y backward. A
-/// convolution with one input channel (``ConvolutionGeometry/usesDirectLoops``)
+/// convolution with few input channels (``ConvolutionGeometry/usesDirectLoops``)
 /// runs neither, except the col2im of a strided convolution's input gradient.
 final class Lowering {
     private let geometry: ConvolutionGeometry

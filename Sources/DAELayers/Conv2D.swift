@@ -4,7 +4,8 @@
 /// - Kernel layout: Keras's `[kh, kw, inChannels, filters]`, which read as a
 ///   matrix `[kh·kw·in, filters]` is the right-hand operand of the lowered GEMM.
 /// - Computation: im2col + one GEMM for the whole batch; with one input
-///   channel (a first layer reading grey images), direct loops instead
+///   channel (a first layer reading grey images), or up to four on a CPU
+///   with AVX2 (RGB, RGBA), direct loops instead
 ///   (``ConvolutionGeometry/usesDirectLoops``).
 /// - Output size: `ceil(in / stride)` for `same` (TensorFlow's asymmetric
 ///   padding, extra pixel bottom/right), `floor((in − k) / stride) + 1` for `valid`.

@@ -5,9 +5,9 @@
 /// products in the other order: its forward pass is the convolution's
 /// input-gradient pass (`GEMM` then `col2im`), its input gradient is the
 /// convolution's forward pass (`im2col` then `GEMM`). With one filter (an
-/// output layer producing a grey image) that convolution has one input
-/// channel, and the passes run as direct loops instead
-/// (``ConvolutionGeometry/usesDirectLoops``).
+/// output layer producing a grey image), or up to four on a CPU with AVX2
+/// (RGB, RGBA), that convolution has that few input channels, and the
+/// passes run as direct loops instead (``ConvolutionGeometry/usesDirectLoops``).
 ///
 /// - Kernel layout: Keras's `[kh, kw, filters, inChannels]` (output channels
 ///   *before* input channels), which is the adjoint convolution's own

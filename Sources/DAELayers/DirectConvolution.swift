@@ -2,9 +2,10 @@
 import CDirectKernels
 #endif
 
-/// Direct loops for a convolution with one input channel: a grey image
-/// going into the first layer, or — seen from the other side — a transposed
-/// convolution with one filter producing the image.
+/// Direct loops for a convolution with one input channel (up to four with
+/// AVX2, below): a grey image going into the first layer, or — seen from
+/// the other side — a transposed convolution with one filter producing the
+/// image.
 ///
 /// Lowered to a GEMM, such a convolution multiplies by a matrix with only
 /// `P = kh·kw·C` rows or columns (9 for a 3×3 kernel on one channel): on
@@ -33,7 +34,7 @@ import CDirectKernels
 /// against 1.06 / 0.23 ms lowered, and 0.84 ms against 1.04 for a one-filter
 /// Conv2DTranspose; with 2–4 input channels the lowered GEMM was as fast or
 /// faster (these loops use 4-wide SSE vectors, OpenBLAS's GEMM AVX2), so
-/// the loops stop at one channel (they are written for any channel count).
+/// the portable loops stop at one channel (they are written for any count).
 ///
 /// On x86-64 CPUs with AVX2 and FMA the same loops run as C functions
 /// compiled for those extensions (`Sources/CDirectKernels`; see

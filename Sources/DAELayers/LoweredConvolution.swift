@@ -12,7 +12,7 @@
 /// The whole batch is one GEMM: its rows run over every output pixel of
 /// every image. A transposed convolution runs the same products in the
 /// other order: its forward pass is the input-gradient pass. A convolution
-/// with one input channel (``isDirect``) runs the same three passes as
+/// with few input channels (``isDirect``) runs the same three passes as
 /// direct loops instead (`DirectConvolution.swift`).
 struct LoweredConvolution: Sendable, Equatable {
     /// The geometry of the (forward) convolution.
@@ -21,7 +21,8 @@ struct LoweredConvolution: Sendable, Equatable {
     let outputChannels: Int
 
     /// True when the passes run as ``ConvolutionGeometry``'s direct loops
-    /// (one input channel) instead of im2col + GEMM; see `DirectConvolution.swift`.
+    /// (at most ``ConvolutionGeometry/directLoopChannelLimit`` input channels)
+    /// instead of im2col + GEMM; see `DirectConvolution.swift`.
     var isDirect: Bool { geometry.usesDirectLoops }
 
     /// Floats of workspace needed for `batch` images: one patch matrix, or
