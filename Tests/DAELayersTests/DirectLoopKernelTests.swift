@@ -1,5 +1,6 @@
 @testable import DAELayers
 import DAETestSupport
+import Foundation
 import Testing
 
 /// Both implementations of the direct loops — the portable Swift ones and,
@@ -52,6 +53,16 @@ struct DirectLoopKernelTests {
         #expect(!DirectLoopKernels.isAVX2Available)
         #endif
     }
+
+    #if os(Linux) && arch(x86_64)
+    @Test("the CPUID check agrees with the kernel's CPU flags")
+    func selectionMatchesProcCPUInfo() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flagsLine = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(flagsLine.split(separator: ":").last!.split(separator: " ").map(String.init))
+        #expect(DirectLoopKernels.isAVX2Available == (flags.contains("avx2") && flags.contains("fma")))
+    }
+    #endif
 
     @Test("forward, weight gradient and input gradient match the naive loops, inside their buffers",
           arguments: arguments)
