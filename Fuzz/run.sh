@@ -10,8 +10,9 @@
 #
 # Each target is built with plain swiftc, not SwiftPM: DAELayers' sources are
 # compiled once into one instrumented object (-sanitize=fuzzer,address, -O
-# with all Swift runtime checks kept), and each harness in Fuzz/Targets/ is
-# linked against it (the IDX harness is compiled together with DAEKit's IDX
+# with all Swift runtime checks kept), its C kernels (Sources/CDirectKernels)
+# into another by clang with ASan, and each harness in Fuzz/Targets/ is
+# linked against both (the IDX harness is compiled together with DAEKit's IDX
 # reader, which needs nothing else from DAEKit). libFuzzer supplies main().
 #
 # Seeds: the committed valid files in Fuzz/corpus/<target>/ (read only).
