@@ -103,23 +103,16 @@ TARGET void dae_direct_forward_avx2(const float *padded, const float *weights, c
             const int full = left >= 16;
             const __m256i m0 = lane_mask(left), m1 = lane_mask(left - 8);
             const float *w = weights + f0, *b = bias ? bias + f0 : 0;
-            long ow = 0;
-            while (ow < outputWidth) {
-                if (outputWidth >= 4) {
-                    // The row's last group overlaps the one before it (same values written twice).
-                    if (ow > outputWidth - 4) ow = outputWidth - 4;
-                    const float *x = windows + ow * windowStep;
-                    float *y = row + ow * f + f0;
-                    if (full) forward_block(x, w, b, y, f, kernelHeight, tapsPerRow, windowStep, paddedRow, 4, 1, m0, m1);
-                    else forward_block(x, w, b, y, f, kernelHeight, tapsPerRow, windowStep, paddedRow, 4, 0, m0, m1);
-                    ow += 4;
-                } else {
-                    const float *x = windows + ow * windowStep;
-                    float *y = row + ow * f + f0;
-                    if (full) forward_block(x, w, b, y, f, kernelHeight, tapsPerRow, windowStep, paddedRow, 1, 1, m0, m1);
-                    else forward_block(x, w, b, y, f, kernelHeight, tapsPerRow, windowStep, paddedRow, 1, 0, m0, m1);
-                    ow += 1;
-                }
+            const int pixels = outputWidth >= 4 ? 4 : 1;
+            for (long ow = 0; ow < outputWidth; ow += pixels) {
+                // The row's last group overlaps the one before it (same values written twice).
+                if (ow > outputWidth - pixels) ow = outputWidth - pixels;
+                const float *x = windows + ow * windowStep;
+                float *y = row + ow * f + f0;
+#define FORWARD(P, FULL) forward_block(x, w, b, y, f, kernelHeight, tapsPerRow, windowStep, paddedRow, P, FULL, m0, m1)
+                if (pixels == 4) { if (full) FORWARD(4, 1); else FORWARD(4, 0); }
+                else { if (full) FORWARD(1, 1); else FORWARD(1, 0); }
+#undef FORWARD
             }
         }
     }
