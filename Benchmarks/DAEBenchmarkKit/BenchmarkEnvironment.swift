@@ -18,7 +18,7 @@ public struct BenchmarkEnvironment: Sendable, Codable, Equatable {
     public var activeProcessors: Int
     /// A model's default ``DenoisingAutoencoder/workers`` on this machine.
     public var defaultWorkers: Int
-    /// The instruction set of the one-channel layers' direct loops:
+    /// The instruction set of the few-channel layers' direct loops:
     /// `AVX2 + FMA` or `portable SIMD` (``ConvolutionGeometry/directLoopsUseAVX2``).
     public var directLoops: String
     /// `release` or `debug`: figures from a debug build are meaningless.
