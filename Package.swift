@@ -51,6 +51,13 @@ let package = Package(
         // run time by DAELayers on CPUs that have both.
         .target(name: "CDirectKernels"),
 
+        // Row-by-row PNG (libpng) and JPEG (libjpeg-turbo) decoding and PNG
+        // encoding: the C libraries' setjmp/longjmp error handling stays in C.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+
         // MARK: - Library
 
         .target(
@@ -60,12 +67,12 @@ let package = Package(
         ),
         .target(
             name: "DAEKit",
-            dependencies: ["DAELayers", "CZlib"],
+            dependencies: ["DAELayers", "DAEImageIO", "CZlib"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "DAEImageIO",
-            dependencies: ["DAELayers", "CPNG"],
+            dependencies: ["DAELayers", "CPNG", "CImageCodecs"],
             swiftSettings: swiftSettings
         ),
 

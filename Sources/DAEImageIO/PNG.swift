@@ -21,9 +21,12 @@ import Darwin
 ///   atomically: the data go to a temporary file in the same directory, are
 ///   flushed to disk, and the temporary file is renamed over the target.
 ///
-/// Hostile input is an error, never a crash: libpng's simplified API catches
-/// its own errors internally (no `longjmp` crosses Swift frames), and images
-/// whose decoded size exceeds ``maximumDecodedBytes`` are refused.
+/// Hostile input is an error, never a crash: reading goes through
+/// ``ImageReader`` (libpng's errors are caught in C, no `longjmp` crosses
+/// Swift frames; no ancillary chunk may make libpng allocate more than
+/// ``ImageReader/maximumChunkBytes``), and images whose decoded size exceeds
+/// ``maximumDecodedBytes`` are refused before their pixels are allocated.
+/// Writing uses libpng's simplified API.
 ///
 /// ```swift
 /// let image = try PNG.read(contentsOf: URL(fileURLWithPath: "digit.png"))
@@ -35,13 +38,15 @@ public enum PNG {
     /// reads: 1 GiB.
     public static let maximumDecodedBytes = 1 << 30
 
-    /// Reads and decodes the PNG file at `url`.
+    /// Reads and decodes the PNG file at `url` (a JPEG is read too: the
+    /// format is told from the content; see ``ImageReader``).
     ///
     /// - Throws: ``DAEError/fileUnreadable(path:reason:)`` when the file cannot
-    ///   be read, ``DAEError/corruptFile(path:reason:)`` when it is not a
-    ///   valid PNG (the reason is libpng's message).
+    ///   be read or is not a regular file, ``DAEError/corruptFile(path:reason:)``
+    ///   when it is not a valid image (the reason is libpng's message),
+    ///   including one cut short before its `IEND` chunk.
     public static func read(contentsOf url: URL) throws -> Image {
-        try decode(FileIO.contents(of: url), path: url.path)
+        try ImageFile.read(contentsOf: url)
     }
 
     /// Decodes PNG data; `path` only names the data in errors.
@@ -50,49 +55,9 @@ public enum PNG {
     ///   complete, valid PNG (including one cut short before its `IEND`
     ///   chunk), or decodes to more than ``maximumDecodedBytes``.
     public static func decode(_ data: Data, path: String) throws -> Image {
-        let image = try decodePixels(data, path: path)
-        // libpng stops after the image data; a file cut after them is still truncated.
-        guard data.range(of: endChunk, options: .backwards) != nil else {
-            throw DAEError.corruptFile(path: path, reason: "no IEND chunk: the file is truncated")
-        }
-        return image
-    }
-
-    /// The complete `IEND` chunk that ends every PNG: length 0, type, CRC.
-    private static let endChunk = Data([0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
-
-    private static func decodePixels(_ data: Data, path: String) throws -> Image {
-        var control = newControl()
-        defer { png_image_free(&control) }
-        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Image in
-            guard let base = raw.baseAddress, !raw.isEmpty else {
-                throw DAEError.corruptFile(path: path, reason: "empty file")
-            }
-            guard png_image_begin_read_from_memory(&control, base, raw.count) != 0 else {
-                throw DAEError.corruptFile(path: path, reason: message(of: control))
-            }
-            let isColor = control.format & PNG_FORMAT_FLAG_COLOR != 0
-            let hasAlpha = control.format & PNG_FORMAT_FLAG_ALPHA != 0
-            // 8-bit samples, no palette, keeping colour and alpha as they are.
-            control.format = (isColor ? PNG_FORMAT_FLAG_COLOR : 0) | (hasAlpha ? PNG_FORMAT_FLAG_ALPHA : 0)
-            control.flags |= png_uint_32(PNG_IMAGE_FLAG_16BIT_sRGB)
-            let width = Int(control.width), height = Int(control.height)
-            let samples = (isColor ? 3 : 1) + (hasAlpha ? 1 : 0)
-            let (bytes, overflow) = (width * samples).multipliedReportingOverflow(by: height)
-            guard !overflow, bytes <= maximumDecodedBytes, width * samples <= Int(Int32.max) else {
-                throw DAEError.corruptFile(
-                    path: path, reason: "image of \(width)x\(height) pixels is larger than \(maximumDecodedBytes) bytes")
-            }
-            var buffer = [UInt8](repeating: 0, count: bytes)
-            let ok = buffer.withUnsafeMutableBytes {
-                png_image_finish_read(&control, nil, $0.baseAddress, png_int_32(width * samples), nil)
-            }
-            guard ok != 0 else {
-                throw DAEError.corruptFile(path: path, reason: message(of: control))
-            }
-            let pixels = hasAlpha ? flattenAlpha(buffer, samples: samples) : buffer
-            return try Image(width: width, height: height, channels: isColor ? 3 : 1, pixels: pixels)
-        }
+        let reader = try ImageReader(data: data, path: path)
+        guard reader.format == .png else { throw DAEError.corruptFile(path: path, reason: "not a PNG image") }
+        return try reader.readImage()
     }
 
     /// Encodes an image as an 8-bit gray or RGB PNG.
@@ -163,49 +128,5 @@ public enum PNG {
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
         return text.isEmpty ? "libpng failed without a message" : text
-    }
-
-    /// Composites interleaved gray+alpha or RGBA samples over black.
-    private static func flattenAlpha(_ samples: [UInt8], samples stride: Int) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(samples.count / stride * (stride - 1))
-        var i = 0
-        while i < samples.count {
-            let alpha = UInt32(samples[i + stride - 1])
-            for c in 0..<(stride - 1) {
-                out.append(UInt8((UInt32(samples[i + c]) * alpha + 127) / 255))
-            }
-            i += stride
-        }
-        return out
-    }
-}
-
-/// Whole-file reads with POSIX calls, so every failure carries the
-/// system's own reason (`strerror`).
-private enum FileIO {
-    /// The contents of the file at `url`.
-    static func contents(of url: URL) throws -> Data {
-        let path = url.path
-        func failure() -> DAEError {
-            DAEError.fileUnreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure() }
-        defer { close(fd) }
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { return data }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure()
-            }
-            data.append(contentsOf: chunk[0..<count])
-            guard data.count <= PNG.maximumDecodedBytes else {  // e.g. /dev/zero
-                throw DAEError.fileUnreadable(path: path, reason: "larger than \(PNG.maximumDecodedBytes) bytes")
-            }
-        }
     }
 }

@@ -187,6 +187,14 @@ extension DenoisingAutoencoder.Configuration {
         }
         let k = kernelSize
         var (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
+        if architecture == .residual {
+            for filters in layerFilters + [inputShape[2]] {  // Conv2D kernels [k, k, in, out] and biases
+                add(k, k, channels, filters)
+                add(filters)
+                channels = filters
+            }
+            return overflow ? nil : total
+        }
         for filters in layerFilters { // Conv2D kernels [k, k, in, out] and biases
             add(k, k, channels, filters)
             add(filters)

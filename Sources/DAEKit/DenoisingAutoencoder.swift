@@ -69,6 +69,18 @@ public struct DenoisingAutoencoder: Sendable {
         let k = configuration.kernelSize, s = configuration.stride
         var layers: [any Layer] = []
         var shape = configuration.inputShape
+        if configuration.architecture == .residual {
+            // Conv2D(filters, k, stride 1, same, ReLU) per entry, then a linear Conv2D back to the channels.
+            for (i, filters) in configuration.layerFilters.enumerated() {
+                let conv = try Conv2D(name: "denoiser.conv\(i)", inputShape: shape, filters: filters, kernelSize: k,
+                                      stride: 1, padding: .same, activation: .relu, using: &rng)
+                layers.append(conv)
+                shape = conv.outputShape
+            }
+            layers.append(try Conv2D(name: "denoiser.output", inputShape: shape, filters: configuration.inputShape[2],
+                                     kernelSize: k, stride: 1, padding: .same, activation: .identity, using: &rng))
+            return (try Sequential(layers), layers.count)
+        }
         for (i, filters) in configuration.layerFilters.enumerated() {
             let conv = try Conv2D(name: "encoder.conv\(i)", inputShape: shape, filters: filters, kernelSize: k,
                                   stride: s, padding: .same, activation: .relu, using: &rng)
@@ -119,19 +131,41 @@ public struct DenoisingAutoencoder: Sendable {
 
     /// Removes noise: runs the whole autoencoder on `batch` (`[n] + inputShape`,
     /// values in [0, 1]) and returns the reconstruction of the same shape.
+    ///
+    /// A ``Configuration/Architecture/residual`` model takes images of any
+    /// size, `[n, height, width, channels]`: it runs tile by tile with a
+    /// halo of its receptive radius, so the result is identical to one pass
+    /// over the whole image, in memory bounded by the tile size.
     public func denoise(_ batch: Tensor) throws -> Tensor {
+        if configuration.architecture == .residual {
+            let size = batch.rank == 4 ? [batch.shape[1], batch.shape[2]] : [1, 1]
+            try ImageValidation.check(batch, imageShape: size + [configuration.inputShape[2]], what: "denoise input")
+            return try residualDenoise(batch)
+        }
         try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "denoise input")
         return run(batch, layers: network.layers.indices)
     }
 
     /// The latent vectors `[n, latentDim]` of `batch` (`[n] + inputShape`, values in [0, 1]).
+    ///
+    /// Throws `DAEError/invalidArgument(_:)` for a residual model, which has no latent space.
     public func encode(_ batch: Tensor) throws -> Tensor {
+        try requireLatentSpace("encode")
         try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "encode input")
         return run(batch, layers: 0..<decoderStart)
     }
 
+    private func requireLatentSpace(_ what: String) throws {
+        guard configuration.architecture == .autoencoder else {
+            throw DAEError.invalidArgument("\(what): a residual model has no latent vector (only autoencoders do)")
+        }
+    }
+
     /// The images `[n] + inputShape` decoded from latent vectors `[n, latentDim]`.
+    ///
+    /// Throws `DAEError/invalidArgument(_:)` for a residual model, which has no latent space.
     public func decode(_ latent: Tensor) throws -> Tensor {
+        try requireLatentSpace("decode")
         guard latent.rank == 2, latent.shape[1] == configuration.latentDim, latent.shape[0] > 0 else {
             throw DAEError.shapeMismatch("decode input (latent vectors)", expected: [latent.shape.first ?? 1, configuration.latentDim],
                                          actual: latent.shape)
@@ -152,7 +186,7 @@ public struct DenoisingAutoencoder: Sendable {
         // Each worker runs its share of a chunk a few images at a time: its workspace needs no more.
         let workers = min(workers, chunk)
         let engine = DataParallelEngine(network: network, batchCapacity: workers * min(DataParallelEngine.inferencePiece, chunk),
-                                        workers: workers)
+                                        workers: workers, forInference: true)
         var output = Tensor(zeros: [n] + outShape)
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in

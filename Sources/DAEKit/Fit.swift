@@ -47,6 +47,7 @@ extension DenoisingAutoencoder {
         let box = temporaryEngine(capacity: batchSize)
         var order = Array(0..<count)
         var records: [EpochRecord] = []
+        let residual = configuration.architecture == .residual
 
         for _ in 0..<options.epochs {
             let epoch = epochsCompleted + 1
@@ -68,10 +69,11 @@ extension DenoisingAutoencoder {
                                                             batch: indices.count) { shard in
                             let images = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
                             let offset = shard.lowerBound * imageSize
-                            train.fill(images, into: clean + offset)
+                            train.fill(images, epoch: epoch, into: clean + offset)
                             (noisy + offset).update(from: clean + offset, count: shard.count * imageSize)
                             RandomStreams.corrupt(noisy + offset, indices: images, imageSize: imageSize,
                                                   noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
+                            if residual { Self.makeNoiseTarget(clean + offset, noisy: noisy + offset, count: shard.count * imageSize) }
                         }
                     }
                 }
@@ -101,6 +103,11 @@ extension DenoisingAutoencoder {
         return TrainingHistory(epochs: records)
     }
 
+    /// Turns the clean images at `target` into the residual model's target, `noisy − clean`.
+    static func makeNoiseTarget(_ target: UnsafeMutablePointer<Float>, noisy: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { target[i] = noisy[i] - target[i] }
+    }
+
     /// The mean squared error on `images` corrupted by `noise` with a fixed
     /// stream per image (the same every epoch), using the training buffers.
     private func validationLoss(_ images: any ImageSource, noise: NoiseModel, seed: UInt64, box: EngineBox) throws -> Float {
@@ -119,8 +126,11 @@ extension DenoisingAutoencoder {
                         RandomStreams.corrupt(noisy.baseAddress!, indices: indices, imageSize: imageSize,
                                               noise: noise, seed: seed, .validationNoise, major: 0)
                         engine.predict(network: network, input: noisy.baseAddress!, batch: indices.count, output: output.baseAddress!)
+                        // A residual model's output is the noise: the image is noisy − output.
+                        let residual = configuration.architecture == .residual
                         for i in 0..<(indices.count * imageSize) {
-                            let d = Double(output[i] - clean[i])
+                            let prediction = residual ? noisy[i] - output[i] : output[i]
+                            let d = Double(prediction - clean[i])
                             sum += d * d
                         }
                     }

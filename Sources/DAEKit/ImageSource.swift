@@ -9,6 +9,11 @@ public protocol ImageSource: Sendable {
     var imageShape: [Int] { get }
     /// Writes the images at `indices` as floats in [0, 1] to `destination`, one after another.
     func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>)
+    /// Writes the images at `indices` as they are in training epoch `epoch`
+    /// (from 1). Most sources have the same images every epoch, and the
+    /// default forwards to ``fill(_:into:)``; a ``PatchSampler`` draws new
+    /// patches each epoch, as a pure function of `(seed, epoch, index)`.
+    func fill(_ indices: some Collection<Int>, epoch: Int, into destination: UnsafeMutablePointer<Float>)
     /// Throws `DAEError/invalidValue(_:reason:)` naming the first image
     /// with a value that is not finite or outside [0, 1]. Sources that cannot
     /// hold such values (bytes) need not implement it.
@@ -17,6 +22,9 @@ public protocol ImageSource: Sendable {
 
 extension ImageSource {
     public func validatePixels(_ what: String) throws {}
+    public func fill(_ indices: some Collection<Int>, epoch: Int, into destination: UnsafeMutablePointer<Float>) {
+        fill(indices, into: destination)
+    }
 }
 
 extension ImageDataset: ImageSource {

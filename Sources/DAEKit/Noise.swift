@@ -18,9 +18,20 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
     case saltAndPepper(amount: Float)
     /// Each pixel, with probability `fraction`, is set to 0.
     case masking(fraction: Float)
+    /// Blind training noise for photographs: zero-mean Gaussian whose std is
+    /// drawn uniformly from `minStd...maxStd` once per image (patch), then
+    /// `clip(x + N(0, std), 0, 1)`; one model then serves every level in the range.
+    case blindGaussian(minStd: Float, maxStd: Float)
 
     /// The Keras tutorial's noise: `clip(x + N(0.5, 0.5), 0, 1)`.
     public static let tutorial = NoiseModel.gaussian(mean: 0.5, std: 0.5)
+
+    /// The photo preset's blind training noise: std uniform in 0…55/255 per patch.
+    public static let photoBlind = NoiseModel.blindGaussian(minStd: 0, maxStd: 55 / 255)
+
+    /// Zero-mean Gaussian noise of `std` in [0, 1] units, as photographs are
+    /// corrupted (`std 25/255 ≈ 0.098` is the classic benchmark level).
+    public static func photo(std: Float) -> NoiseModel { .gaussian(mean: 0, std: std) }
 
     /// A one-line description such as "gaussian mean 0.5 std 0.5".
     public var description: String {
@@ -28,6 +39,7 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
         case let .gaussian(mean, std): return "gaussian mean \(mean) std \(std)"
         case let .saltAndPepper(amount): return "salt-and-pepper amount \(amount)"
         case let .masking(fraction): return "masking fraction \(fraction)"
+        case let .blindGaussian(minStd, maxStd): return "blind gaussian std \(minStd)...\(maxStd)"
         }
     }
 
@@ -49,6 +61,10 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
             guard fraction.isFinite, (0...1).contains(fraction) else {
                 throw DAEError.invalidArgument("masking fraction must be in [0, 1], got \(fraction)")
             }
+        case let .blindGaussian(minStd, maxStd):
+            guard minStd.isFinite, maxStd.isFinite, minStd >= 0, minStd <= maxStd else {
+                throw DAEError.invalidArgument("blind gaussian std range must satisfy 0 <= min <= max (finite), got \(minStd)...\(maxStd)")
+            }
         }
     }
 
@@ -57,25 +73,18 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
     /// Gaussian noise is drawn and added in `Double` (as NumPy's
     /// `x + rng.normal(...)` is) and rounded to `Float` after clipping; each
     /// pair of pixels uses both samples of one Box–Muller transform
-    /// (`SplitMix64.nextGaussianPair()`). The other models consume one
+    /// (`SplitMix64.nextGaussianPair()`); blind Gaussian noise first draws
+    /// its std (one uniform draw). The other models consume one
     /// uniform draw per pixel. Draws are taken in pixel order, so the result
     /// depends only on the generator's state. Invalid parameters (see
     /// ``validate()``) do not crash, but their result is unspecified.
     public func apply(to pixels: UnsafeMutableBufferPointer<Float>, using rng: inout SplitMix64) {
         switch self {
         case let .gaussian(mean, std):
-            let mean = Double(mean), std = Double(std)
-            func corrupt(_ i: Int, _ z: Double) {
-                pixels[i] = Float(Swift.min(Swift.max(Double(pixels[i]) + mean + std * z, 0), 1))
-            }
-            var i = pixels.startIndex
-            while i + 1 < pixels.endIndex {
-                let (z0, z1) = rng.nextGaussianPair()
-                corrupt(i, z0)
-                corrupt(i + 1, z1)
-                i += 2
-            }
-            if i < pixels.endIndex { corrupt(i, rng.nextGaussian()) }
+            Self.addGaussian(to: pixels, mean: Double(mean), std: Double(std), using: &rng)
+        case let .blindGaussian(minStd, maxStd):
+            let std = Double(minStd) + Double(maxStd - minStd) * rng.nextUniform()
+            Self.addGaussian(to: pixels, mean: 0, std: std, using: &rng)
         case let .saltAndPepper(amount):
             let threshold = Double(amount), half = Double(amount) / 2
             for i in pixels.indices {
@@ -89,6 +98,22 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
                 pixels[i] = 0
             }
         }
+    }
+
+    /// `clip(x + N(mean, std), 0, 1)` for every pixel, in `Double`, two pixels per Box–Muller pair.
+    private static func addGaussian(to pixels: UnsafeMutableBufferPointer<Float>, mean: Double, std: Double,
+                                    using rng: inout SplitMix64) {
+        func corrupt(_ i: Int, _ z: Double) {
+            pixels[i] = Float(Swift.min(Swift.max(Double(pixels[i]) + mean + std * z, 0), 1))
+        }
+        var i = pixels.startIndex
+        while i + 1 < pixels.endIndex {
+            let (z0, z1) = rng.nextGaussianPair()
+            corrupt(i, z0)
+            corrupt(i + 1, z1)
+            i += 2
+        }
+        if i < pixels.endIndex { corrupt(i, rng.nextGaussian()) }
     }
 
     /// Corrupts `tensor` in place, drawing from `rng`.

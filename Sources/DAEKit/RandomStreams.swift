@@ -5,7 +5,7 @@
 enum RandomStreams {
     /// What a stream is for; each purpose gets independent numbers.
     enum Purpose: UInt64 {
-        case shuffle = 1, trainingNoise, validationNoise, evaluationNoise
+        case shuffle = 1, trainingNoise, validationNoise, evaluationNoise, patches
     }
 
     /// The generator for `purpose` at `(major, minor)`, e.g. (epoch, image).

@@ -20,9 +20,15 @@ extension DenoisingAutoencoder {
         }
         let rule = String(repeating: "─", count: widths.reduce(6, +))
         var text = [line(header), rule] + rows.map(line)
-        text += [rule, "Total params: \(Self.grouped(parameterCount))",
-                 "Encoder: \(network.layers[..<decoderStart].map(\.name).joined(separator: " → "))",
-                 "Decoder: \(network.layers[decoderStart...].map(\.name).joined(separator: " → "))"]
+        text += [rule, "Total params: \(Self.grouped(parameterCount))"]
+        if configuration.architecture == .residual {
+            let field = 2 * configuration.receptiveRadius + 1
+            text += ["Residual: the layers predict the noise; output = clip(input − prediction, 0, 1)",
+                     "Receptive field: \(field)x\(field); runs on images of any size (trained on \(configuration.inputShape[0])x\(configuration.inputShape[1]) patches)"]
+        } else {
+            text += ["Encoder: \(network.layers[..<decoderStart].map(\.name).joined(separator: " → "))",
+                     "Decoder: \(network.layers[decoderStart...].map(\.name).joined(separator: " → "))"]
+        }
         return text.joined(separator: "\n")
     }
 

@@ -126,7 +126,10 @@ extension DenoisingAutoencoder {
 
     /// The loss of the model on `noisy` → `clean` and its gradient for every parameter, by name.
     ///
-    /// Both batches are `[n] + inputShape` with values in [0, 1].
+    /// Both batches are `[n] + inputShape` with values in [0, 1]. For a
+    /// residual model the loss is the mean squared error of the predicted
+    /// noise against `noisy − clean`, which equals that of the unclipped
+    /// output `noisy − prediction` against `clean`.
     public mutating func lossAndGradients(noisy: Tensor, clean: Tensor) throws -> (loss: Float, gradients: [String: Tensor]) {
         let (box, loss) = try computeGradients(noisy: noisy, clean: clean)
         var gradients: [String: Tensor] = [:]
@@ -158,8 +161,11 @@ extension DenoisingAutoencoder {
         let n = noisy.shape[0]
         let box = engine(capacity: n)
         let network = self.network
+        // A residual model learns the noise: its target is noisy − clean.
+        let target = configuration.architecture == .residual
+            ? Tensor(shape: clean.shape, scalars: zip(noisy.scalars, clean.scalars).map { $0 - $1 }) : clean
         let loss = noisy.withUnsafeBufferPointer { x in
-            clean.withUnsafeBufferPointer { t in
+            target.withUnsafeBufferPointer { t in
                 box.engine!.lossAndGradients(network: network, input: x.baseAddress!, target: t.baseAddress!, batch: n)
             }
         }

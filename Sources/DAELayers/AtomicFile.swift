@@ -127,3 +127,100 @@ public enum AtomicFile {
 private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, buffer, count)
 }
+
+extension AtomicFile {
+    /// A file written in pieces that appears at its path only when complete.
+    ///
+    /// The bytes go to a temporary file beside the target (as with
+    /// ``AtomicFile/write(_:to:)``); ``commit()`` syncs it and renames it over
+    /// the target, ``discard()`` (or deinit without a commit) removes it.
+    /// While it exists, its path is listed for ``removeInFlightTemporaries()``,
+    /// which a signal handler calls before the process ends.
+    ///
+    /// ```swift
+    /// let file = try AtomicFile.Writer(url: target)
+    /// // write(2) to file.descriptor, any number of times …
+    /// try file.commit()
+    /// ```
+    public final class Writer {
+        /// The target's path.
+        public let path: String
+        /// The temporary file's descriptor, open for writing.
+        public let descriptor: Int32
+        private let url: URL
+        private let temporary: String
+        private var finished = false
+
+        /// Creates the temporary file for `url`.
+        ///
+        /// - Throws: ``DAEError/writeFailed(path:reason:)`` when it cannot be created.
+        public init(url: URL) throws {
+            self.url = url
+            path = url.path
+            guard url.isFileURL, !url.lastPathComponent.isEmpty, url.lastPathComponent != "/" else {
+                throw DAEError.writeFailed(path: url.path, reason: "not a path to a file")
+            }
+            temporary = AtomicFile.temporaryURL(for: url).path
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            guard descriptor >= 0 else {
+                throw DAEError.writeFailed(path: url.path, reason: "cannot create a temporary file in "
+                                           + "\(url.deletingLastPathComponent().path): \(String(cString: strerror(errno)))")
+            }
+            self.descriptor = descriptor
+            InFlight.shared.insert(temporary)
+        }
+
+        /// Syncs the temporary file and renames it over the target.
+        ///
+        /// - Throws: ``DAEError/writeFailed(path:reason:)``; the temporary file is removed then.
+        public func commit() throws {
+            guard !finished else { return }
+            finished = true
+            defer { InFlight.shared.remove(temporary) }
+            var status = stat()
+            if stat(path, &status) == 0 { _ = fchmod(descriptor, status.st_mode & 0o7777) }
+            let step: String? = fsync(descriptor) != 0 ? "fsync of the temporary file"
+                : close(descriptor) != 0 ? "close of the temporary file"
+                : rename(temporary, path) != 0 ? "rename of the temporary file over the target" : nil
+            if let step {
+                let reason = "\(step): \(String(cString: strerror(errno)))"
+                _ = close(descriptor)
+                unlink(temporary)
+                throw DAEError.writeFailed(path: path, reason: reason)
+            }
+            let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
+            if directory >= 0 {
+                _ = fsync(directory)
+                close(directory)
+            }
+            AtomicFile.removeStaleTemporaries(of: url)
+        }
+
+        /// Closes and removes the temporary file; the target is untouched.
+        public func discard() {
+            guard !finished else { return }
+            finished = true
+            close(descriptor)
+            unlink(temporary)
+            InFlight.shared.remove(temporary)
+        }
+
+        deinit { discard() }
+    }
+
+    /// Removes the temporary files of every ``Writer`` not yet committed or
+    /// discarded; for a signal handler about to end the process.
+    public static func removeInFlightTemporaries() {
+        for path in InFlight.shared.all() { unlink(path) }
+    }
+
+    /// The temporary paths of live writers.
+    private final class InFlight: @unchecked Sendable {
+        static let shared = InFlight()
+        private let lock = NSLock()
+        private var paths = Set<String>()
+        func insert(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
+        func remove(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
+        func all() -> [String] { lock.lock(); defer { lock.unlock() }; return Array(paths) }
+    }
+}

@@ -16,17 +16,19 @@ public final class DataParallelEngine {
     public let batchCapacity: Int
     private let workspaces: [Workspace]
 
-    /// Allocates one workspace per worker for batches of up to `batchCapacity`.
+    /// Allocates one workspace per worker for batches of up to `batchCapacity`
+    /// (inference-only workspaces when `forInference`: then only
+    /// ``predict(network:input:batch:output:layers:)`` may be called).
     ///
     /// Sets OpenBLAS to one thread when `workers > 1` (idle OpenBLAS threads
     /// spin and would steal the workers' cores).
-    public init(network: Sequential, batchCapacity: Int, workers: Int) {
+    public init(network: Sequential, batchCapacity: Int, workers: Int, forInference: Bool = false) {
         precondition(batchCapacity > 0 && workers > 0, "engine needs a positive batch capacity and worker count")
         let workers = min(workers, batchCapacity)
         self.workers = workers
         self.batchCapacity = batchCapacity
         let shardCapacity = (batchCapacity + workers - 1) / workers
-        workspaces = (0..<workers).map { _ in Workspace(network: network, batchCapacity: shardCapacity) }
+        workspaces = (0..<workers).map { _ in Workspace(network: network, batchCapacity: shardCapacity, forInference: forInference) }
         if workers > 1 { BLAS.threads = 1 }
     }
 
@@ -58,6 +60,7 @@ public final class DataParallelEngine {
                                  target: UnsafePointer<Float>, batch: Int,
                                  prepareShard: ((Range<Int>) -> Void)? = nil) -> Float {
         precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
+        precondition(!workspaces[0].isInferenceOnly, "an inference-only engine computes no gradients")
         let inCount = network.layers[0].inputCount
         let outCount = network.layers[network.layers.count - 1].outputCount
         let normalizer = batch * outCount

@@ -5,6 +5,12 @@
 ///
 /// All memory is allocated once, here; passes allocate nothing. A
 /// workspace belongs to one thread at a time.
+///
+/// An inference-only workspace (`forInference: true`) gives every layer the
+/// same scratch buffer, sized for the largest, and no gradient buffers: a
+/// forward pass needs a layer's scratch only while that layer runs, so a
+/// deep network on large images needs one patch matrix, not one per layer.
+/// ``Sequential/backward(input:batch:workspace:)`` must not be used with it.
 public final class Workspace {
     /// The largest batch the buffers hold.
     public let batchCapacity: Int
@@ -22,10 +28,16 @@ public final class Workspace {
     public let parameterGradients: [[UnsafeMutablePointer<Float>]]
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
-    /// Allocates the buffers of `network` for batches of up to `batchCapacity`.
-    public init(network: Sequential, batchCapacity: Int) {
+    /// Whether this workspace serves forward passes only (shared scratch, no gradients).
+    public let isInferenceOnly: Bool
+
+    /// Allocates the buffers of `network` for batches of up to `batchCapacity`;
+    /// `forInference` shares one scratch buffer between the layers and
+    /// leaves out the gradient buffers.
+    public init(network: Sequential, batchCapacity: Int, forInference: Bool = false) {
         precondition(batchCapacity > 0, "a workspace needs a positive batch capacity")
         self.batchCapacity = batchCapacity
+        isInferenceOnly = forInference
         var allocations: [UnsafeMutablePointer<Float>] = []
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
@@ -39,15 +51,20 @@ public final class Workspace {
             outputs.append(i > 0 && layer.passesInputThrough ? outputs[i - 1] : allocate(batchCapacity * layer.outputCount))
         }
         self.outputs = outputs
-        scratch = network.layers.map { allocate($0.workspaceCount(batch: batchCapacity)) }
-        let widest = network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
+        if forInference {
+            let shared = allocate(network.layers.map { $0.workspaceCount(batch: batchCapacity) }.max() ?? 0)
+            scratch = network.layers.map { _ in shared }
+        } else {
+            scratch = network.layers.map { allocate($0.workspaceCount(batch: batchCapacity)) }
+        }
+        let widest = forInference ? 0 : network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
         outputGradient = allocate(batchCapacity * widest)
         spareGradient = allocate(batchCapacity * widest)
-        let total = network.parameterCount
+        let total = forInference ? 0 : network.parameterCount
         let storage = allocate(total)
         gradientStorage = UnsafeMutableBufferPointer(start: storage, count: total)
         var offset = 0
-        parameterGradients = network.layers.map { layer in
+        parameterGradients = forInference ? [] : network.layers.map { layer in
             layer.parameters.map { parameter in
                 defer { offset += parameter.count }
                 return storage + offset

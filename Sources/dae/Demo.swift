@@ -38,8 +38,8 @@ struct Demo: ParsableCommand {
     @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Epochs to train.", valueName: "n"))
-    var epochs = 10
+    @Option(help: ArgumentHelp("Epochs to train (default: 10; with --images \(PhotoDemo.defaultEpochs)).", valueName: "n"))
+    var epochs: Int?
 
     @Option(help: ArgumentHelp("Images per Adam step.", valueName: "n"))
     var batchSize = 32
@@ -53,6 +53,9 @@ struct Demo: ParsableCommand {
     @Option(help: ArgumentHelp("Directory for the figures and the model.", valueName: "dir"))
     var output = "out"
 
+    @OptionGroup(title: "Photographs")
+    var photos: PhotoOptions
+
     @OptionGroup var workers: WorkerOptions
 
     @Flag(help: "Print one JSON object as the last line of standard output.")
@@ -62,9 +65,14 @@ struct Demo: ParsableCommand {
         try require(epochs, atLeast: 1, "--epochs")
         try require(batchSize, atLeast: 1, "--batch-size")
         try require(limit, atLeast: 1, "--limit")
+        if photos.images != nil, data != nil || limit != nil {
+            throw ValidationError("--images trains on a folder of images: --data and --limit are for IDX data")
+        }
     }
 
     func run() throws {
+        if let images = photos.images { return try PhotoDemo(demo: self, directory: images).run() }
+        let epochs = self.epochs ?? 10
         let outputURL = FileSystem.url(output)
         try FileSystem.prepareOutputDirectory(outputURL)
         let location = try DataLocation.resolve(flag: data)

@@ -12,11 +12,16 @@ struct Evaluate: ParsableCommand {
         of the model's output, against the clean images. The noise is drawn from \
         --seed, so the table is reproducible.
 
+        With --images DIR, every PNG and JPEG under DIR is corrupted with \
+        zero-mean Gaussian noise (clipped, rounded to 8 bits) and denoised at \
+        full resolution; PSNR and SSIM are averaged per image.
+
         Examples:
           dae evaluate --model out/model.safetensors
           dae evaluate --model fashion.safetensors --std 0.25,0.5,1.0
           dae evaluate --model fashion.safetensors --limit 1000 --json
           dae evaluate --model mnist.safetensors --data ~/.cache/dae/mnist
+          dae evaluate --model out/model.safetensors --images ~/photos --json
         """)
 
     @Option(help: ArgumentHelp("The model (a checkpoint written by 'dae train' or 'dae demo').", valueName: "file"))
@@ -25,8 +30,12 @@ struct Evaluate: ParsableCommand {
     @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Noise stds, comma-separated.", valueName: "list"), transform: Parse.noiseLevels)
-    var std: [Float] = DenoisingAutoencoder.robustnessLevels
+    @Option(help: ArgumentHelp("Evaluate on every PNG/JPEG image under this folder, at full resolution (a photo model).", valueName: "dir"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("Noise stds in [0, 1], comma-separated (default: 0.5,0.75,1.0; with --images 15,25,50 /255 as 0.0588,0.098,0.196).",
+                               valueName: "list"), transform: Parse.noiseLevels)
+    var std: [Float]?
 
     @Option(help: ArgumentHelp("Evaluate on the first N test images only.", valueName: "n"))
     var limit: Int?
@@ -41,10 +50,13 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         try require(limit, atLeast: 1, "--limit")
-        if std.isEmpty { throw ValidationError("--std needs at least one noise level") }
+        if std?.isEmpty == true { throw ValidationError("--std needs at least one noise level") }
+        if images != nil, data != nil || limit != nil { throw ValidationError("--images evaluates a folder of images: --data and --limit are for IDX data") }
     }
 
     func run() throws {
+        if let images { return try evaluatePhotos(images) }
+        let std = self.std ?? DenoisingAutoencoder.robustnessLevels
         var loaded = try ModelFile.load(model)
         loaded.workers = workers.count
         let location = try DataLocation.resolve(flag: data)
@@ -61,6 +73,29 @@ struct Evaluate: ParsableCommand {
                 ("dataset", .string(location.name)),
                 ("dataDirectory", .string(location.directory.path)),
                 ("testImages", .int(test.count)),
+                ("epochsTrained", .int(loaded.epochsCompleted)),
+                ("seed", .int(seed)),
+                ("configuration", JSONReport.configuration(of: loaded)),
+                ("robustness", JSONReport.robustness(results)),
+            ]).rendered)
+        }
+    }
+
+    /// `--images DIR`: the photo table on every image of a folder.
+    private func evaluatePhotos(_ directory: String) throws {
+        var loaded = try ModelFile.load(model)
+        loaded.workers = workers.count
+        let folder = try ImageFolder(directory: FileSystem.url(directory), channels: loaded.configuration.inputShape[2])
+        let std = self.std ?? DenoisingAutoencoder.photoNoiseLevels
+        Console.note("evaluating \(FileSystem.url(model).path) on \(folder.count) images in \(folder.root.path) at full resolution…")
+        let results = try loaded.evaluate(photos: folder, noiseLevels: std, seed: seed)
+        Tables.robustness(results, stdScale: 255).print()
+        if json {
+            Console.output(JSON.object([
+                ("model", .string(FileSystem.url(model).path)),
+                ("dataset", .string("images")),
+                ("dataDirectory", .string(folder.root.path)),
+                ("images", .array(folder.files.map { .string($0.name) })),
                 ("epochsTrained", .int(loaded.epochsCompleted)),
                 ("seed", .int(seed)),
                 ("configuration", JSONReport.configuration(of: loaded)),

@@ -99,6 +99,7 @@ enum JSONReport {
     static func configuration(of model: DenoisingAutoencoder) -> JSON {
         let c = model.configuration
         return .object([
+            ("architecture", .string(c.architecture.rawValue)),
             ("inputShape", .array(c.inputShape.map(JSON.int))),
             ("layerFilters", .array(c.layerFilters.map(JSON.int))),
             ("kernelSize", .int(c.kernelSize)),

@@ -87,6 +87,7 @@ final class Interruption: @unchecked Sendable {
         let message = exitMessage
         lock.unlock()
         if stopNow {
+            AtomicFile.removeInFlightTemporaries()  // no half-written file is left behind
             Console.writeError(Console.lineStart + "error: \(message)\n")
             _exit(CLIError.interruptedStatus)
         }

@@ -31,13 +31,14 @@ struct TextTable {
 
 /// The two tables the commands print: the robustness table and the training history.
 enum Tables {
-    /// For each noise std: MSE / PSNR / SSIM of the noisy input and of the denoised output.
-    static func robustness(_ results: [RobustnessResult]) -> TextTable {
-        var table = TextTable(header: ["noise std", "noisy MSE", "noisy PSNR", "noisy SSIM",
+    /// For each noise std: MSE / PSNR / SSIM of the noisy input and of the
+    /// denoised output. `stdScale` 255 shows photo noise levels as 15, 25, 50 (/255).
+    static func robustness(_ results: [RobustnessResult], stdScale: Double = 1) -> TextTable {
+        var table = TextTable(header: [stdScale == 255 ? "noise std (/255)" : "noise std", "noisy MSE", "noisy PSNR", "noisy SSIM",
                                        "denoised MSE", "denoised PSNR", "denoised SSIM"])
         for result in results {
             table.rows.append([
-                format(Double(result.std), digits: 2),
+                format(Double(result.std) * stdScale, digits: stdScale == 255 ? 0 : 2),
                 format(result.noisy.mse, digits: 4), format(result.noisy.psnr, digits: 2) + " dB", ssim(result.noisy.ssim),
                 format(result.denoised.mse, digits: 4), format(result.denoised.psnr, digits: 2) + " dB", ssim(result.denoised.ssim),
             ])

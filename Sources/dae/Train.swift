@@ -22,12 +22,20 @@ struct Train: ParsableCommand {
         A new model has the tutorial's architecture unless --filters, \
         --kernel-size or --latent-dim say otherwise; its input shape is the data's.
 
+        With --images DIR, the photo model (a residual denoiser that runs on \
+        images of any size) trains on random patches of the PNG and JPEG files \
+        under DIR, with blind Gaussian noise (std 0 to 55/255 per patch), \
+        validating on fixed patches of the held-out files (the last ones by \
+        name). The patch settings are recorded like the batch size and reused \
+        by --resume.
+
         Examples:
           dae train --checkpoint fashion.safetensors --epochs 10
           dae train --checkpoint fashion.safetensors --epochs 20 --resume
           dae train --data ~/.cache/dae/mnist --checkpoint mnist.safetensors
           dae train --checkpoint sp.safetensors --noise salt-pepper
           dae train --checkpoint big.safetensors --filters 32,64,128 --json
+          dae train --images ~/photos --checkpoint photos.safetensors --epochs 40
         """)
 
     @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
@@ -54,6 +62,9 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Architecture of a new model")
     var architecture: ArchitectureOptions
 
+    @OptionGroup(title: "Photographs")
+    var photos: PhotoOptions
+
     @OptionGroup var workers: WorkerOptions
 
     @Flag(help: "Continue the training in the checkpoint (which must exist).")
@@ -70,9 +81,13 @@ struct Train: ParsableCommand {
         try require(batchSize, atLeast: 1, "--batch-size")
         try require(limit, atLeast: 1, "--limit")
         if resume && force { throw ValidationError("--resume and --force exclude each other") }
+        if photos.images != nil, data != nil || limit != nil || architecture.isSpecified {
+            throw ValidationError("--images trains the photo model on a folder: --data, --limit, --filters, --kernel-size and --latent-dim are for IDX data")
+        }
     }
 
     func run() throws {
+        if let images = photos.images { return try PhotoTraining(train: self, directory: images).run() }
         let checkpointURL = FileSystem.url(checkpoint)
         let recipeURL = TrainingRecipe.url(for: checkpointURL)
         var model: DenoisingAutoencoder?

@@ -22,8 +22,8 @@ struct TrainingLoop {
     /// Trains `model` on `train`, validating on `validation` after each epoch.
     ///
     /// - Throws: ``CLIError`` with status 130 when interrupted, or what `fit` and ``afterEpoch`` throw.
-    func run(_ model: inout DenoisingAutoencoder, train: ImageDataset, validation: ImageDataset?) throws {
-        let bar = ProgressBar(totalEpochs: totalEpochs, batchSize: min(options.batchSize, train.count))
+    func run(_ model: inout DenoisingAutoencoder, train: some ImageSource, validation: (any ImageSource)?) throws {
+        let bar = ProgressBar(totalEpochs: totalEpochs, batchSize: min(options.batchSize, train.imageCount))
         var epochOptions = options
         epochOptions.epochs = 1
         let interruption = Interruption.shared

@@ -55,6 +55,8 @@ struct TrainingRecipe: Codable, Equatable {
     var limit: Int?
     var workers: Int
     var seed: UInt64
+    /// The patch settings of training on a folder of images (`--images`), nil for IDX data.
+    var photo: PhotoRecipe? = nil
 
     /// `<checkpoint>.train.json`.
     static func url(for checkpoint: URL) -> URL {

@@ -1,0 +1,380 @@
+// Row-by-row PNG/JPEG decoding and PNG encoding (see dae_image_codecs.h).
+//
+// Every libpng and libjpeg call that can fail runs between a setjmp and the
+// library's error handler, inside this file; Swift only sees status codes.
+#include "dae_image_codecs.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <png.h>
+#include <jpeglib.h>
+
+static void set_message(char *destination, size_t size, const char *format, ...) {
+    if (destination == NULL || size == 0) return;
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(destination, size, format, arguments);
+    va_end(arguments);
+}
+
+// MARK: - Reader state
+
+struct dae_image_reader {
+    dae_image_format format;
+    FILE *file;
+    int width, height, samples;
+    int next_row;
+    int failed;
+    char error[DAE_CODEC_ERROR_SIZE];
+
+    // PNG
+    png_structp png;
+    png_infop png_info;
+    int interlaced;
+    unsigned char *whole;  // the decoded image of an interlaced PNG, after the first read
+
+    // JPEG
+    struct jpeg_decompress_struct jpeg;
+    struct jpeg_error_mgr jpeg_errors;
+    int jpeg_started;
+    jmp_buf jump;
+};
+
+// MARK: - PNG reading
+
+static void png_error_handler(png_structp png, png_const_charp message) {
+    dae_image_reader *reader = (dae_image_reader *)png_get_error_ptr(png);
+    set_message(reader->error, sizeof reader->error, "%s", message);
+    longjmp(reader->jump, 1);
+}
+
+static void png_warning_handler(png_structp png, png_const_charp message) {
+    (void)png;
+    (void)message;  // benign (e.g. an unknown or skipped chunk): ignored
+}
+
+static int png_open(dae_image_reader *reader, size_t max_chunk_bytes) {
+    reader->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, reader, png_error_handler, png_warning_handler);
+    if (reader->png == NULL) {
+        set_message(reader->error, sizeof reader->error, "out of memory creating the PNG decoder");
+        return -1;
+    }
+    reader->png_info = png_create_info_struct(reader->png);
+    if (reader->png_info == NULL) {
+        set_message(reader->error, sizeof reader->error, "out of memory creating the PNG decoder");
+        return -1;
+    }
+    if (setjmp(reader->jump)) return -1;
+    // Bounds on what a hostile file can make libpng allocate before any pixel:
+    // one chunk's size, the number of ancillary chunks kept, and the image's sides.
+    png_set_chunk_malloc_max(reader->png, max_chunk_bytes);
+    png_set_chunk_cache_max(reader->png, 128);
+    png_set_user_limits(reader->png, 1000000, 1000000);
+    // Text chunks are never used: skipped unread, whatever size they claim.
+    static const png_byte skipped[] = {'t', 'E', 'X', 't', 0, 'z', 'T', 'X', 't', 0, 'i', 'T', 'X', 't', 0};
+    png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_NEVER, skipped, 3);
+    png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_init_io(reader->png, reader->file);
+    png_read_info(reader->png, reader->png_info);
+
+    // 8 bits per sample: palettes and low-bit gray expanded, transparency as alpha, 16 bits scaled.
+    png_set_expand(reader->png);
+    png_set_scale_16(reader->png);
+    reader->interlaced = png_set_interlace_handling(reader->png) > 1;
+    png_read_update_info(reader->png, reader->png_info);
+    reader->width = (int)png_get_image_width(reader->png, reader->png_info);
+    reader->height = (int)png_get_image_height(reader->png, reader->png_info);
+    reader->samples = png_get_channels(reader->png, reader->png_info);
+    if (png_get_bit_depth(reader->png, reader->png_info) != 8 || reader->samples < 1 || reader->samples > 4) {
+        set_message(reader->error, sizeof reader->error, "unsupported PNG sample layout");
+        return -1;
+    }
+    return 0;
+}
+
+static int png_read_some(dae_image_reader *reader, unsigned char *buffer, int rows) {
+    const size_t stride = (size_t)reader->width * (size_t)reader->samples;
+    if (setjmp(reader->jump)) return -1;
+    if (reader->interlaced) {
+        if (reader->whole == NULL) {
+            // Interlaced rows come in seven passes over the whole image: decode it all once.
+            reader->whole = malloc(stride * (size_t)reader->height);
+            png_bytep *pointers = malloc(sizeof(png_bytep) * (size_t)reader->height);
+            if (reader->whole == NULL || pointers == NULL) {
+                free(pointers);
+                set_message(reader->error, sizeof reader->error, "out of memory decoding an interlaced PNG");
+                return -1;
+            }
+            for (int y = 0; y < reader->height; y++) pointers[y] = reader->whole + stride * (size_t)y;
+            png_read_image(reader->png, pointers);
+            free(pointers);
+        }
+        memcpy(buffer, reader->whole + stride * (size_t)reader->next_row, stride * (size_t)rows);
+    } else {
+        for (int y = 0; y < rows; y++) png_read_row(reader->png, buffer + stride * (size_t)y, NULL);
+    }
+    if (reader->next_row + rows == reader->height) {
+        png_read_end(reader->png, NULL);  // the chunks after the pixels, up to IEND (a cut file fails here)
+    }
+    return 0;
+}
+
+// MARK: - JPEG reading
+
+static void jpeg_error_exit(j_common_ptr common) {
+    dae_image_reader *reader = (dae_image_reader *)common->client_data;
+    char message[JMSG_LENGTH_MAX];
+    (*common->err->format_message)(common, message);
+    set_message(reader->error, sizeof reader->error, "%s", message);
+    longjmp(reader->jump, 1);
+}
+
+static void jpeg_emit_message(j_common_ptr common, int level) {
+    // A warning (level -1) means corrupt data that libjpeg would paper over,
+    // e.g. a premature end of file filled with gray: an error here.
+    if (level < 0) jpeg_error_exit(common);
+}
+
+static int jpeg_open(dae_image_reader *reader) {
+    reader->jpeg.err = jpeg_std_error(&reader->jpeg_errors);
+    reader->jpeg_errors.error_exit = jpeg_error_exit;
+    reader->jpeg_errors.emit_message = jpeg_emit_message;
+    reader->jpeg.client_data = reader;
+    if (setjmp(reader->jump)) return -1;
+    jpeg_create_decompress(&reader->jpeg);
+    reader->jpeg_started = 1;
+    jpeg_stdio_src(&reader->jpeg, reader->file);
+    jpeg_read_header(&reader->jpeg, TRUE);
+    switch (reader->jpeg.jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        reader->jpeg.out_color_space = JCS_GRAYSCALE;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        set_message(reader->error, sizeof reader->error, "CMYK JPEG images are not supported; convert to RGB");
+        return -1;
+    default:
+        reader->jpeg.out_color_space = JCS_RGB;
+    }
+    jpeg_start_decompress(&reader->jpeg);
+    reader->width = (int)reader->jpeg.output_width;
+    reader->height = (int)reader->jpeg.output_height;
+    reader->samples = reader->jpeg.output_components;
+    return 0;
+}
+
+static int jpeg_read_some(dae_image_reader *reader, unsigned char *buffer, int rows) {
+    const size_t stride = (size_t)reader->width * (size_t)reader->samples;
+    if (setjmp(reader->jump)) return -1;
+    int done = 0;
+    while (done < rows) {
+        JSAMPROW row = buffer + stride * (size_t)done;
+        JDIMENSION got = jpeg_read_scanlines(&reader->jpeg, &row, 1);
+        if (got != 1) {
+            set_message(reader->error, sizeof reader->error, "the JPEG data end before its last row");
+            return -1;
+        }
+        done++;
+    }
+    if (reader->next_row + rows == reader->height) jpeg_finish_decompress(&reader->jpeg);
+    return 0;
+}
+
+// MARK: - Reader interface
+
+// Recognises the format, reads the header; frees the reader and returns NULL on failure.
+static dae_image_reader *open_stream(dae_image_reader *reader, size_t max_chunk_bytes, char *error, size_t error_size) {
+    unsigned char signature[8] = {0};
+    size_t got = fread(signature, 1, sizeof signature, reader->file);
+    rewind(reader->file);
+    int status;
+    if (got == 8 && png_sig_cmp(signature, 0, 8) == 0) {
+        reader->format = DAE_IMAGE_PNG;
+        status = png_open(reader, max_chunk_bytes);
+    } else if (got >= 3 && signature[0] == 0xFF && signature[1] == 0xD8 && signature[2] == 0xFF) {
+        reader->format = DAE_IMAGE_JPEG;
+        status = jpeg_open(reader);
+    } else {
+        set_message(reader->error, sizeof reader->error,
+                    got == 0 ? "empty file" : "not a PNG or JPEG image (unknown signature)");
+        status = -1;
+    }
+    if (status == 0 && (reader->width <= 0 || reader->height <= 0)) {
+        set_message(reader->error, sizeof reader->error, "the image has no pixels");
+        status = -1;
+    }
+    if (status != 0) {
+        set_message(error, error_size, "%s", reader->error[0] ? reader->error : "cannot decode the image");
+        dae_image_reader_close(reader);
+        return NULL;
+    }
+    return reader;
+}
+
+dae_image_reader *dae_image_reader_open(const char *path, size_t max_chunk_bytes, char *error, size_t error_size) {
+    dae_image_reader *reader = calloc(1, sizeof *reader);
+    if (reader == NULL) {
+        set_message(error, error_size, "out of memory");
+        return NULL;
+    }
+    reader->file = fopen(path, "rb");
+    if (reader->file == NULL) {
+        set_message(error, error_size, "%s", strerror(errno));
+        free(reader);
+        return NULL;
+    }
+    return open_stream(reader, max_chunk_bytes, error, error_size);
+}
+
+dae_image_reader *dae_image_reader_open_memory(const void *bytes, size_t count, size_t max_chunk_bytes,
+                                               char *error, size_t error_size) {
+    if (count == 0) {
+        set_message(error, error_size, "empty file");
+        return NULL;
+    }
+    dae_image_reader *reader = calloc(1, sizeof *reader);
+    if (reader == NULL) {
+        set_message(error, error_size, "out of memory");
+        return NULL;
+    }
+    reader->file = fmemopen((void *)bytes, count, "rb");
+    if (reader->file == NULL) {
+        set_message(error, error_size, "%s", strerror(errno));
+        free(reader);
+        return NULL;
+    }
+    return open_stream(reader, max_chunk_bytes, error, error_size);
+}
+
+int dae_image_reader_width(const dae_image_reader *reader) { return reader->width; }
+int dae_image_reader_height(const dae_image_reader *reader) { return reader->height; }
+int dae_image_reader_samples(const dae_image_reader *reader) { return reader->samples; }
+dae_image_format dae_image_reader_format(const dae_image_reader *reader) { return reader->format; }
+int dae_image_reader_needs_whole_image(const dae_image_reader *reader) { return reader->interlaced; }
+const char *dae_image_reader_error(const dae_image_reader *reader) { return reader->error; }
+
+int dae_image_reader_read_rows(dae_image_reader *reader, unsigned char *buffer, int rows) {
+    if (reader->failed) return -1;
+    if (rows < 0 || rows > reader->height - reader->next_row) {
+        set_message(reader->error, sizeof reader->error, "asked for rows past the end of the image");
+        reader->failed = 1;
+        return -1;
+    }
+    if (rows == 0) return 0;
+    int status = reader->format == DAE_IMAGE_PNG ? png_read_some(reader, buffer, rows)
+                                                 : jpeg_read_some(reader, buffer, rows);
+    if (status != 0) {
+        reader->failed = 1;
+        return -1;
+    }
+    reader->next_row += rows;
+    return 0;
+}
+
+void dae_image_reader_close(dae_image_reader *reader) {
+    if (reader == NULL) return;
+    if (reader->png != NULL) png_destroy_read_struct(&reader->png, &reader->png_info, NULL);
+    if (reader->jpeg_started) jpeg_destroy_decompress(&reader->jpeg);
+    free(reader->whole);
+    if (reader->file != NULL) fclose(reader->file);
+    free(reader);
+}
+
+// MARK: - PNG writing
+
+struct dae_png_writer {
+    FILE *file;
+    png_structp png;
+    png_infop info;
+    int width, channels;
+    int failed;
+    char error[DAE_CODEC_ERROR_SIZE];
+    jmp_buf jump;
+};
+
+static void png_write_error_handler(png_structp png, png_const_charp message) {
+    dae_png_writer *writer = (dae_png_writer *)png_get_error_ptr(png);
+    set_message(writer->error, sizeof writer->error, "%s", message);
+    longjmp(writer->jump, 1);
+}
+
+dae_png_writer *dae_png_writer_open(int descriptor, int width, int height, int channels, char *error, size_t error_size) {
+    if (width <= 0 || height <= 0 || (channels != 1 && channels != 3)) {
+        set_message(error, error_size, "a PNG is written with positive sides and 1 or 3 channels");
+        return NULL;
+    }
+    dae_png_writer *writer = calloc(1, sizeof *writer);
+    if (writer == NULL) {
+        set_message(error, error_size, "out of memory");
+        return NULL;
+    }
+    writer->width = width;
+    writer->channels = channels;
+    int copy = dup(descriptor);
+    writer->file = copy >= 0 ? fdopen(copy, "wb") : NULL;
+    if (writer->file == NULL) {
+        set_message(error, error_size, "%s", strerror(errno));
+        if (copy >= 0) close(copy);
+        free(writer);
+        return NULL;
+    }
+    writer->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, writer, png_write_error_handler, png_warning_handler);
+    writer->info = writer->png ? png_create_info_struct(writer->png) : NULL;
+    if (writer->info == NULL) {
+        set_message(error, error_size, "out of memory creating the PNG encoder");
+        dae_png_writer_close(writer);
+        return NULL;
+    }
+    if (setjmp(writer->jump)) {
+        set_message(error, error_size, "%s", writer->error);
+        dae_png_writer_close(writer);
+        return NULL;
+    }
+    png_init_io(writer->png, writer->file);
+    png_set_IHDR(writer->png, writer->info, (png_uint_32)width, (png_uint_32)height, 8,
+                 channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(writer->png, writer->info);
+    return writer;
+}
+
+int dae_png_writer_write_rows(dae_png_writer *writer, const unsigned char *buffer, int rows) {
+    if (writer->failed) return -1;
+    const size_t stride = (size_t)writer->width * (size_t)writer->channels;
+    if (setjmp(writer->jump)) {
+        writer->failed = 1;
+        return -1;
+    }
+    for (int y = 0; y < rows; y++) png_write_row(writer->png, (png_const_bytep)(buffer + stride * (size_t)y));
+    return 0;
+}
+
+int dae_png_writer_finish(dae_png_writer *writer) {
+    if (writer->failed) return -1;
+    if (setjmp(writer->jump)) {
+        writer->failed = 1;
+        return -1;
+    }
+    png_write_end(writer->png, NULL);
+    if (fflush(writer->file) != 0) {
+        set_message(writer->error, sizeof writer->error, "%s", strerror(errno));
+        writer->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+const char *dae_png_writer_error(const dae_png_writer *writer) { return writer->error; }
+
+void dae_png_writer_close(dae_png_writer *writer) {
+    if (writer == NULL) return;
+    if (writer->png != NULL) png_destroy_write_struct(&writer->png, &writer->info);
+    if (writer->file != NULL) fclose(writer->file);
+    free(writer);
+}

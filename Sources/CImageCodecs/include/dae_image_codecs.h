@@ -1,0 +1,74 @@
+// Row-by-row PNG and JPEG decoding and PNG encoding for DAEKit.
+//
+// libpng's and libjpeg's error handlers end in longjmp (libjpeg's default
+// even calls exit()); a longjmp must never cross Swift frames. Every
+// setjmp lives in this C file, and each call returns a status instead:
+// 0 on success, -1 on error with a one-line message in the reader's or
+// writer's `error` text.
+#ifndef DAE_IMAGE_CODECS_H
+#define DAE_IMAGE_CODECS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The longest message a reader or writer keeps (bytes, with the NUL).
+#define DAE_CODEC_ERROR_SIZE 256
+
+/// The file formats a reader recognises by their first bytes.
+typedef enum { DAE_IMAGE_PNG = 1, DAE_IMAGE_JPEG = 2 } dae_image_format;
+
+/// A decoder that hands out 8-bit rows, top to bottom.
+typedef struct dae_image_reader dae_image_reader;
+
+/// Opens `path` (PNG or JPEG, told apart by signature) and reads its header.
+/// Returns NULL on failure with the reason in `error` (`error_size` bytes).
+/// Limits: `max_chunk_bytes` bounds any one ancillary PNG chunk that libpng
+/// would allocate (text, ICC profile, …; text chunks are skipped anyway).
+dae_image_reader *dae_image_reader_open(const char *path, size_t max_chunk_bytes,
+                                        char *error, size_t error_size);
+/// The same for `count` bytes in memory, which must stay alive until the reader is closed.
+dae_image_reader *dae_image_reader_open_memory(const void *bytes, size_t count, size_t max_chunk_bytes,
+                                               char *error, size_t error_size);
+/// The image's width, height and samples per pixel as decoded: 1 gray,
+/// 2 gray + alpha, 3 RGB, 4 RGBA (8 bits each).
+int dae_image_reader_width(const dae_image_reader *reader);
+int dae_image_reader_height(const dae_image_reader *reader);
+int dae_image_reader_samples(const dae_image_reader *reader);
+dae_image_format dae_image_reader_format(const dae_image_reader *reader);
+/// Whether rows can only be produced after the whole image is decoded
+/// (an interlaced PNG): the reader then decodes it all on the first read.
+int dae_image_reader_needs_whole_image(const dae_image_reader *reader);
+/// Decodes the next `rows` rows into `buffer` (rows · width · samples bytes).
+/// After the last row it checks the end of the file (PNG: up to IEND; JPEG:
+/// the EOI marker). Returns 0, or -1 with the reason in
+/// dae_image_reader_error(); after an error, no further read succeeds.
+int dae_image_reader_read_rows(dae_image_reader *reader, unsigned char *buffer, int rows);
+/// The last error message ("" when none).
+const char *dae_image_reader_error(const dae_image_reader *reader);
+/// Frees the decoder and closes the file (NULL is allowed).
+void dae_image_reader_close(dae_image_reader *reader);
+
+/// An encoder that writes an 8-bit gray or RGB PNG row by row to an open
+/// file descriptor (which it does not close).
+typedef struct dae_png_writer dae_png_writer;
+
+/// Starts a PNG of `width` × `height` with 1 or 3 `channels` on `descriptor`.
+/// Returns NULL on failure with the reason in `error`.
+dae_png_writer *dae_png_writer_open(int descriptor, int width, int height, int channels,
+                                    char *error, size_t error_size);
+/// Encodes the next `rows` rows from `buffer`. Returns 0, or -1 (see dae_png_writer_error).
+int dae_png_writer_write_rows(dae_png_writer *writer, const unsigned char *buffer, int rows);
+/// Writes the end of the PNG and flushes it to the descriptor. Returns 0 or -1.
+int dae_png_writer_finish(dae_png_writer *writer);
+const char *dae_png_writer_error(const dae_png_writer *writer);
+/// Frees the encoder (NULL is allowed); does not close the descriptor.
+void dae_png_writer_close(dae_png_writer *writer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

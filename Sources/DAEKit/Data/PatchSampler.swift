@@ -1,0 +1,145 @@
+import DAEImageIO
+import DAELayers
+
+/// Training images cut from an ``ImageFolder``: square patches at random
+/// places, new ones every epoch, optionally flipped and rotated.
+///
+/// Patch `i` of epoch `e` is a pure function of `(seed, e, i)`: its image
+/// (drawn with probability proportional to the image's area, so every
+/// pixel of the folder is equally likely to be covered), its corner, and
+/// its orientation (one of the 8 flips and 90° rotations when
+/// ``augment`` is on) come from their own random stream. Any patch can be
+/// regenerated alone, whatever the thread or batch it falls in, so
+/// training resumed from a checkpoint draws exactly the patches an
+/// uninterrupted run would have.
+///
+/// Outside training (``fill(_:into:)``, used for validation), the patches
+/// are those of epoch 0: fixed.
+///
+/// ```swift
+/// let photos = try ImageFolder(directory: URL(fileURLWithPath: "photos"), channels: 3)
+/// let patches = try PatchSampler(photos, patchSize: 40, patchesPerEpoch: 8192, seed: 7)
+/// let batch = patches.allImagesTensor()      // [8192, 40, 40, 3], epoch 0's patches
+/// ```
+public struct PatchSampler: ImageSource {
+    /// The images patches are cut from.
+    public let folder: ImageFolder
+    /// The side of a patch in pixels.
+    public let patchSize: Int
+    /// The patches in one epoch (the source's ``imageCount``).
+    public let patchesPerEpoch: Int
+    /// Whether patches are flipped and rotated at random (the 8 symmetries of the square).
+    public let augment: Bool
+    /// The seed of the patch positions.
+    public let seed: UInt64
+    /// Indices of the folder's images large enough for a patch, and their cumulative areas.
+    private let eligible: [Int]
+    private let cumulativeAreas: [Double]
+
+    /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch.
+    ///
+    /// - Throws: ``DAEError/invalidArgument(_:)`` for a non-positive size or
+    ///   count, or when no image is at least `patchSize` on both sides.
+    public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, seed: UInt64 = 0) throws {
+        guard patchSize > 0, patchesPerEpoch > 0 else {
+            throw DAEError.invalidArgument("patch size and patches per epoch must be positive, got \(patchSize) and \(patchesPerEpoch)")
+        }
+        let eligible = folder.files.indices.filter { folder.files[$0].width >= patchSize && folder.files[$0].height >= patchSize }
+        guard !eligible.isEmpty else {
+            throw DAEError.invalidArgument("no image in \(folder.root.path) is at least \(patchSize)x\(patchSize) pixels")
+        }
+        var total = 0.0
+        cumulativeAreas = eligible.map { index in
+            total += Double(folder.files[index].width) * Double(folder.files[index].height)
+            return total
+        }
+        self.eligible = eligible
+        self.folder = folder
+        self.patchSize = patchSize
+        self.patchesPerEpoch = patchesPerEpoch
+        self.augment = augment
+        self.seed = seed
+    }
+
+    public var imageCount: Int { patchesPerEpoch }
+    public var imageShape: [Int] { [patchSize, patchSize, folder.channels] }
+
+    /// Epoch 0's patches (fixed): for validation and evaluation.
+    public func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {
+        fill(indices, epoch: 0, into: destination)
+    }
+
+    /// Epoch `epoch`'s patches at `indices`.
+    ///
+    /// An image that cannot be decoded any more (changed or damaged after the
+    /// folder was listed) is a programming-level failure here, as `fill`
+    /// cannot throw: call ``ImageFolder/image(at:)`` on every file first
+    /// (``preload()``) to turn it into an error up front.
+    public func fill(_ indices: some Collection<Int>, epoch: Int, into destination: UnsafeMutablePointer<Float>) {
+        let p = patchSize, c = folder.channels
+        var out = destination
+        for index in indices {
+            precondition(index >= 0 && index < patchesPerEpoch, "patch index \(index) out of range 0..<\(patchesPerEpoch)")
+            let placement = self.placement(epoch: epoch, index: index)
+            let image: Image
+            do {
+                image = try folder.image(at: placement.image)
+            } catch {
+                preconditionFailure("\(error)")
+            }
+            image.pixels.withUnsafeBufferPointer { pixels in
+                let w = image.width
+                for y in 0..<p {
+                    for x in 0..<p {
+                        // The patch pixel (y, x) reads the source pixel of its orientation.
+                        let (sy, sx) = Self.orient(y, x, side: p, transform: placement.transform)
+                        let source = ((placement.y + sy) * w + placement.x + sx) * c
+                        for ch in 0..<c { out[ch] = Float(pixels[source + ch]) / 255 }
+                        out += c
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes every image once, so that a damaged file is an error now rather than in ``fill(_:epoch:into:)``.
+    public func preload() throws {
+        for index in eligible { _ = try folder.image(at: index) }
+    }
+
+    /// Where patch `index` of `epoch` comes from.
+    public func placement(epoch: Int, index: Int) -> (image: Int, y: Int, x: Int, transform: Int) {
+        var rng = RandomStreams.generator(seed: seed, .patches, epoch, index)
+        let target = rng.nextUniform() * cumulativeAreas[cumulativeAreas.count - 1]
+        var low = 0, high = cumulativeAreas.count - 1
+        while low < high {  // the first image whose cumulative area exceeds the draw
+            let mid = (low + high) / 2
+            if cumulativeAreas[mid] > target { high = mid } else { low = mid + 1 }
+        }
+        let image = eligible[low]
+        let file = folder.files[image]
+        let y = Int(rng.next() % UInt64(file.height - patchSize + 1))
+        let x = Int(rng.next() % UInt64(file.width - patchSize + 1))
+        let transform = augment ? Int(rng.next() % 8) : 0
+        return (image, y, x, transform)
+    }
+
+    /// The source coordinates of patch pixel `(y, x)` under one of the 8
+    /// symmetries of the square: bit 0 flips left–right, bit 1 flips
+    /// top–bottom, bit 2 transposes.
+    static func orient(_ y: Int, _ x: Int, side: Int, transform: Int) -> (Int, Int) {
+        var (y, x) = transform & 4 != 0 ? (x, y) : (y, x)
+        if transform & 1 != 0 { x = side - 1 - x }
+        if transform & 2 != 0 { y = side - 1 - y }
+        return (y, x)
+    }
+}
+
+extension PatchSampler {
+    /// Decodes every image (``preload()``): `fit` calls this before training,
+    /// so a file damaged since the folder was listed is a thrown error, not a
+    /// failure inside a training step. Bytes need no range check.
+    public func validatePixels(_ what: String) throws {
+        try preload()
+    }
+}

@@ -1,0 +1,230 @@
+import DAEImageIO
+import DAELayers
+import Foundation
+
+/// What ``DenoisingAutoencoder/denoiseImageFile(_:to:overlap:)`` did.
+public struct FileDenoisingReport: Sendable, Equatable {
+    /// The image's size and the channels it was denoised in.
+    public var width: Int, height: Int, channels: Int
+    /// How: `"bands of N rows"` (a residual model), `"whole"` or `"N tiles of h×w"` (an autoencoder).
+    public var method: String
+}
+
+extension DenoisingAutoencoder {
+    /// The most tiles ``denoiseImageFile(_:to:overlap:)`` runs for one image
+    /// with an autoencoder (2²⁴): past it, a smaller overlap is asked for.
+    public static let maximumTileCount = 1 << 24
+
+    /// Denoises the PNG or JPEG at `input` and writes an 8-bit PNG at
+    /// `output`, streaming: rows are read, denoised and written band by
+    /// band, so memory depends on the image's width and the model, not on
+    /// its height. The image is converted to the model's channels first
+    /// (see ``ImageReader``); the PNG appears at `output` only when complete.
+    ///
+    /// - A ``Configuration/Architecture/residual`` model runs on bands of
+    ///   rows, each read with a halo of the model's receptive radius, so the
+    ///   result is identical to denoising the whole image at once.
+    /// - An autoencoder runs on overlapping tiles of its input size, blended
+    ///   with smooth weights (as `TilePlan` describes), one row of tiles at a
+    ///   time; `overlap` is the least overlap between neighbouring tiles
+    ///   (default: half a tile). An image smaller than a tile is padded by
+    ///   repeating its last row and column.
+    ///
+    /// - Throws: the reader's and writer's errors, `DAEError/invalidArgument(_:)`
+    ///   for a bad overlap or too many tiles, and `DAEError/invalidValue(_:reason:)`
+    ///   when the model's output is not finite (its weights are broken); no
+    ///   file is left at `output` then.
+    @discardableResult
+    public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil) throws -> FileDenoisingReport {
+        let reader = try ImageReader(contentsOf: input)
+        let channels = configuration.inputShape[2]
+        guard channels == 1 || channels == 3 else {
+            throw DAEError.invalidArgument("the model takes \(channels)-channel images; image files are read as 1 (gray) or 3 (RGB)")
+        }
+        let rows = RowWindow(reader: reader, channels: channels)
+        if configuration.architecture == .residual {
+            let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)
+            try denoiseInBands(rows, writer: writer)
+            try writer.finish()
+            return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
+                                       method: "bands of \(ResidualInference.tileSide) rows")
+        }
+        let (tileHeight, tileWidth) = (configuration.inputShape[0], configuration.inputShape[1])
+        let overlap = overlap ?? min(tileHeight, tileWidth) / 2
+        guard overlap >= 0, overlap < min(tileHeight, tileWidth) else {
+            throw DAEError.invalidArgument("overlap \(overlap) must be in 0..<\(min(tileHeight, tileWidth)) for the model's \(tileHeight)x\(tileWidth) tiles")
+        }
+        let plan = try TilePlan(imageHeight: reader.height, imageWidth: reader.width, tileHeight: tileHeight,
+                                tileWidth: tileWidth, minimumOverlap: overlap)
+        let (tiles, overflow) = plan.rowOrigins.count.multipliedReportingOverflow(by: plan.columnOrigins.count)
+        guard !overflow, tiles <= Self.maximumTileCount else {
+            throw DAEError.invalidArgument("a \(reader.width)x\(reader.height) image with overlap \(overlap) needs "
+                + "\(overflow ? "too many" : String(tiles)) tiles of \(tileHeight)x\(tileWidth), more than \(Self.maximumTileCount): use a smaller overlap")
+        }
+        let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)
+        try denoiseInTileRows(rows, plan: plan, writer: writer)
+        try writer.finish()
+        let whole = tiles == 1 && reader.height == tileHeight && reader.width == tileWidth
+        return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
+                                   method: whole ? "whole" : "\(tiles) tiles of \(tileHeight)x\(tileWidth)")
+    }
+
+    /// Residual model: output bands of ``ResidualInference/tileSide`` rows,
+    /// each computed from its rows plus the receptive radius above and below.
+    private func denoiseInBands(_ rows: RowWindow, writer: PNGRowWriter) throws {
+        var inference = ResidualInference(model: self)
+        let band = ResidualInference.tileSide, radius = inference.radius
+        let (height, width, channels) = (rows.height, rows.width, rows.channels)
+        var output = [Float](repeating: 0, count: band * width * channels)
+        var bytes = [UInt8](repeating: 0, count: band * width * channels)
+        for top in stride(from: 0, to: height, by: band) {
+            let bottom = min(top + band, height)
+            let needed = max(0, top - radius)..<min(height, bottom + radius)
+            try rows.load(needed)
+            try rows.withRows { window, first, count in
+                try output.withUnsafeMutableBufferPointer { out in
+                    try inference.denoise(window, height: count, width: width, rows: (top - first)..<(bottom - first),
+                                          into: out.baseAddress!)
+                }
+            }
+            try writeRows(output, count: bottom - top, bytes: &bytes, writer: writer)
+        }
+    }
+
+    /// Autoencoder: one row of tiles at a time, blended into an accumulator of
+    /// pending rows; rows above the next row of tiles are final and written.
+    private func denoiseInTileRows(_ rows: RowWindow, plan: TilePlan, writer: PNGRowWriter) throws {
+        let (height, width, channels) = (rows.height, rows.width, rows.channels)
+        let (tileHeight, tileWidth) = (plan.tileHeight, plan.tileWidth)
+        let weightY = TilePlan.window(length: tileHeight), weightX = TilePlan.window(length: tileWidth)
+        let columns = plan.columnOrigins
+        let tileSize = tileHeight * tileWidth * channels
+        // Pending rows [written, written + pending) of weighted sums and weights; at most two tile heights.
+        let pendingCapacity = 2 * tileHeight
+        var sums = [Double](repeating: 0, count: pendingCapacity * width * channels)
+        var weights = [Double](repeating: 0, count: pendingCapacity * width)
+        var written = 0
+        var output = [Float](repeating: 0, count: pendingCapacity * width * channels)
+        var bytes = [UInt8](repeating: 0, count: pendingCapacity * width * channels)
+
+        func emit(upTo end: Int) throws {
+            let count = end - written
+            guard count > 0 else { return }
+            for i in 0..<(count * width * channels) { output[i] = Float(sums[i] / weights[i / channels]) }
+            try writeRows(output, count: count, bytes: &bytes, writer: writer)
+            // Shift the remaining pending rows to the front.
+            let keep = pendingCapacity - count
+            sums.withUnsafeMutableBufferPointer { s in
+                s.baseAddress!.update(from: s.baseAddress! + count * width * channels, count: keep * width * channels)
+                (s.baseAddress! + keep * width * channels).update(repeating: 0, count: count * width * channels)
+            }
+            weights.withUnsafeMutableBufferPointer { w in
+                w.baseAddress!.update(from: w.baseAddress! + count * width, count: keep * width)
+                (w.baseAddress! + keep * width).update(repeating: 0, count: count * width)
+            }
+            written = end
+        }
+
+        var tiles = [Float](repeating: 0, count: columns.count * tileSize)
+        for top in plan.rowOrigins {
+            try emit(upTo: top)
+            try rows.load(top..<min(top + tileHeight, height))
+            // Cut the row of tiles, repeating the last row and column past the image's edge.
+            rows.withRows { window, first, count in
+                for (t, left) in columns.enumerated() {
+                    for ty in 0..<tileHeight {
+                        let y = min(top + ty, height - 1) - first
+                        for tx in 0..<tileWidth {
+                            let x = min(left + tx, width - 1)
+                            for c in 0..<channels {
+                                tiles[t * tileSize + (ty * tileWidth + tx) * channels + c] = window[(y * width + x) * channels + c]
+                            }
+                        }
+                    }
+                }
+            }
+            let denoised = try denoise(Tensor(shape: [columns.count, tileHeight, tileWidth, channels], scalars: tiles))
+            denoised.withUnsafeBufferPointer { source in
+                for (t, left) in columns.enumerated() {
+                    for ty in 0..<min(tileHeight, height - top) {
+                        let row = top + ty - written
+                        for tx in 0..<min(tileWidth, width - left) {
+                            let weight = Double(weightY[ty] * weightX[tx])
+                            let pixel = row * width + left + tx
+                            weights[pixel] += weight
+                            let from = t * tileSize + (ty * tileWidth + tx) * channels
+                            for c in 0..<channels { sums[pixel * channels + c] += weight * Double(source[from + c]) }
+                        }
+                    }
+                }
+            }
+        }
+        try emit(upTo: height)
+    }
+
+    /// Writes `count` rows of `values` as bytes, after checking they are finite.
+    private func writeRows(_ values: [Float], count: Int, bytes: inout [UInt8], writer: PNGRowWriter) throws {
+        let n = count * writer.width * writer.channels
+        for i in 0..<n {
+            guard values[i].isFinite else {
+                throw DAEError.invalidValue("denoised image", reason: "the model's output is not finite (\(values[i])): its weights are broken")
+            }
+            bytes[i] = Image.byte(from: values[i])
+        }
+        try bytes.withUnsafeBufferPointer { try writer.write(rows: $0, count: count) }
+    }
+}
+
+/// A window of consecutive rows of an image being read top to bottom, as floats in [0, 1].
+final class RowWindow {
+    let reader: ImageReader
+    let width: Int, height: Int, channels: Int
+    /// The first row held, and the rows held (`first ..< first + count`).
+    private(set) var first = 0, count = 0
+    private var values: [Float] = []
+    private var bytes: [UInt8] = []
+    private static let unit: [Float] = (0...255).map { Float($0) / 255 }
+
+    init(reader: ImageReader, channels: Int) {
+        self.reader = reader
+        width = reader.width
+        height = reader.height
+        self.channels = channels
+    }
+
+    /// Makes the window hold exactly `rows` (which must not start above the
+    /// window's first row nor end above its last), reading what is missing.
+    func load(_ rows: Range<Int>) throws {
+        let rowSize = width * channels
+        precondition(rows.lowerBound >= first && rows.upperBound >= first + count, "rows are read top to bottom")
+        // Drop the rows above; rows between the window's end and the new first are read and skipped.
+        let drop = min(rows.lowerBound - first, count)
+        if drop > 0 {
+            values.withUnsafeMutableBufferPointer { v in
+                v.baseAddress!.update(from: v.baseAddress! + drop * rowSize, count: (count - drop) * rowSize)
+            }
+            count -= drop
+        }
+        if values.count < rows.count * rowSize { values += [Float](repeating: 0, count: rows.count * rowSize - values.count) }
+        while reader.rowsRead < rows.lowerBound {
+            let skip = min(rows.lowerBound - reader.rowsRead, max(rows.count, 1))
+            if bytes.count < skip * rowSize { bytes = [UInt8](repeating: 0, count: skip * rowSize) }
+            try reader.readRows(skip, channels: channels, into: &bytes)
+        }
+        first = rows.lowerBound
+        let missing = rows.upperBound - reader.rowsRead
+        if missing > 0 {
+            if bytes.count < missing * rowSize { bytes = [UInt8](repeating: 0, count: missing * rowSize) }
+            try reader.readRows(missing, channels: channels, into: &bytes)
+            Self.unit.withUnsafeBufferPointer { unit in
+                for i in 0..<(missing * rowSize) { values[count * rowSize + i] = unit[Int(bytes[i])] }
+            }
+            count += missing
+        }
+    }
+
+    /// Gives `body` the held rows: their values, the first row's index and their count.
+    func withRows<R>(_ body: (UnsafePointer<Float>, Int, Int) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { try body($0.baseAddress!, first, count) }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import DAEKit
+import Foundation
+
+/// The flags of training on a folder of photographs (`--images`), shared by `demo` and `train`.
+struct PhotoOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Train the photo model on a folder of PNG/JPEG images instead of IDX data.", valueName: "dir"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("Side of the square training patches (with --images; default 40).", valueName: "n"))
+    var patchSize: Int?
+
+    @Option(help: ArgumentHelp("Patches drawn per epoch (with --images; default 4096).", valueName: "n"))
+    var patchesPerEpoch: Int?
+
+    @Option(help: ArgumentHelp("Files held out for validation, the last ones by name (with --images; default: a sixth).", valueName: "n"))
+    var validationFiles: Int?
+
+    @Option(help: ArgumentHelp("Channels of the photo model: 1 or 3 (with --images; default: 3 if any image is colour).", valueName: "n"))
+    var channels: Int?
+
+    @Flag(help: "Do not flip or rotate the patches (with --images).")
+    var noAugment = false
+
+    func validate() throws {
+        if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment {
+            throw ValidationError("--patch-size, --patches-per-epoch, --validation-files, --channels and --no-augment need --images")
+        }
+        try require(patchSize, atLeast: 1, "--patch-size")
+        try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")
+        try require(validationFiles, atLeast: 1, "--validation-files")
+        if let channels, channels != 1, channels != 3 { throw ValidationError("--channels must be 1 or 3, got \(channels)") }
+    }
+
+    /// The folder, split into training and held-out files.
+    func load(_ directory: String) throws -> PhotoData {
+        let folder = try ImageFolder(directory: FileSystem.url(directory), channels: channels)
+        let held = validationFiles ?? ImageFolder.defaultValidationFiles(count: folder.count)
+        guard held >= 1 else {
+            throw CLIError("\(folder.root.path) holds only \(folder.count) image: training needs at least two (one is held out)")
+        }
+        let (train, validation) = try folder.split(validationFiles: held)
+        let patch = patchSize ?? 40
+        let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment)
+        let validationPatches = try PatchSampler(validation, patchSize: patch, patchesPerEpoch: 256, augment: false, seed: 1)
+        return PhotoData(folder: folder, train: train, validation: validation, patches: patches, validationPatches: validationPatches)
+    }
+}
+
+/// A photo folder ready to train on.
+struct PhotoData {
+    let folder: ImageFolder
+    let train: ImageFolder
+    let validation: ImageFolder
+    let patches: PatchSampler
+    let validationPatches: PatchSampler
+
+    /// Says what was found, on standard error.
+    func announce() {
+        let megabytes = (folder.totalDecodedBytes + (1 << 20) - 1) >> 20
+        Console.note("images: \(folder.count) in \(folder.root.path) (\(folder.channels == 3 ? "RGB" : "gray"), "
+            + "\(megabytes) MB decoded; kept in memory up to \(folder.memoryBudget >> 20) MB)")
+        Console.note("held out for validation: \(validation.files.map(\.name).joined(separator: ", "))")
+        Console.note("training: \(train.count) images, \(patches.patchesPerEpoch) patches of "
+            + "\(patches.patchSize)x\(patches.patchSize) per epoch\(patches.augment ? ", flipped and rotated" : "")")
+    }
+}

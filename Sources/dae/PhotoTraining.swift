@@ -1,0 +1,119 @@
+import DAEKit
+import Foundation
+
+/// The patch settings of a photo training run, recorded beside the checkpoint for `--resume`.
+struct PhotoRecipe: Codable, Equatable {
+    var patchSize: Int
+    var patchesPerEpoch: Int
+    var augment: Bool
+    var validationFiles: Int
+    var channels: Int
+}
+
+/// `dae train --images DIR`: the photo model, checkpointed after every epoch.
+struct PhotoTraining {
+    let train: Train
+    let directory: String
+
+    func run() throws {
+        let checkpointURL = FileSystem.url(train.checkpoint)
+        let recipeURL = TrainingRecipe.url(for: checkpointURL)
+        var model: DenoisingAutoencoder?
+        var recorded: TrainingRecipe?
+        if train.resume {
+            guard FileSystem.exists(checkpointURL) else {
+                throw CLIError("no checkpoint at \(checkpointURL.path) to resume; run without --resume to start one")
+            }
+            let loaded = try ModelFile.load(train.checkpoint, flag: "--checkpoint")
+            guard loaded.configuration.architecture == .residual else {
+                throw CLIError("\(checkpointURL.path) holds an autoencoder, not a photo model: resume it without --images")
+            }
+            model = loaded
+            recorded = try TrainingRecipe.read(from: recipeURL)
+        } else if FileSystem.exists(checkpointURL) && !train.force {
+            throw CLIError("\(checkpointURL.path) already exists: pass --resume to continue its training, or --force to start over")
+        }
+        try FileSystem.prepareOutputDirectory(checkpointURL.deletingLastPathComponent())
+
+        // Flags given now must agree with the first run's; omitted ones take its values.
+        var options = train.photos
+        if let photo = recorded?.photo {
+            try Self.agree("--patch-size", options.patchSize, photo.patchSize)
+            try Self.agree("--patches-per-epoch", options.patchesPerEpoch, photo.patchesPerEpoch)
+            try Self.agree("--validation-files", options.validationFiles, photo.validationFiles)
+            try Self.agree("--channels", options.channels, photo.channels)
+            if options.noAugment && photo.augment { throw CLIError("--no-augment differs from the first run, which flipped and rotated its patches") }
+            options.patchSize = photo.patchSize
+            options.patchesPerEpoch = photo.patchesPerEpoch
+            options.validationFiles = photo.validationFiles
+            options.channels = photo.channels
+            options.noAugment = !photo.augment
+        } else if let model {
+            options.channels = options.channels ?? model.configuration.inputShape[2]
+            options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
+        }
+        let data = try options.load(directory)
+        let recipe = try TrainingRecipe.merge(
+            recorded: recorded, checkpointSeed: model?.trainingSeed, recipeURL: recipeURL,
+            batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
+        let photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
+                                augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels)
+        var configuration = DenoisingAutoencoder.Configuration.photo(channels: data.folder.channels)
+        configuration.inputShape = [photo.patchSize, photo.patchSize, photo.channels]
+        if let model, model.configuration.inputShape != configuration.inputShape {
+            throw CLIError("the checkpoint's patches are \(model.configuration.inputShape), these flags ask for \(configuration.inputShape)")
+        }
+        var trained = try model ?? DenoisingAutoencoder(configuration: configuration, seed: recipe.seed)
+        trained.workers = recipe.workers
+        data.announce()
+        if recorded == nil {
+            var full = recipe
+            full.photo = photo
+            try full.write(to: recipeURL)
+        }
+        let start = trained.epochsCompleted
+        if start >= train.epochs {
+            Console.note("\(checkpointURL.path) already holds \(start) epochs (--epochs \(train.epochs)): nothing to train")
+        } else {
+            Console.note((train.resume ? "resuming at epoch \(start + 1)" : "training")
+                + " up to epoch \(train.epochs): photo model with \(trained.parameterCount) parameters, "
+                + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), workers: \(recipe.workers)")
+            var loop = TrainingLoop(totalEpochs: train.epochs, options: recipe.options)
+            let path = checkpointURL.path
+            loop.afterEpoch = { model, _ in
+                try model.save(to: checkpointURL)
+                return " → saved \(path)"
+            }
+            loop.interruptedMessage = { epoch in
+                epoch > 0 ? "interrupted: the checkpoint at \(path) holds epoch \(epoch)"
+                    : "interrupted during the first epoch: no checkpoint was written"
+            }
+            try loop.run(&trained, train: data.patches, validation: data.validationPatches)
+        }
+        Tables.history(trained.history).print()
+        if train.json {
+            Console.output(JSON.object([
+                ("checkpoint", .string(checkpointURL.path)),
+                ("dataset", .string("images")),
+                ("dataDirectory", .string(data.folder.root.path)),
+                ("trainImages", .array(data.train.files.map { .string($0.name) })),
+                ("heldOutImages", .array(data.validation.files.map { .string($0.name) })),
+                ("patchSize", .int(photo.patchSize)),
+                ("patchesPerEpoch", .int(photo.patchesPerEpoch)),
+                ("epochs", .int(trained.epochsCompleted)),
+                ("batchSize", .int(recipe.batchSize)),
+                ("noise", .string(recipe.noise.description)),
+                ("seed", .int(recipe.seed)),
+                ("workers", .int(recipe.workers)),
+                ("configuration", JSONReport.configuration(of: trained)),
+                ("history", JSONReport.history(trained.history)),
+            ]).rendered)
+        }
+    }
+
+    private static func agree(_ flag: String, _ given: Int?, _ recorded: Int) throws {
+        if let given, given != recorded {
+            throw CLIError("\(flag) \(given) differs from the first run's \(recorded); omit it to resume with the same result as an uninterrupted run")
+        }
+    }
+}
