@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DAEKitTests",
-            dependencies: ["DAEKit", "DAETestSupport"],
+            dependencies: ["DAEKit", "DAEImageIO", "DAETestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

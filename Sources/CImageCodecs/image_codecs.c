@@ -378,3 +378,65 @@ void dae_png_writer_close(dae_png_writer *writer) {
     if (writer->file != NULL) fclose(writer->file);
     free(writer);
 }
+
+// MARK: - JPEG writing
+
+struct jpeg_encoder_errors {
+    struct jpeg_error_mgr manager;
+    jmp_buf jump;
+    char message[DAE_CODEC_ERROR_SIZE];
+};
+
+static void jpeg_encoder_error_exit(j_common_ptr common) {
+    struct jpeg_encoder_errors *errors = (struct jpeg_encoder_errors *)common->err;
+    char message[JMSG_LENGTH_MAX];
+    (*common->err->format_message)(common, message);
+    set_message(errors->message, sizeof errors->message, "%s", message);
+    longjmp(errors->jump, 1);
+}
+
+int dae_jpeg_encode(const unsigned char *pixels, int width, int height, int channels, int quality,
+                    unsigned char **output, unsigned long *output_size, char *error, size_t error_size) {
+    *output = NULL;
+    *output_size = 0;
+    if (width <= 0 || height <= 0 || width > 65500 || height > 65500 || (channels != 1 && channels != 3)) {
+        set_message(error, error_size, "a JPEG has sides of 1 to 65500 pixels and 1 or 3 channels");
+        return -1;
+    }
+    struct jpeg_compress_struct jpeg;
+    struct jpeg_encoder_errors errors;
+    memset(&errors, 0, sizeof errors);
+    jpeg.err = jpeg_std_error(&errors.manager);
+    errors.manager.error_exit = jpeg_encoder_error_exit;
+    unsigned char *volatile buffer = NULL;
+    unsigned long size = 0;
+    if (setjmp(errors.jump)) {
+        jpeg_destroy_compress(&jpeg);
+        free(buffer);
+        set_message(error, error_size, "%s", errors.message);
+        return -1;
+    }
+    jpeg_create_compress(&jpeg);
+    unsigned char *destination = NULL;
+    jpeg_mem_dest(&jpeg, &destination, &size);
+    buffer = destination;
+    jpeg.image_width = (JDIMENSION)width;
+    jpeg.image_height = (JDIMENSION)height;
+    jpeg.input_components = channels;
+    jpeg.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&jpeg);
+    jpeg_set_quality(&jpeg, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
+    jpeg_start_compress(&jpeg, TRUE);
+    const size_t stride = (size_t)width * (size_t)channels;
+    while (jpeg.next_scanline < jpeg.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + stride * jpeg.next_scanline);
+        jpeg_write_scanlines(&jpeg, &row, 1);
+    }
+    jpeg_finish_compress(&jpeg);
+    *output = destination;
+    *output_size = size;
+    jpeg_destroy_compress(&jpeg);
+    return 0;
+}
+
+void dae_jpeg_free(unsigned char *buffer) { free(buffer); }

@@ -19,7 +19,7 @@ enum FileChecks {
         }
         switch status.st_mode & S_IFMT {
         case S_IFREG: return
-        case S_IFDIR: throw DAEError.fileUnreadable(path: path, reason: "is a directory, not an image file")
+        case S_IFDIR: throw DAEError.fileUnreadable(path: path, reason: String(cString: strerror(EISDIR)))
         default: throw DAEError.fileUnreadable(path: path, reason: "not a regular file (a FIFO, device or socket)")
         }
     }

@@ -72,7 +72,7 @@ public final class ImageReader {
     public convenience init(data: Data, path: String) throws {
         guard !data.isEmpty else { throw DAEError.corruptFile(path: path, reason: "empty file") }
         let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: data.count, alignment: 16)
-        memory.copyMemory(from: UnsafeRawBufferPointer(start: (data as NSData).bytes, count: data.count))
+        _ = data.copyBytes(to: memory)
         var message = [CChar](repeating: 0, count: Int(DAE_CODEC_ERROR_SIZE))
         guard let reader = dae_image_reader_open_memory(memory.baseAddress, memory.count, ImageReader.maximumChunkBytes,
                                                         &message, message.count) else {

@@ -47,7 +47,7 @@ extension DenoisingAutoencoder {
             try denoiseInBands(rows, writer: writer)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
-                                       method: "bands of \(ResidualInference.tileSide) rows")
+                                       method: "bands of up to \(ResidualInference.tileSide) rows")
         }
         let (tileHeight, tileWidth) = (configuration.inputShape[0], configuration.inputShape[1])
         let overlap = overlap ?? min(tileHeight, tileWidth) / 2
@@ -69,16 +69,17 @@ extension DenoisingAutoencoder {
                                    method: whole ? "whole" : "\(tiles) tiles of \(tileHeight)x\(tileWidth)")
     }
 
-    /// Residual model: output bands of ``ResidualInference/tileSide`` rows,
-    /// each computed from its rows plus the receptive radius above and below.
+    /// Residual model: output bands of at most ``ResidualInference/tileSide``
+    /// rows, each computed from its rows plus the receptive radius above and below.
     private func denoiseInBands(_ rows: RowWindow, writer: PNGRowWriter) throws {
         var inference = ResidualInference(model: self)
         let band = ResidualInference.tileSide, radius = inference.radius
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
         var output = [Float](repeating: 0, count: band * width * channels)
         var bytes = [UInt8](repeating: 0, count: band * width * channels)
-        for top in stride(from: 0, to: height, by: band) {
-            let bottom = min(top + band, height)
+        // The same cut of the rows as an in-memory pass: the same tiles, the same bits.
+        for span in ResidualInference.spans(height) {
+            let (top, bottom) = (span.lowerBound, span.upperBound)
             let needed = max(0, top - radius)..<min(height, bottom + radius)
             try rows.load(needed)
             try rows.withRows { window, first, count in

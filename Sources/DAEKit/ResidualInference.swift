@@ -12,11 +12,19 @@ import Foundation
 /// output. Tiles of one input shape run together across the workers, each
 /// worker with an inference-only workspace (one shared patch matrix).
 ///
-/// Cost: `(tileSide + 2R)² / tileSide²` of a whole-image pass (1.23× for
-/// the photo preset's R = 7 at 128-pixel tiles).
+/// Cost: about `(side + 2R)² / side²` of a whole-image pass for tiles of
+/// `side` (1.23× for the photo preset's R = 7 at 128-pixel tiles).
 struct ResidualInference {
-    /// The side of an output tile.
+    /// The largest side of an output tile.
     static let tileSide = 128
+
+    /// `0..<length` cut into the fewest near-equal spans of at most
+    /// ``tileSide``: tiles stay large (no thin remainder, whose small GEMMs
+    /// OpenBLAS may round differently), and the cut depends only on `length`.
+    static func spans(_ length: Int) -> [Range<Int>] {
+        let count = max(1, (length + tileSide - 1) / tileSide)
+        return (0..<count).map { (($0 * length) / count)..<((($0 + 1) * length) / count) }
+    }
 
     let model: DenoisingAutoencoder
     let radius: Int
@@ -48,16 +56,17 @@ struct ResidualInference {
     /// Denoises rows `rows` of the `height × width` image at `input`
     /// (channels interleaved, values in [0, 1]) as if it were the whole
     /// image, writing `rows.count × width × channels` values to `output`.
+    /// `rows` is cut into tiles by ``spans(_:)`` of its own length.
     mutating func denoise(_ input: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
                           into output: UnsafeMutablePointer<Float>) throws {
-        let side = Self.tileSide, c = channels
+        let c = channels
         var groups: [[Int]: [Tile]] = [:]
-        for y in stride(from: rows.lowerBound, to: rows.upperBound, by: side) {
-            for x in stride(from: 0, to: width, by: side) {
-                let outRows = y..<min(y + side, rows.upperBound), outColumns = x..<min(x + side, width)
+        for rowSpan in Self.spans(rows.count) {
+            for outColumns in Self.spans(width) {
+                let outRows = (rows.lowerBound + rowSpan.lowerBound)..<(rows.lowerBound + rowSpan.upperBound)
                 let tile = Tile(outputRows: outRows, outputColumns: outColumns,
                                 inputRows: max(0, outRows.lowerBound - radius)..<min(height, outRows.upperBound + radius),
-                                inputColumns: max(0, x - radius)..<min(width, outColumns.upperBound + radius))
+                                inputColumns: max(0, outColumns.lowerBound - radius)..<min(width, outColumns.upperBound + radius))
                 groups[[tile.inputRows.count, tile.inputColumns.count], default: []].append(tile)
             }
         }

@@ -67,6 +67,13 @@ const char *dae_png_writer_error(const dae_png_writer *writer);
 /// Frees the encoder (NULL is allowed); does not close the descriptor.
 void dae_png_writer_close(dae_png_writer *writer);
 
+/// Encodes a whole 8-bit gray or RGB image as a baseline JPEG of `quality`
+/// (1–100) into a buffer that *output receives (free it with dae_jpeg_free).
+/// Returns 0, or -1 with the reason in `error`.
+int dae_jpeg_encode(const unsigned char *pixels, int width, int height, int channels, int quality,
+                    unsigned char **output, unsigned long *output_size, char *error, size_t error_size);
+void dae_jpeg_free(unsigned char *buffer);
+
 #ifdef __cplusplus
 }
 #endif

@@ -127,7 +127,7 @@ public struct PatchSampler: ImageSource {
     /// The source coordinates of patch pixel `(y, x)` under one of the 8
     /// symmetries of the square: bit 0 flips left–right, bit 1 flips
     /// top–bottom, bit 2 transposes.
-    static func orient(_ y: Int, _ x: Int, side: Int, transform: Int) -> (Int, Int) {
+    public static func orient(_ y: Int, _ x: Int, side: Int, transform: Int) -> (Int, Int) {
         var (y, x) = transform & 4 != 0 ? (x, y) : (y, x)
         if transform & 1 != 0 { x = side - 1 - x }
         if transform & 2 != 0 { y = side - 1 - y }

@@ -1,0 +1,265 @@
+import DAEImageIO
+import DAEKit
+import Foundation
+import Testing
+
+/// Small photographs the tests write: smooth shapes with texture, gray or RGB.
+enum Photos {
+    static func image(width: Int, height: Int, channels: Int, seed: UInt64) throws -> Image {
+        var rng = SplitMix64(seed: seed)
+        let (cx, cy) = (Double(rng.next() % UInt64(width)), Double(rng.next() % UInt64(height)))
+        var pixels = [UInt8]()
+        for y in 0..<height {
+            for x in 0..<width {
+                let d = ((Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy)).squareRoot()
+                for c in 0..<channels {
+                    let value = 128 + 90 * sin(d / 7 + Double(c)) + Double(rng.next() % 9)
+                    pixels.append(UInt8(max(0, min(255, value))))
+                }
+            }
+        }
+        return try Image(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+    /// A folder of 4 images of different sizes and formats (one in a subfolder, one gray), plus files to ignore.
+    static func folder(in directory: URL) throws -> URL {
+        let root = directory.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try JPEG.write(try image(width: 70, height: 52, channels: 3, seed: 1), to: root.appendingPathComponent("b.jpg"), quality: 95)
+        try PNG.write(try image(width: 48, height: 61, channels: 3, seed: 2), to: root.appendingPathComponent("a.png"))
+        try PNG.write(try image(width: 57, height: 40, channels: 1, seed: 3), to: root.appendingPathComponent("sub/c.PNG"))
+        try JPEG.write(try image(width: 45, height: 45, channels: 3, seed: 4), to: root.appendingPathComponent("d.jpeg"))
+        try Data("not an image".utf8).write(to: root.appendingPathComponent("README.txt"))
+        try Data("hidden".utf8).write(to: root.appendingPathComponent(".hidden.png"))
+        return root
+    }
+
+    /// The raw output (the predicted noise) of a residual model's layers run
+    /// once over the whole batch, built from its public parameters.
+    static func prediction(of model: DenoisingAutoencoder, on batch: Tensor) throws -> Tensor {
+        let hidden = model.configuration.layerFilters.count
+        var x = batch
+        for i in 0...hidden {
+            let name = i < hidden ? "denoiser.conv\(i)" : "denoiser.output"
+            let conv = try Conv2D(name: name, inputShape: Array(x.shape.dropFirst()),
+                                  kernel: try #require(model.parameters[name + ".kernel"]),
+                                  bias: try #require(model.parameters[name + ".bias"]),
+                                  stride: 1, padding: .same, activation: i < hidden ? .relu : .identity)
+            x = try conv(x)
+        }
+        return x
+    }
+
+    /// A small residual model: 3 convolutions of 8 filters.
+    static func residualModel(channels: Int = 3, seed: UInt64 = 5) throws -> DenoisingAutoencoder {
+        var configuration = DenoisingAutoencoder.Configuration.photo(channels: channels)
+        configuration.layerFilters = [8, 8]
+        configuration.inputShape = [16, 16, channels]
+        var model = try DenoisingAutoencoder(configuration: configuration, seed: seed)
+        model.workers = 2
+        return model
+    }
+}
+
+@Suite("Training on a folder of photographs")
+struct ImageFolderTests {
+    @Test("a folder lists its PNG and JPEG files by relative name, in colour when any file is")
+    func listing() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory))
+            #expect(folder.files.map(\.name) == ["a.png", "b.jpg", "d.jpeg", "sub/c.PNG"])
+            #expect(folder.channels == 3)
+            #expect(folder.files.map { [$0.width, $0.height] } == [[48, 61], [70, 52], [45, 45], [57, 40]])
+            #expect(folder.totalDecodedBytes == (48 * 61 + 70 * 52 + 45 * 45 + 57 * 40) * 3)
+            let gray = try folder.image(at: 3)
+            #expect(gray.channels == 3 && gray.width == 57)
+            #expect(folder.residentBytes == 57 * 40 * 3)
+        }
+    }
+
+    @Test("the split holds out the last files by name, the same every time")
+    func split() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 1)
+            let (train, validation) = try folder.split(validationFiles: 1)
+            #expect(train.files.map(\.name) == ["a.png", "b.jpg", "d.jpeg"])
+            #expect(validation.files.map(\.name) == ["sub/c.PNG"])
+            #expect(throws: DAEError.self) { try folder.split(validationFiles: 4) }
+            #expect(ImageFolder.defaultValidationFiles(count: 12) == 2)
+            #expect(ImageFolder.defaultValidationFiles(count: 3) == 1)
+        }
+    }
+
+    @Test("an empty folder, or a damaged image in it, is an error naming the problem")
+    func errors() throws {
+        try withTemporaryDirectory { directory in
+            #expect(throws: DAEError.self) { try ImageFolder(directory: directory) }
+            let root = try Photos.folder(in: directory)
+            try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).write(to: root.appendingPathComponent("broken.jpg"))
+            let error = #expect(throws: DAEError.self) { try ImageFolder(directory: root) }
+            #expect(error?.description.contains("broken.jpg") == true)
+        }
+    }
+
+    @Test("a memory budget smaller than the images keeps only what fits")
+    func budget() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 3, memoryBudget: 12_000)
+            for index in folder.files.indices { _ = try folder.image(at: index) }
+            #expect(folder.residentBytes <= 12_000)
+            #expect(folder.residentBytes > 0)
+        }
+    }
+
+    @Test("patches are a pure function of seed, epoch and index")
+    func patchDeterminism() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory))
+            let sampler = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 10, seed: 3)
+            func patches(_ indices: [Int], epoch: Int, _ s: PatchSampler = sampler) -> [Float] {
+                var out = [Float](repeating: -1, count: indices.count * 16 * 16 * 3)
+                out.withUnsafeMutableBufferPointer { s.fill(indices, epoch: epoch, into: $0.baseAddress!) }
+                return out
+            }
+            let all = patches(Array(0..<10), epoch: 2)
+            #expect(all == patches(Array(0..<10), epoch: 2))
+            #expect(Array(all[(7 * 768)..<(8 * 768)]) == patches([7], epoch: 2))
+            #expect(all != patches(Array(0..<10), epoch: 3))
+            #expect(all.allSatisfy { (0...1).contains($0) })
+            let other = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 10, seed: 4)
+            #expect(all != patches(Array(0..<10), epoch: 2, other))
+            // Outside training, epoch 0's fixed patches.
+            var fixed = [Float](repeating: 0, count: 768)
+            fixed.withUnsafeMutableBufferPointer { sampler.fill([1], into: $0.baseAddress!) }
+            #expect(fixed == patches([1], epoch: 0))
+        }
+    }
+
+    @Test("the 8 orientations are the 8 distinct symmetries of the square")
+    func orientations() throws {
+        let side = 3
+        var seen = Set<[Int]>()
+        for transform in 0..<8 {
+            let map = (0..<side * side).map { i -> Int in
+                let (y, x) = PatchSampler.orient(i / side, i % side, side: side, transform: transform)
+                return y * side + x
+            }
+            #expect(Set(map).count == side * side)
+            seen.insert(map)
+        }
+        #expect(seen.count == 8)
+    }
+
+    @Test("training on patches resumes bit for bit from a checkpoint")
+    func exactResume() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory))
+            let patches = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 24, seed: 9)
+            let options = TrainingOptions(epochs: 2, batchSize: 8, noise: .photoBlind, seed: 11)
+            var straight = try Photos.residualModel()
+            try straight.fit(patches, options: options)
+
+            var first = try Photos.residualModel()
+            var one = options
+            one.epochs = 1
+            try first.fit(patches, options: one)
+            let url = directory.appendingPathComponent("half.safetensors")
+            try first.save(to: url)
+            var resumed = try DenoisingAutoencoder(contentsOf: url)
+            resumed.workers = 2
+            try resumed.fit(patches, options: one)
+            #expect(resumed.parameters == straight.parameters)
+            #expect(resumed.configuration.architecture == .residual)
+        }
+    }
+}
+
+@Suite("The residual photo model")
+struct ResidualModelTests {
+    @Test("the photo preset: 7 convolutions, 106 563 parameters in RGB, a 15×15 receptive field")
+    func preset() throws {
+        let model = try DenoisingAutoencoder(configuration: .photo(), seed: 1)
+        #expect(model.parameterCount == 106_563)
+        #expect(model.configuration.receptiveRadius == 7)
+        #expect(model.parameterNames.first == "denoiser.conv0.kernel")
+        #expect(model.parameterNames.last == "denoiser.output.bias")
+        #expect(model.parameters["denoiser.output.kernel"]?.shape == [3, 3, 48, 3])
+        #expect(throws: DAEError.self) { try model.encode(Tensor(zeros: [1, 40, 40, 3])) }
+        var strided = DenoisingAutoencoder.Configuration.photo()
+        strided.stride = 2
+        #expect(throws: DAEError.self) { try DenoisingAutoencoder(configuration: strided, seed: 1) }
+    }
+
+    @Test("tiled inference equals one pass over the whole image, bit for bit", arguments: [(300, 270), (129, 5), (7, 140), (260, 131)])
+    func tiledEqualsWhole(size: (height: Int, width: Int)) throws {
+        let model = try Photos.residualModel()
+        let image = try Photos.image(width: size.width, height: size.height, channels: 3, seed: 8).tensor(channels: 3)
+        let tiled = try model.denoise(image)
+        // The same weights as one network over the whole image.
+        let prediction = try Photos.prediction(of: model, on: image)
+        let whole = Tensor(shape: image.shape, scalars: zip(image.scalars, prediction.scalars).map { min(max($0 - $1, 0), 1) })
+        #expect(tiled.shape == image.shape)
+        #expect(tiled == whole)
+    }
+
+    @Test("a streamed file equals the whole image denoised in memory", arguments: [1, 3])
+    func streamedFile(channels: Int) throws {
+        try withTemporaryDirectory { directory in
+            let model = try Photos.residualModel(channels: channels)
+            let picture = try Photos.image(width: 150, height: 300, channels: 3, seed: 12)
+            let input = directory.appendingPathComponent("in.jpg")
+            try JPEG.write(picture, to: input, quality: 92)
+            let output = directory.appendingPathComponent("out.png")
+            let report = try model.denoiseImageFile(input, to: output)
+            #expect(report.width == 150 && report.height == 300 && report.channels == channels)
+            let clean = try ImageFile.read(contentsOf: input, channels: channels).tensor(channels: channels)
+            let expected = try Image(tensor: model.denoise(clean), index: 0)
+            #expect(try PNG.read(contentsOf: output) == expected)
+        }
+    }
+
+    @Test("the loss is that of noisy − predicted noise against clean")
+    func residualLoss() throws {
+        var model = try Photos.residualModel(channels: 1)
+        let clean = try Photos.image(width: 16, height: 16, channels: 1, seed: 2).tensor(channels: 1)
+        let noisy = DenoisingAutoencoder.noisyPhoto(clean, std: 0.1, seed: 1, index: 0)
+        let (loss, gradients) = try model.lossAndGradients(noisy: noisy, clean: clean)
+        let prediction = try Photos.prediction(of: model, on: noisy)
+        let expected = zip(zip(noisy.scalars, prediction.scalars), clean.scalars)
+            .map { pair -> Double in let d = Double(pair.0.0 - pair.0.1 - pair.1); return d * d }
+            .reduce(0, +) / Double(clean.count)
+        #expect(abs(Double(loss) - expected) <= 1e-6 * max(expected, 1e-3))
+        #expect(gradients.count == model.parameterNames.count)
+    }
+
+    @Test("blind noise draws one std per image, within its range")
+    func blindNoise() throws {
+        var rng = SplitMix64(seed: 4)
+        var stds: [Double] = []
+        for _ in 0..<20 {
+            var image = Tensor(repeating: 0.5, shape: [1, 32, 32, 1])
+            NoiseModel.blindGaussian(minStd: 0.05, maxStd: 0.2).apply(to: &image, using: &rng)
+            let mean = image.scalars.reduce(0) { $0 + Double($1) } / 1024
+            stds.append((image.scalars.reduce(0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 1024).squareRoot())
+        }
+        #expect(stds.allSatisfy { $0 > 0.04 && $0 < 0.23 })
+        #expect((stds.max() ?? 0) - (stds.min() ?? 0) > 0.05)
+        #expect(throws: DAEError.self) { try NoiseModel.blindGaussian(minStd: 0.3, maxStd: 0.1).validate() }
+    }
+
+    @Test("a residual checkpoint loads with its architecture; old configurations load as autoencoders")
+    func checkpoints() throws {
+        try withTemporaryDirectory { directory in
+            let model = try Photos.residualModel()
+            let url = directory.appendingPathComponent("photo.safetensors")
+            try model.save(to: url)
+            let restored = try DenoisingAutoencoder(contentsOf: url)
+            #expect(restored.configuration == model.configuration)
+            #expect(restored.parameters == model.parameters)
+            let legacy = #"{"inputShape":[28,28,1],"layerFilters":[32,64],"kernelSize":3,"latentDim":16,"stride":2,"#
+                + #""optimizer":{"learningRate":0.001,"beta1":0.9,"beta2":0.999,"epsilon":1e-07}}"#
+            let decoded = try JSONDecoder().decode(DenoisingAutoencoder.Configuration.self, from: Data(legacy.utf8))
+            #expect(decoded.architecture == .autoencoder)
+        }
+    }
+}
