@@ -16,7 +16,9 @@ struct PhotoDemo {
         let data = try demo.photos.load(directory)
         try FileSystem.prepareOutputDirectory(outputURL)
         data.announce()
-        var model = try DenoisingAutoencoder(configuration: .photo(channels: data.folder.channels), seed: demo.seed)
+        var configuration = DenoisingAutoencoder.Configuration.photo(channels: data.folder.channels)
+        configuration.inputShape = data.patches.imageShape
+        var model = try DenoisingAutoencoder(configuration: configuration, seed: demo.seed)
         model.workers = demo.workers.count
         let epochs = demo.epochs ?? Self.defaultEpochs
         Console.note("model: the photo preset (residual, \(model.configuration.layerFilters.count + 1) convolutions, "

@@ -1,0 +1,126 @@
+import DAEImageIO
+import DAEKit
+import Foundation
+import Testing
+
+/// A folder of small photographs (PNG and JPEG, of different sizes), made once.
+enum PhotoFixtures {
+    static func folder() throws -> URL {
+        try FixtureCache.shared.value("photos") { directory in
+            for (index, (width, height)) in [(64, 48), (50, 70), (72, 60), (48, 48), (66, 52)].enumerated() {
+                let url = directory.appendingPathComponent("photo\(index).png")
+                try Fixtures.writePNG(width: width, height: height, channels: 3, to: url)
+                if index % 2 == 1 {  // every other one as JPEG
+                    try JPEG.write(try PNG.read(contentsOf: url), to: directory.appendingPathComponent("photo\(index).jpg"), quality: 95)
+                    try FileManager.default.removeItem(at: url)
+                }
+            }
+            return directory
+        }
+    }
+
+    /// `dae demo --images` with tiny settings, run once: its output directory and result.
+    static func demo() throws -> (output: URL, result: CLITool.Result) {
+        try demoRun.get()
+    }
+
+    /// Swift runs a static's initialiser once, whichever test asks first.
+    private static let demoRun = Result<(output: URL, result: CLITool.Result), any Error> {
+        let output = try FixtureCache.shared.value("photo-demo") { $0 }
+        let result = try CLITool.run(["demo", "--images", try folder().path, "--output", output.path, "--epochs", "2",
+                                      "--patches-per-epoch", "64", "--patch-size", "24", "--workers", "2", "--json"])
+        return (output, result)
+    }
+}
+
+/// The photo path of the command-line tool: `demo`, `train`, `evaluate` with `--images`, and `denoise` on JPEG.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct PhotoCLITests {
+    @Test func demoWritesTheModelFigureAndJSONTable() throws {
+        let (output, result) = try PhotoFixtures.demo()
+        try #require(result.status == 0, "\(result.diagnostics)")
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("model.safetensors").path))
+        let figure = try PNG.read(contentsOf: output.appendingPathComponent("denoised.png"))
+        #expect(figure.channels == 3 && figure.width > 3 * 48)
+        #expect(result.stderr.contains("held out for validation: photo4.png"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data((result.stdoutLines.last ?? "").utf8)) as? [String: Any])
+        #expect((object["history"] as? [[String: Any]])?.count == 2)
+        let rows = try #require(object["robustness"] as? [[String: Any]])
+        #expect(rows.compactMap { ($0["std"] as? NSNumber)?.doubleValue }.map { ($0 * 255).rounded() } == [15, 25, 50])
+        for row in rows {
+            for key in ["noisyPSNR", "psnr", "noisySSIM", "ssim"] {
+                let value = try #require((row[key] as? NSNumber)?.doubleValue, "\(key) missing")
+                #expect(value.isFinite)
+            }
+        }
+    }
+
+    @Test func theDemoModelLoadsEverywhereAndDenoisesJPEGOfAnySize() throws {
+        let model = try PhotoFixtures.demo().output.appendingPathComponent("model.safetensors")
+        let summary = try CLITool.run(["summary", "--model", model.path])
+        try #require(summary.status == 0, "\(summary.diagnostics)")
+        #expect(summary.stdout.contains("denoiser.output"))
+        try withTemporaryDirectory("photo-denoise") { directory in
+            let jpeg = directory.appendingPathComponent("wide.jpg")
+            try Fixtures.writePNG(width: 301, height: 157, channels: 3, to: directory.appendingPathComponent("wide.png"))
+            try JPEG.write(try PNG.read(contentsOf: directory.appendingPathComponent("wide.png")), to: jpeg)
+            let bad = directory.appendingPathComponent("bad.jpg")
+            try Data([0xFF, 0xD8, 0xFF, 0xDB, 0, 3]).write(to: bad)
+            let out = directory.appendingPathComponent("out")
+            let result = try CLITool.run(["denoise", "--model", model.path, bad.path, jpeg.path, "--output", out.path])
+            // The bad file is reported, the good one still denoised, and the status says something failed.
+            #expect(result.status == 1, "\(result.diagnostics)")
+            #expect(result.stderr.contains("bad.jpg"))
+            let image = try PNG.read(contentsOf: out.appendingPathComponent("wide-denoised.png"))
+            #expect(image.width == 301 && image.height == 157 && image.channels == 3)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["wide-denoised.png"])
+            let loaded = try DenoisingAutoencoder(contentsOf: model)
+            #expect(loaded.configuration.architecture == .residual)
+        }
+    }
+
+    @Test func evaluateImagesGivesTheTableAtEachStd() throws {
+        let model = try PhotoFixtures.demo().output.appendingPathComponent("model.safetensors")
+        let result = try CLITool.run(["evaluate", "--model", model.path, "--images", try PhotoFixtures.folder().path,
+                                      "--std", "0.1", "--json"])
+        try #require(result.status == 0, "\(result.diagnostics)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data((result.stdoutLines.last ?? "").utf8)) as? [String: Any])
+        #expect((object["images"] as? [String])?.count == 5)
+        let rows = try #require(object["robustness"] as? [[String: Any]])
+        #expect(rows.count == 1)
+    }
+
+    @Test func trainImagesResumesWithTheRecordedPatchSettings() throws {
+        try withTemporaryDirectory("photo-train") { directory in
+            let checkpoint = directory.appendingPathComponent("photo.safetensors").path
+            let common = ["train", "--images", try PhotoFixtures.folder().path, "--checkpoint", checkpoint, "--workers", "1"]
+            let first = try CLITool.run(common + ["--epochs", "1", "--patch-size", "24", "--patches-per-epoch", "32"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            let conflicting = try CLITool.run(common + ["--epochs", "2", "--resume", "--patch-size", "32"])
+            CLITool.expectOneLineError(conflicting, containing: ["--patch-size 32"])
+            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
+            try #require(second.status == 0, "\(second.diagnostics)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data((second.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((object["epochs"] as? NSNumber)?.intValue == 2)
+            #expect((object["patchSize"] as? NSNumber)?.intValue == 24)
+        }
+    }
+
+    @Test func aTallImageStreamsThroughTheTutorialModel() throws {
+        try withTemporaryDirectory("tall") { directory in
+            let input = directory.appendingPathComponent("tall.png")
+            try Fixtures.writePNG(width: 40, height: 3000, channels: 1, to: input)
+            let result = try CLITool.run(["denoise", "--model", try Fixtures.modelURL().path, input.path,
+                                          "--output", directory.path, "--workers", "1"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            let image = try PNG.read(contentsOf: directory.appendingPathComponent("tall-denoised.png"))
+            #expect(image.width == 40 && image.height == 3000)
+        }
+    }
+
+    @Test func photoFlagsNeedImages() throws {
+        CLITool.expectOneLineError(try CLITool.run(["demo", "--patch-size", "24"]), containing: ["--images"])
+        CLITool.expectOneLineError(try CLITool.run(["train", "--checkpoint", "/tmp/x.safetensors", "--images", "/tmp", "--limit", "5"]),
+                                   containing: ["--images"])
+    }
+}
