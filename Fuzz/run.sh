@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fuzz the two file parsers with libFuzzer + AddressSanitizer.
+# Fuzz the file parsers with libFuzzer + AddressSanitizer.
 #
-#   Fuzz/run.sh [seconds] [target...]     (default: 60 s each, targets: safetensors idx)
+#   Fuzz/run.sh [seconds] [target...]     (default: 60 s each, targets: safetensors idx image)
 #
 # Targets:
 #   safetensors  SafetensorsFile(data:path:)   Sources/DAELayers/Safetensors*.swift
 #   idx          IDXFile(data:path:)           Sources/DAEKit/Data/IDX*.swift + GzipInflater.swift
 #                (inputs starting 1f 8b go through the zlib inflater)
+#   image        ImageReader(data:path:) + a full decode: PNG (libpng) and JPEG
+#                (libjpeg-turbo) through Sources/CImageCodecs, the C shim built with ASan
 #
 # Each target is built with plain swiftc, not SwiftPM: DAELayers' sources are
 # compiled once into one instrumented object (-sanitize=fuzzer,address, -O
@@ -30,7 +32,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx image)
 out=${FUZZ_OUT:-.build-fuzz}
 swiftc=${SWIFTC:-swiftc}
 mkdir -p "$out"
@@ -61,6 +63,12 @@ if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "${kernel_sources[@]}" "
         -emit-module -emit-module-path "$out/DAELayers.swiftmodule" -o "$out/DAELayers.o"
 fi
 
+# The image codecs' C shim, instrumented, for the image target.
+if newer_than "$out/CImageCodecs.o" Sources/CImageCodecs/*.c Sources/CImageCodecs/include/* "$0"; then
+    "$clang" -fsanitize=address -O1 -g -I Sources/CImageCodecs/include -c Sources/CImageCodecs/image_codecs.c \
+        -o "$out/CImageCodecs.o"
+fi
+
 build_target() { # name, module, harness, extra sources...
     local name=$1 module=$2; shift 2
     local binary="$out/fuzz-$name"
@@ -68,19 +76,25 @@ build_target() { # name, module, harness, extra sources...
         echo "== building fuzz-$name"
         # shellcheck disable=SC2086
         # (ld.gold warns once per ASan helper symbol; those warnings are harmless.)
-        "$swiftc" "${common[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" "$out/CDirectKernels.o" \
-            $blas_libs -llapacke -lz -o "$binary" 2> >(grep -v "Cannot export local symbol '__asan" >&2)
+        "$swiftc" "${common[@]}" "${extra_flags[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" "$out/CDirectKernels.o" \
+            $blas_libs -llapacke -lz "${extra_objects[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol '__asan" >&2)
     fi
 }
 
 status=0
 for target in "${targets[@]}"; do
+    extra_objects=() extra_flags=()
     case $target in
         safetensors) build_target safetensors FuzzSafetensors Fuzz/Targets/SafetensorsFuzz.swift; max_len=4096 ;;
         idx) build_target idx FuzzIDX Fuzz/Targets/IDXFuzz.swift \
                  Sources/DAEKit/Data/IDXFile.swift Sources/DAEKit/Data/IDXHeader.swift \
                  Sources/DAEKit/Data/GzipInflater.swift; max_len=4096 ;;
-        *) echo "unknown target '$target' (safetensors, idx)" >&2; exit 2 ;;
+        image) extra_objects=("$out/CImageCodecs.o" -lpng16 -ljpeg)
+               extra_flags=(-I Sources/CImageCodecs/include -I Sources/CPNG)
+               build_target image FuzzImage Fuzz/Targets/ImageFuzz.swift \
+                   Sources/DAEImageIO/ImageReader.swift Sources/DAEImageIO/FileChecks.swift \
+                   Sources/DAEImageIO/Image.swift Sources/DAEImageIO/PNG.swift; max_len=16384 ;;
+        *) echo "unknown target '$target' (safetensors, idx, image)" >&2; exit 2 ;;
     esac
     corpus="$out/corpus/$target" crashes="$out/crashes/$target" log="$out/fuzz-$target.log"
     mkdir -p "$corpus" "$crashes"
