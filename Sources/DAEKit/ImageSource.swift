@@ -1,7 +1,38 @@
 /// Clean training or test images, produced as floats batch by batch.
 ///
 /// ``ImageDataset`` keeps images as bytes and converts on the fly, so a
-/// 60 000-image set never exists as floats; a `Tensor` of images works too.
+/// 60 000-image set never exists as floats; a `Tensor` of images works too,
+/// and a ``PatchSampler`` cuts new patches from a folder of photographs
+/// every epoch.
+///
+/// Custom data need no conformance: `Tensor(shape: [n, h, w, c], scalars: floats)`
+/// for `[Float]` in [0, 1], or ``ImageDataset/init(pixels:count:height:width:channels:labels:)``
+/// for `[UInt8]`, are image sources. To stream from elsewhere, conform a
+/// `Sendable` type; the contract of ``fill(_:into:)``:
+///
+/// - `destination` has room for `indices.count · imageShape` floats and may
+///   hold anything: write every one of them, image after image, in the
+///   order of `indices` (NHWC, channels fastest, values in [0, 1]);
+/// - `fit` calls it from several threads at once (one per worker), each with
+///   its own indices and destination, so it must not mutate shared state
+///   without a lock; indices are always in `0..<imageCount`;
+/// - it cannot throw: check what can fail (files, decoding) in
+///   ``validatePixels(_:)``, which `fit` calls first.
+///
+/// ```swift
+/// struct Gradients: ImageSource {
+///     var imageCount: Int { 100 }
+///     var imageShape: [Int] { [32, 32, 1] }
+///     func fill(_ indices: some Collection<Int>, into destination: UnsafeMutablePointer<Float>) {
+///         var out = destination
+///         for index in indices {
+///             for y in 0..<32 { for x in 0..<32 { out[y * 32 + x] = Float((x + y + index) % 64) / 63 } }
+///             out += 32 * 32
+///         }
+///     }
+/// }
+/// try model.fit(Gradients(), options: TrainingOptions(epochs: 1))
+/// ```
 public protocol ImageSource: Sendable {
     /// The number of images.
     var imageCount: Int { get }

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The photo preset's architecture in Keras, for the training-speed comparison.
+
+The same network as DenoisingAutoencoder.Configuration.photo(): six
+Conv2D(48, 3x3, same, ReLU) and a linear Conv2D(3, 3x3, same) that predicts
+the noise (residual learning: the loss is the MSE of that prediction against
+noisy - clean, as in DAEKit), Glorot-uniform kernels, Adam (lr 1e-3, Keras's
+defaults), batch 32. It trains on random 40x40 patches of the same folder's
+images (all but the last two by name, as the demo holds them out), flipped
+and rotated, with blind Gaussian noise of std uniform in 0..55/255 per patch,
+clipped to [0, 1].
+
+Patches are cut before the clock starts (Keras's input pipeline is not what
+is measured); each epoch's time is its fit() time. Prints one JSON line:
+{"framework", "patchesPerEpoch", "epochSeconds": [...], "samplesPerSecond"}
+(the median epoch).
+
+  python3 Benchmarks/photos/keras_photo.py --images /usr/share/backgrounds/mate/nature --epochs 3 --threads 2
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--images", default="/usr/share/backgrounds/mate/nature")
+    p.add_argument("--held-out", type=int, default=2)
+    p.add_argument("--patches", type=int, default=4096)
+    p.add_argument("--patch-size", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    from PIL import Image
+    import tensorflow as tf
+    import keras
+    from keras import layers
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    keras.utils.set_random_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    names = sorted(n for n in os.listdir(args.images) if n.lower().endswith((".png", ".jpg", ".jpeg")))
+    images = [np.asarray(Image.open(os.path.join(args.images, n)).convert("RGB")) for n in names[:len(names) - args.held_out]]
+    areas = np.array([im.shape[0] * im.shape[1] for im in images], dtype=np.float64)
+
+    def patches(count):
+        s = args.patch_size
+        out = np.empty((count, s, s, 3), np.float32)
+        picks = rng.choice(len(images), size=count, p=areas / areas.sum())
+        for k, i in enumerate(picks):
+            im = images[i]
+            y, x = rng.integers(0, im.shape[0] - s + 1), rng.integers(0, im.shape[1] - s + 1)
+            patch = im[y:y + s, x:x + s]
+            patch = np.rot90(patch, rng.integers(0, 4))
+            if rng.integers(0, 2):
+                patch = patch[:, ::-1]
+            out[k] = patch / 255.0
+        std = rng.uniform(0, 55 / 255, size=(count, 1, 1, 1)).astype(np.float32)
+        noisy = np.clip(out + rng.normal(0, 1, out.shape).astype(np.float32) * std, 0, 1)
+        return noisy, noisy - out
+
+    inputs = keras.Input(shape=(None, None, 3))
+    x = inputs
+    for i in range(6):
+        x = layers.Conv2D(48, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+    noise = layers.Conv2D(3, 3, padding="same", name="output")(x)
+    model = keras.Model(inputs, noise)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+
+    seconds = []
+    for epoch in range(args.epochs):
+        noisy, target = patches(args.patches)
+        start = time.perf_counter()
+        history = model.fit(noisy, target, batch_size=args.batch, epochs=1, shuffle=True, verbose=0)
+        seconds.append(time.perf_counter() - start)
+        print(f"[keras-photo] epoch {epoch + 1}: {seconds[-1]:.1f} s, loss {history.history['loss'][-1]:.5f}", file=sys.stderr)
+    median = statistics.median(seconds)
+    print(json.dumps({"framework": f"keras {keras.__version__} / tensorflow {tf.__version__}", "threads": args.threads,
+                      "patchesPerEpoch": args.patches, "patchSize": args.patch_size, "epochSeconds": seconds,
+                      "samplesPerSecond": args.patches / median}))
+
+
+if __name__ == "__main__":
+    main()
