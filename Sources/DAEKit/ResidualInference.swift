@@ -10,7 +10,8 @@ import Foundation
 /// pixels, and the zero padding at the image's edges, that a pass over the
 /// whole image would give it: tiled output is identical to whole-image
 /// output. Tiles of one input shape run together across the workers, each
-/// worker with an inference-only workspace (one shared patch matrix).
+/// worker with an inference-only workspace (one shared patch matrix) sized
+/// for the largest tile.
 ///
 /// Cost: about `(side + 2R)² / side²` of a whole-image pass for tiles of
 /// `side` (1.23× for the photo preset's R = 7 at 128-pixel tiles).
@@ -29,7 +30,12 @@ struct ResidualInference {
     let model: DenoisingAutoencoder
     let radius: Int
     let channels: Int
-    private var cache: [[Int]: (network: Sequential, engine: DataParallelEngine)] = [:]
+    /// The networks for each tile shape met so far (layer structs sharing the model's weights: cheap).
+    private var networks: [[Int]: Sequential] = [:]
+    /// One engine, sized for the largest tile met so far: a workspace sized
+    /// for an image serves every smaller image of the same network (each
+    /// layer's buffers only shrink), so tiles of every shape share it.
+    private var engine: (engine: DataParallelEngine, shape: [Int])?
 
     init(model: DenoisingAutoencoder) {
         self.model = model
@@ -37,14 +43,22 @@ struct ResidualInference {
         channels = model.configuration.inputShape[2]
     }
 
-    /// The network and engine for input tiles of `height × width`, built once.
-    private mutating func runner(height: Int, width: Int) throws -> (network: Sequential, engine: DataParallelEngine) {
-        if let cached = cache[[height, width]] { return cached }
+    /// The network for input tiles of `height × width`, built once.
+    private mutating func network(height: Int, width: Int) throws -> Sequential {
+        if let cached = networks[[height, width]] { return cached }
         let network = try model.residualNetwork(height: height, width: width)
-        let engine = DataParallelEngine(network: network, batchCapacity: model.workers, workers: model.workers,
-                                        forInference: true)
-        cache[[height, width]] = (network, engine)
-        return (network, engine)
+        networks[[height, width]] = network
+        return network
+    }
+
+    /// The engine, rebuilt (larger) when a tile exceeds the one it was sized for.
+    private mutating func engine(covering shape: [Int]) throws -> DataParallelEngine {
+        if let engine, engine.shape[0] >= shape[0], engine.shape[1] >= shape[1] { return engine.engine }
+        let size = [max(shape[0], engine?.shape[0] ?? 0), max(shape[1], engine?.shape[1] ?? 0)]
+        let built = DataParallelEngine(network: try network(height: size[0], width: size[1]), batchCapacity: model.workers,
+                                       workers: model.workers, forInference: true)
+        engine = (built, size)
+        return built
     }
 
     /// One output tile: where it writes and where its input comes from.
@@ -70,8 +84,10 @@ struct ResidualInference {
                 groups[[tile.inputRows.count, tile.inputColumns.count], default: []].append(tile)
             }
         }
+        let largest = groups.keys.reduce([0, 0]) { [max($0[0], $1[0]), max($0[1], $1[1])] }
+        let engine = try engine(covering: largest)
         for (shape, tiles) in groups.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            let (network, engine) = try runner(height: shape[0], width: shape[1])
+            let network = try network(height: shape[0], width: shape[1])
             let tileCount = shape[0] * shape[1] * c
             let chunk = engine.batchCapacity
             var batch = [Float](repeating: 0, count: chunk * tileCount)

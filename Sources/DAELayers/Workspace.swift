@@ -11,6 +11,10 @@
 /// forward pass needs a layer's scratch only while that layer runs, so a
 /// deep network on large images needs one patch matrix, not one per layer.
 /// ``Sequential/backward(input:batch:workspace:)`` must not be used with it.
+///
+/// Buffers only shrink with the image: a workspace allocated for a network
+/// of convolutions on one image size also serves the same layers built for
+/// any smaller size (the tiles of a fully convolutional model share one).
 public final class Workspace {
     /// The largest batch the buffers hold.
     public let batchCapacity: Int
