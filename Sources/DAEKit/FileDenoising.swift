@@ -15,6 +15,14 @@ extension DenoisingAutoencoder {
     /// with an autoencoder (2²⁴): past it, a smaller overlap is asked for.
     public static let maximumTileCount = 1 << 24
 
+    /// The widest row ``denoiseImageFile(_:to:overlap:)`` streams, in samples
+    /// (width × channels, 2²⁰): its buffers of a band of rows stay under about
+    /// 600 MB. The file's header is checked against it before any pixel is allocated.
+    public static let maximumStreamRowSamples = 1 << 20
+
+    /// The most pixels ``denoiseImageFile(_:to:overlap:)`` accepts in one image (2³²).
+    public static let maximumStreamPixels = 1 << 32
+
     /// Denoises the PNG or JPEG at `input` and writes an 8-bit PNG at
     /// `output`, streaming: rows are read, denoised and written band by
     /// band, so memory depends on the image's width and the model, not on
@@ -40,6 +48,11 @@ extension DenoisingAutoencoder {
         let channels = configuration.inputShape[2]
         guard channels == 1 || channels == 3 else {
             throw DAEError.invalidArgument("the model takes \(channels)-channel images; image files are read as 1 (gray) or 3 (RGB)")
+        }
+        let (pixels, pixelsOverflow) = reader.width.multipliedReportingOverflow(by: reader.height)
+        guard reader.width * channels <= Self.maximumStreamRowSamples, !pixelsOverflow, pixels <= Self.maximumStreamPixels else {
+            throw DAEError.corruptFile(path: input.path, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
+                + "this tool streams (rows of at most \(Self.maximumStreamRowSamples / channels) pixels, \(Self.maximumStreamPixels) pixels in all)")
         }
         let rows = RowWindow(reader: reader, channels: channels)
         if configuration.architecture == .residual {

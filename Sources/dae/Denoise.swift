@@ -75,6 +75,7 @@ struct Denoise: ParsableCommand {
                 let report = try loaded.denoiseImageFile(inputURL, to: destination, overlap: overlap)
                 Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height), \(report.method))")
             } catch {
+                if inputs.count == 1 { throw error }  // one input: its error is the one line
                 failures += 1
                 Console.writeError("error: \(DAECommand.oneLine(String(describing: error)))\n")
             }

@@ -124,3 +124,50 @@ struct PhotoCLITests {
                                    containing: ["--images"])
     }
 }
+
+/// Hostile images given to `dae denoise`: refused before anything large is allocated.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct HostileImageTests {
+    /// A valid PNG header (and a little data) claiming `width × height` gray pixels.
+    static func pngClaiming(width: UInt32, height: UInt32) -> Data {
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            return withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + typed
+                + withUnsafeBytes(of: crc32(typed).bigEndian, Array.init)
+        }
+        let header = withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init)
+            + [8, 0, 0, 0, 0]
+        // A stored (uncompressed) zlib stream of 100 zero bytes.
+        let zlib: [UInt8] = [0x78, 0x01, 0x01, 100, 0, 155, 255] + [UInt8](repeating: 0, count: 100) + [0, 100, 0, 1]
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", zlib) + chunk("IEND", []))
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    @Test func aHugeClaimedImageIsRefusedAtOnce() throws {
+        try withTemporaryDirectory("hostile") { directory in
+            let input = directory.appendingPathComponent("bomb.png")
+            try Self.pngClaiming(width: 1_000_000, height: 1_000_000).write(to: input)
+            let result = try CLITool.run(["denoise", "--model", try Fixtures.modelURL().path, input.path, "--output", directory.path])
+            CLITool.expectOneLineError(result, containing: ["bomb.png", "1000000x1000000"])
+        }
+    }
+
+    @Test func aTruncatedImageLeavesNoOutput() throws {
+        try withTemporaryDirectory("hostile") { directory in
+            let input = directory.appendingPathComponent("short.png")
+            try Self.pngClaiming(width: 64, height: 4000).write(to: input)
+            let out = directory.appendingPathComponent("out")
+            let result = try CLITool.run(["denoise", "--model", try Fixtures.modelURL().path, input.path, "--output", out.path])
+            CLITool.expectOneLineError(result, containing: ["short.png"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+        }
+    }
+}
