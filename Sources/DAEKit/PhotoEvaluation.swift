@@ -41,6 +41,11 @@ extension DenoisingAutoencoder {
         guard photos.channels == configuration.inputShape[2] else {
             throw DAEError.shapeMismatch("photo channels", expected: [configuration.inputShape[2]], actual: [photos.channels])
         }
+        let size = Array(configuration.inputShape.prefix(2))
+        if configuration.architecture == .autoencoder, let other = photos.files.first(where: { [$0.height, $0.width] != size }) {
+            throw DAEError.invalidArgument("\(other.name) is \(other.width)x\(other.height): an autoencoder takes only "
+                + "\(size[1])x\(size[0]) images; photographs of any size need a residual (photo) model")
+        }
         for std in noiseLevels where !(std.isFinite && std >= 0 && std <= 1) {
             throw DAEError.invalidArgument("noise std must be in [0, 1], got \(std)")
         }
