@@ -8,12 +8,16 @@ enum CheckpointKeys {
     static let format = "format"
     static let formatValue = "DAEKit checkpoint"
     static let formatVersion = "format_version"
+    /// The newest `format_version` this reader understands (and the one it writes).
+    static let currentFormatVersion = 1
     static let configuration = "configuration"
     static let architecture = "architecture"
     static let optimizerStep = "optimizer_step"
     static let epochsCompleted = "epochs_completed"
     static let trainingSeed = "training_seed"
     static let history = "history"
+    /// The prefix of ``DenoisingAutoencoder/applicationMetadata``'s keys.
+    static let applicationPrefix = "app."
     static func firstMoment(_ name: String) -> String { "optimizer.adam.m.\(name)" }
     static func secondMoment(_ name: String) -> String { "optimizer.adam.v.\(name)" }
 }
@@ -34,7 +38,7 @@ extension DenoisingAutoencoder {
         encoder.outputFormatting = [.sortedKeys]
         var metadata: [String: String] = [
             CheckpointKeys.format: CheckpointKeys.formatValue,
-            CheckpointKeys.formatVersion: "1",
+            CheckpointKeys.formatVersion: String(CheckpointKeys.currentFormatVersion),
             CheckpointKeys.configuration: String(decoding: try encoder.encode(configuration), as: UTF8.self),
             CheckpointKeys.architecture: configuration.architectureJSON,
             CheckpointKeys.optimizerStep: String(optimizer.step),
@@ -42,6 +46,7 @@ extension DenoisingAutoencoder {
             CheckpointKeys.history: String(decoding: try encoder.encode(history), as: UTF8.self),
         ]
         if let trainingSeed { metadata[CheckpointKeys.trainingSeed] = String(trainingSeed) }
+        for (key, value) in applicationMetadata { metadata[CheckpointKeys.applicationPrefix + key] = value }
         try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: url)
     }
 
@@ -49,8 +54,12 @@ extension DenoisingAutoencoder {
     /// (`configuration`, or a Keras-style `architecture`), its weights, and
     /// its optimizer state and training progress when present.
     public init(contentsOf url: URL) throws {
-        let file = try SafetensorsFile(contentsOf: url)
-        let path = url.path
+        try self.init(checkpoint: SafetensorsFile(contentsOf: url), path: url.path)
+    }
+
+    /// Loads a model from a parsed checkpoint; `path` names it in errors (the fuzz target's entry).
+    init(checkpoint file: SafetensorsFile, path: String) throws {
+        try Self.checkFormatVersion(of: file, path: path)
         let configuration = try Self.configuration(in: file, path: path)
         do {
             try configuration.validate()
@@ -94,10 +103,14 @@ extension DenoisingAutoencoder {
         epochsCompleted = 0
         history = TrainingHistory()
         trainingSeed = nil
+        applicationMetadata = [:]
     }
 
     private mutating func restoreTrainingState(from file: SafetensorsFile, path: String) throws {
         let metadata = file.metadata
+        for (key, value) in metadata where key.hasPrefix(CheckpointKeys.applicationPrefix) {
+            applicationMetadata[String(key.dropFirst(CheckpointKeys.applicationPrefix.count))] = value
+        }
         if let text = metadata[CheckpointKeys.optimizerStep] {
             guard let step = Int(text), step >= 0 else {
                 throw DAEError.corruptFile(path: path, reason: "metadata '\(CheckpointKeys.optimizerStep)' is not a step count: \(text)")
@@ -114,7 +127,11 @@ extension DenoisingAutoencoder {
                     second[name] = v
                 }
             }
-            optimizer = try Adam(settings: configuration.optimizer, step: step, firstMoments: first, secondMoments: second)
+            do {
+                optimizer = try Adam(settings: configuration.optimizer, step: step, firstMoments: first, secondMoments: second)
+            } catch let DAEError.invalidArgument(reason) {
+                throw DAEError.corruptFile(path: path, reason: "optimizer state: \(reason)")
+            }
         }
         if let text = metadata[CheckpointKeys.epochsCompleted] {
             guard let epochs = Int(text), epochs >= 0 else {
@@ -151,6 +168,20 @@ extension DenoisingAutoencoder {
         }
     }
 
+    /// Throws unless the file's `format_version` (when present) is one this
+    /// reader knows: a newer writer may have changed what the fields mean.
+    static func checkFormatVersion(of file: SafetensorsFile, path: String) throws {
+        guard let text = file.metadata[CheckpointKeys.formatVersion] else { return }
+        guard let version = Int(text), version >= 1 else {
+            throw DAEError.corruptFile(path: path, reason: "metadata '\(CheckpointKeys.formatVersion)' is not a version number: \(text.prefix(40))")
+        }
+        guard version <= CheckpointKeys.currentFormatVersion else {
+            throw DAEError.corruptFile(
+                path: path, reason: "checkpoint format version \(version) is newer than this reader knows "
+                    + "(\(CheckpointKeys.currentFormatVersion)); use a newer version of DAEKit")
+        }
+    }
+
     /// The configuration stated in a file's metadata.
     static func configuration(in file: SafetensorsFile, path: String) throws -> Configuration {
         if let text = file.metadata[CheckpointKeys.configuration] {
@@ -164,56 +195,5 @@ extension DenoisingAutoencoder {
             return try Configuration(architectureJSON: text, path: path)
         }
         throw DAEError.corruptFile(path: path, reason: "no 'configuration' or 'architecture' in the metadata: not a model checkpoint")
-    }
-}
-
-extension DenoisingAutoencoder.Configuration {
-    /// The number of weights of the network this (validated) configuration
-    /// builds, computed without allocating anything; nil when it overflows `Int`.
-    /// Call it on a validated configuration (positive sizes).
-    func checkedParameterCount() -> Int? {
-        guard inputShape.count == 3, kernelSize > 0, stride > 0 else { return nil }
-        var total = 0, overflow = false
-        func add(_ terms: Int...) {
-            var product = 1
-            for term in terms {
-                let (next, o) = product.multipliedReportingOverflow(by: term)
-                product = next
-                overflow = overflow || o
-            }
-            let (sum, o) = total.addingReportingOverflow(product)
-            total = sum
-            overflow = overflow || o
-        }
-        let k = kernelSize
-        var (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
-        if architecture == .residual {
-            for filters in layerFilters + [inputShape[2]] {  // Conv2D kernels [k, k, in, out] and biases
-                add(k, k, channels, filters)
-                add(filters)
-                channels = filters
-            }
-            return overflow ? nil : total
-        }
-        for filters in layerFilters { // Conv2D kernels [k, k, in, out] and biases
-            add(k, k, channels, filters)
-            add(filters)
-            channels = filters
-            height = (height + stride - 1) / stride
-            width = (width + stride - 1) / stride
-        }
-        let (area, o1) = height.multipliedReportingOverflow(by: width)
-        let (features, o2) = area.multipliedReportingOverflow(by: channels)
-        overflow = overflow || o1 || o2
-        add(features, latentDim); add(latentDim)  // encoder.latent
-        add(latentDim, features); add(features)   // decoder.dense
-        for filters in layerFilters.reversed() {  // Conv2DTranspose kernels [k, k, out, in] and biases
-            add(k, k, filters, channels)
-            add(filters)
-            channels = filters
-        }
-        add(k, k, inputShape[2], channels)        // decoder.output
-        add(inputShape[2])
-        return overflow ? nil : total
     }
 }

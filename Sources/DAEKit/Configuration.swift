@@ -102,8 +102,9 @@ extension DenoisingAutoencoder {
         /// Throws `DAEError/invalidConfiguration(_:)` naming the first problem:
         /// a shape that is not `[height, width, channels]`, zero channels, empty
         /// or non-positive filters, an even or non-positive kernel, a latent
-        /// size below 1, or an input the strides cannot halve exactly (the
-        /// decoder must give back the input's size).
+        /// size below 1, an input the strides cannot halve exactly (the
+        /// decoder must give back the input's size), or a model too large for
+        /// ``ResourceLimits/memoryBudget`` (see ``checkResources(batch:)``).
         public func validate() throws {
             guard inputShape.count == 3 else {
                 throw DAEError.invalidConfiguration("inputShape \(inputShape) must be [height, width, channels]")
@@ -125,6 +126,7 @@ extension DenoisingAutoencoder {
                     throw DAEError.invalidConfiguration("a residual model's convolutions have stride 1, got stride \(stride)")
                 }
                 try optimizer.validate()
+                try checkResources()  // sizes and memory, before anything is allocated (ResourceLimits.swift)
                 return
             }
             guard latentDim > 0 else { throw DAEError.invalidConfiguration("latentDim must be positive, got \(latentDim)") }
@@ -139,6 +141,7 @@ extension DenoisingAutoencoder {
                         + "(needs multiples of \(overflow ? "an overflowing factor" : String(factor))): the decoder could not give back the input size")
             }
             try optimizer.validate()
+            try checkResources()  // sizes and memory, before anything is allocated (ResourceLimits.swift)
         }
 
         /// The shape `[h, w, c]` of the last encoder feature map (of the last

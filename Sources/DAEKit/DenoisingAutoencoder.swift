@@ -35,6 +35,10 @@ public struct DenoisingAutoencoder: Sendable {
     public internal(set) var history = TrainingHistory()
     /// The seed of the training run, fixed by the first `fit` and kept in checkpoints.
     public internal(set) var trainingSeed: UInt64?
+    /// Strings an application keeps with the model (a tool's training
+    /// settings, a data set's name): saved in the checkpoint's metadata under
+    /// `app.<key>` and restored by ``init(contentsOf:)``; ``loadWeights(from:)`` clears them.
+    public var applicationMetadata: [String: String] = [:]
     /// Threads that split each batch (one OpenBLAS thread each). Results are
     /// bit-identical for a fixed count; another count changes the order of
     /// sums. Defaults to the number of active cores.
@@ -136,14 +140,19 @@ public struct DenoisingAutoencoder: Sendable {
     /// size, `[n, height, width, channels]`: it runs tile by tile with a
     /// halo of its receptive radius, so the result is identical to one pass
     /// over the whole image, in memory bounded by the tile size.
+    ///
+    /// Throws `DAEError/invalidValue(_:reason:)` ("model output: …") when
+    /// the model's output is not finite (finite but huge weights overflow):
+    /// a wrong image is never returned as a result. The same holds for
+    /// ``encode(_:)`` and ``decode(_:)``.
     public func denoise(_ batch: Tensor) throws -> Tensor {
         if configuration.architecture == .residual {
             let size = batch.rank == 4 ? [batch.shape[1], batch.shape[2]] : [1, 1]
             try ImageValidation.check(batch, imageShape: size + [configuration.inputShape[2]], what: "denoise input")
-            return try residualDenoise(batch)
+            return try Self.requireFinite(residualDenoise(batch))
         }
         try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "denoise input")
-        return run(batch, layers: network.layers.indices)
+        return try run(batch, layers: network.layers.indices)
     }
 
     /// The latent vectors `[n, latentDim]` of `batch` (`[n] + inputShape`, values in [0, 1]).
@@ -152,7 +161,7 @@ public struct DenoisingAutoencoder: Sendable {
     public func encode(_ batch: Tensor) throws -> Tensor {
         try requireLatentSpace("encode")
         try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "encode input")
-        return run(batch, layers: 0..<decoderStart)
+        return try run(batch, layers: 0..<decoderStart)
     }
 
     private func requireLatentSpace(_ what: String) throws {
@@ -173,11 +182,15 @@ public struct DenoisingAutoencoder: Sendable {
         if let index = latent.scalars.firstIndex(where: { !$0.isFinite }) {
             throw DAEError.invalidValue("decode input", reason: "latent vector \(index / configuration.latentDim) holds a non-finite value")
         }
-        return run(latent, layers: decoderStart..<network.layers.count)
+        return try run(latent, layers: decoderStart..<network.layers.count)
     }
 
-    /// Runs `layers` on `input` in chunks of ``inferenceBatchSize``, across ``workers``.
-    private func run(_ input: Tensor, layers range: Range<Int>) -> Tensor {
+    /// The `what` of the `DAEError/invalidValue(_:reason:)` thrown for a non-finite output.
+    public static let nonFiniteOutputSubject = "model output"
+
+    /// Runs `layers` on `input` in chunks of ``inferenceBatchSize``, across
+    /// ``workers``, and checks that every output value is finite.
+    private func run(_ input: Tensor, layers range: Range<Int>) throws -> Tensor {
         let n = input.shape[0]
         let inCount = network.layers[range.lowerBound].inputCount
         let outShape = network.layers[range.upperBound - 1].outputShape
@@ -196,6 +209,19 @@ public struct DenoisingAutoencoder: Sendable {
                                    output: y.baseAddress! + start * outCount, layers: range)
                 }
             }
+        }
+        return try Self.requireFinite(output)
+    }
+
+    /// `output` (`[n, …]`), after checking that every value is finite.
+    ///
+    /// - Throws: `DAEError/invalidValue(_:reason:)` with ``nonFiniteOutputSubject``, naming the image.
+    public static func requireFinite(_ output: Tensor) throws -> Tensor {
+        if let index = output.scalars.firstIndex(where: { !$0.isFinite }) {
+            let perImage = max(1, output.count / max(1, output.shape.first ?? 1))
+            throw DAEError.invalidValue(
+                nonFiniteOutputSubject, reason: "the model computed \(output.scalars[index]) for image \(index / perImage) "
+                    + "(its weights overflow Float: finite but far too large); the model is unusable")
         }
         return output
     }

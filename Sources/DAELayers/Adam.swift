@@ -59,14 +59,33 @@ public struct Adam: Sendable, Equatable {
         self.secondMoments = [:]
     }
 
-    /// An optimizer resumed from saved state; every name needs both moments of the same shape.
+    /// The largest step count a resumed optimizer accepts: 2⁵³ (exact as a
+    /// `Double`, and so far beyond any real run that a larger one is damage).
+    public static let maximumStep = 1 << 53
+
+    /// An optimizer resumed from saved state; every name needs both moments
+    /// of the same shape, the first moments finite and the second finite and
+    /// non-negative (they are running means of squares), and the step in
+    /// `0...maximumStep`. Each problem throws ``DAEError/invalidArgument(_:)`` naming the tensor.
     public init(settings: Settings, step: Int, firstMoments: [String: Tensor], secondMoments: [String: Tensor]) throws {
         guard step >= 0 else { throw DAEError.invalidArgument("Adam step \(step) is negative") }
+        guard step <= Self.maximumStep else {
+            throw DAEError.invalidArgument("Adam step \(step) exceeds the limit of \(Self.maximumStep) steps")
+        }
         guard Set(firstMoments.keys) == Set(secondMoments.keys) else {
             throw DAEError.invalidArgument("Adam state: first and second moments name different parameters")
         }
         for (name, m) in firstMoments {
             try secondMoments[name]?.checkShape(m.shape, "Adam second moment of \(name)")
+            if let index = m.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw DAEError.invalidArgument("Adam first moment of '\(name)' holds \(m.scalars[index]) at element \(index)")
+            }
+        }
+        for (name, v) in secondMoments {
+            if let index = v.scalars.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+                throw DAEError.invalidArgument("Adam second moment of '\(name)' holds \(v.scalars[index]) at element \(index) "
+                    + "(it must be finite and non-negative)")
+            }
         }
         self.settings = settings
         self.step = step

@@ -34,6 +34,8 @@ public enum AtomicFile {
             throw DAEError.writeFailed(path: target, reason: "not a path to a file")
         }
         let temporary = temporaryURL(for: url).path
+        inFlightWrites.begin(temporary, waitable: true)
+        defer { inFlightWrites.end(temporary) }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
             throw failure(target, "cannot create a temporary file in \(url.deletingLastPathComponent().path)")
@@ -58,6 +60,42 @@ public enum AtomicFile {
         syncDirectory(url.deletingLastPathComponent().path)
         removeStaleTemporaries(of: url)
     }
+
+    /// Checks, before any long work, that `url` can later be written: it is
+    /// not a directory (or anything but a regular file or a link), and a
+    /// temporary file can be created (and is removed at once) in its directory.
+    ///
+    /// - Throws: ``DAEError/writeFailed(path:reason:)`` saying why not.
+    public static func checkWritable(_ url: URL) throws {
+        let target = url.path
+        var status = stat()
+        if lstat(target, &status) == 0 {
+            let type = status.st_mode & S_IFMT
+            guard type == S_IFREG || type == S_IFLNK else {
+                throw DAEError.writeFailed(path: target, reason: "it is \(RegularFile.kind(of: status.st_mode)), not a file that can be replaced")
+            }
+        }
+        let temporary = temporaryURL(for: url).path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else {
+            throw failure(target, "cannot create a temporary file in \(url.deletingLastPathComponent().path)")
+        }
+        close(descriptor)
+        unlink(temporary)
+    }
+
+    /// Lets the whole-file atomic writes in progress finish (waiting at most
+    /// `timeout` seconds), removes the temporary files of any still
+    /// unfinished and of every open ``Writer``, and
+    /// blocks every later write for good: call it only right before the
+    /// process exits (a signal handler does), so the process leaves either
+    /// the old file or the new one, and no temporary file.
+    public static func finishWritesBeforeExit(timeout: Double = 10) {
+        for temporary in inFlightWrites.close(timeout: timeout) { unlink(temporary) }
+    }
+
+    /// The temporary files being written now.
+    static let inFlightWrites = InFlightWrites()
 
     /// Removes the temporary files of `url` left by writers that were killed
     /// before their rename (`.<name>.tmp-<pid>-<random>` whose process no
@@ -167,7 +205,7 @@ extension AtomicFile {
                                            + "\(url.deletingLastPathComponent().path): \(String(cString: strerror(errno)))")
             }
             self.descriptor = descriptor
-            InFlight.shared.insert(temporary)
+            AtomicFile.inFlightWrites.begin(temporary, waitable: false)
         }
 
         /// Syncs the temporary file and renames it over the target.
@@ -176,7 +214,7 @@ extension AtomicFile {
         public func commit() throws {
             guard !finished else { return }
             finished = true
-            defer { InFlight.shared.remove(temporary) }
+            defer { AtomicFile.inFlightWrites.end(temporary) }
             var status = stat()
             if stat(path, &status) == 0 { _ = fchmod(descriptor, status.st_mode & 0o7777) }
             let step: String? = fsync(descriptor) != 0 ? "fsync of the temporary file"
@@ -202,25 +240,61 @@ extension AtomicFile {
             finished = true
             close(descriptor)
             unlink(temporary)
-            InFlight.shared.remove(temporary)
+            AtomicFile.inFlightWrites.end(temporary)
         }
 
         deinit { discard() }
     }
 
     /// Removes the temporary files of every ``Writer`` not yet committed or
-    /// discarded; for a signal handler about to end the process.
+    /// discarded, and of every ``write(_:to:)`` in progress; for a signal
+    /// handler about to end the process (``finishWritesBeforeExit(timeout:)``
+    /// first lets the whole-file writes finish).
     public static func removeInFlightTemporaries() {
-        for path in InFlight.shared.all() { unlink(path) }
+        for path in AtomicFile.inFlightWrites.all() { unlink(path) }
+    }
+}
+
+/// The temporary files of the atomic writes in progress (``AtomicFile/write(_:to:)``
+/// and ``AtomicFile/Writer``), and the gate that ``AtomicFile/finishWritesBeforeExit(timeout:)`` closes.
+final class InFlightWrites: @unchecked Sendable {
+    private let condition = NSCondition()
+    /// Each temporary path, and whether an exit waits for it (a whole-file
+    /// write finishes in moments; a streaming ``AtomicFile/Writer`` may not).
+    private var paths: [String: Bool] = [:]
+    private var closed = false
+
+    /// Registers a write about to start (waits forever once closed: the process is exiting).
+    func begin(_ path: String, waitable: Bool) {
+        condition.lock()
+        while closed { condition.wait() }
+        paths[path] = waitable
+        condition.unlock()
     }
 
-    /// The temporary paths of live writers.
-    private final class InFlight: @unchecked Sendable {
-        static let shared = InFlight()
-        private let lock = NSLock()
-        private var paths = Set<String>()
-        func insert(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
-        func remove(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
-        func all() -> [String] { lock.lock(); defer { lock.unlock() }; return Array(paths) }
+    /// Unregisters a finished (or failed, or discarded) write.
+    func end(_ path: String) {
+        condition.lock()
+        paths[path] = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Every temporary path registered now.
+    func all() -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return Array(paths.keys)
+    }
+
+    /// Closes the gate, waits up to `timeout` seconds for the waitable writes
+    /// in progress, and returns the temporary paths still registered.
+    func close(timeout: Double) -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        closed = true
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while paths.values.contains(true), condition.wait(until: deadline) {}
+        return Array(paths.keys)
     }
 }

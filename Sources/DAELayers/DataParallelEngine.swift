@@ -20,8 +20,11 @@ public final class DataParallelEngine {
     /// (inference-only workspaces when `forInference`: then only
     /// ``predict(network:input:batch:output:layers:)`` may be called).
     ///
-    /// Sets OpenBLAS to one thread when `workers > 1` (idle OpenBLAS threads
-    /// spin and would steal the workers' cores).
+    /// Sets OpenBLAS to one thread, whatever the worker count: idle OpenBLAS
+    /// threads spin and would steal the workers' cores, and with one worker
+    /// OpenBLAS's default thread count follows the CPU affinity, which would
+    /// make results depend on the cores the process may run on (its threads
+    /// split the sums differently) instead of only on the seed and `workers`.
     public init(network: Sequential, batchCapacity: Int, workers: Int, forInference: Bool = false) {
         precondition(batchCapacity > 0 && workers > 0, "engine needs a positive batch capacity and worker count")
         let workers = min(workers, batchCapacity)
@@ -29,7 +32,7 @@ public final class DataParallelEngine {
         self.batchCapacity = batchCapacity
         let shardCapacity = (batchCapacity + workers - 1) / workers
         workspaces = (0..<workers).map { _ in Workspace(network: network, batchCapacity: shardCapacity, forInference: forInference) }
-        if workers > 1 { BLAS.threads = 1 }
+        BLAS.threads = 1
     }
 
     /// The contiguous, near-equal shards of a batch of `batch` examples (none empty).

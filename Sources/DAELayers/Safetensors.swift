@@ -40,18 +40,12 @@ public struct SafetensorsFile: Sendable, Equatable {
     /// Reads and validates the safetensors file at `url`.
     ///
     /// Throws ``DAEError/fileUnreadable(path:reason:)`` when the file cannot
-    /// be read and ``DAEError/corruptFile(path:reason:)`` when its content is
-    /// malformed.
+    /// be read or is not a regular file (a FIFO, a device, a directory), and
+    /// ``DAEError/corruptFile(path:reason:)`` when its content is malformed.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            // Read, not mapped: a file truncated by another process while
-            // mapped would crash the reader with SIGBUS.
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DAEError.fileUnreadable(path: url.path, reason: Self.describeReadError(error))
-        }
-        try self.init(data: data, path: url.path)
+        // Read, not mapped: a file truncated by another process while mapped
+        // would crash the reader with SIGBUS. Only a regular file is read.
+        try self.init(data: RegularFile.read(url), path: url.path)
     }
 
     /// Parses and validates safetensors bytes; `path` is used only in error messages.
@@ -85,11 +79,6 @@ public struct SafetensorsFile: Sendable, Equatable {
     /// written, and what ``serialized()`` throws.
     public func write(to url: URL) throws {
         try AtomicFile.write(serialized(), to: url)
-    }
-
-    private static func describeReadError(_ error: any Error) -> String {
-        if let cocoa = error as? CocoaError, cocoa.code == .fileReadNoSuchFile { return "no such file" }
-        return error.localizedDescription
     }
 }
 

@@ -35,6 +35,7 @@ struct DAECommand: ParsableCommand {
 
     /// Parses the command line, runs the command, and reports any failure as one line.
     static func main() {
+        Interruption.shared.install()  // Ctrl-C and SIGTERM: message, status 130, no temporary file left
         do {
             var command = try parseAsRoot()
             try command.run()

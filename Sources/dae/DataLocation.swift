@@ -90,13 +90,26 @@ struct DataLocation {
 
     /// Loads the data set (say which one with ``announce(_:)`` once the
     /// command has checked that it fits, so a failure stays one line).
-    func load() throws -> IDXDataset {
-        try IDXDataset(directory: directory)
+    /// With `limit`, only the images ``DataSubset`` keeps are read: `limit`
+    /// training and `max(100, limit / 6)` test images.
+    func load(limit: Int? = nil) throws -> IDXDataset {
+        try IDXDataset(directory: directory, trainLimit: limit, testLimit: limit.map(DataSubset.testCount(forLimit:)))
+    }
+
+    /// Loads only the test images, at most `limit` of them (the training
+    /// images are not read at all).
+    func loadTest(limit: Int? = nil) throws -> ImageDataset {
+        try IDXDataset.load(.test, from: directory, limit: limit)
     }
 
     /// Says on standard error which data set is used.
     func announce(_ data: IDXDataset) {
         Console.note("data: \(directory.path) (\(source.rawValue)): \(data.train.count) training and "
             + "\(data.test.count) test images of \(data.train.shapeText)")
+    }
+
+    /// Says on standard error which test images are used.
+    func announce(test: ImageDataset) {
+        Console.note("data: \(directory.path) (\(source.rawValue)): \(test.count) test images of \(test.shapeText)")
     }
 }

@@ -76,7 +76,7 @@ struct Demo: ParsableCommand {
         let outputURL = FileSystem.url(output)
         try FileSystem.prepareOutputDirectory(outputURL)
         let location = try DataLocation.resolve(flag: data)
-        let dataset = try location.load()
+        let dataset = try location.load(limit: limit)
         let subset = DataSubset(dataset, limit: limit)
 
         let configuration = DenoisingAutoencoder.Configuration(inputShape: subset.train.imageShape)

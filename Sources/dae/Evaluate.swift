@@ -60,12 +60,13 @@ struct Evaluate: ParsableCommand {
         var loaded = try ModelFile.load(model)
         loaded.workers = workers.count
         let location = try DataLocation.resolve(flag: data)
-        let dataset = try location.load()
-        try ModelFile.checkCompatible(loaded, modelPath: FileSystem.url(model).path, with: dataset.test, in: location.directory)
-        let test = limit.map { dataset.test.prefix($0) } ?? dataset.test
-        location.announce(dataset)
+        let test = try location.loadTest(limit: limit)
+        try ModelFile.checkCompatible(loaded, modelPath: FileSystem.url(model).path, with: test, in: location.directory)
+        location.announce(test: test)
         Console.note("evaluating \(FileSystem.url(model).path) (\(loaded.epochsCompleted) epochs trained) on \(test.count) test images…")
-        let results = try loaded.evaluate(test, noiseLevels: std, seed: seed)
+        let results = try ModelFile.namingModel(FileSystem.url(model).path) {
+            try loaded.evaluate(test, noiseLevels: std, seed: seed)
+        }
         Tables.robustness(results).print()
         if json {
             Console.output(JSON.object([
@@ -88,7 +89,9 @@ struct Evaluate: ParsableCommand {
         let folder = try ImageFolder(directory: FileSystem.url(directory), channels: loaded.configuration.inputShape[2])
         let std = self.std ?? DenoisingAutoencoder.photoNoiseLevels
         Console.note("evaluating \(FileSystem.url(model).path) on \(folder.count) images in \(folder.root.path) at full resolution…")
-        let results = try loaded.evaluate(photos: folder, noiseLevels: std, seed: seed)
+        let results = try ModelFile.namingModel(FileSystem.url(model).path) {
+            try loaded.evaluate(photos: folder, noiseLevels: std, seed: seed)
+        }
         Tables.robustness(results, stdScale: 255).print()
         if json {
             Console.output(JSON.object([

@@ -26,4 +26,15 @@ enum ModelFile {
                 + "\(directory.path) holds \(data.shapeText) images: a model of another configuration")
         }
     }
+
+    /// Runs `body` (inference with the model at `path`), naming the model
+    /// file when its output is not finite (`DenoisingAutoencoder` throws
+    /// `DAEError.invalidValue` with ``DenoisingAutoencoder/nonFiniteOutputSubject``).
+    static func namingModel<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let DAEError.invalidValue(what, reason) where what == DenoisingAutoencoder.nonFiniteOutputSubject {
+            throw DAEError.invalidValue("the model \(path)", reason: reason)
+        }
+    }
 }

@@ -117,8 +117,11 @@ struct DataSubset {
             return
         }
         train = data.train.prefix(limit)
-        test = data.test.prefix(max(Self.minimumTestImages, limit / 6))
+        test = data.test.prefix(Self.testCount(forLimit: limit))
     }
+
+    /// The test images kept under `limit`: `max(100, limit / 6)`.
+    static func testCount(forLimit limit: Int) -> Int { max(minimumTestImages, limit / 6) }
 }
 
 extension DenoisingAutoencoder.Configuration {

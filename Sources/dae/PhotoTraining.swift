@@ -1,7 +1,7 @@
 import DAEKit
 import Foundation
 
-/// The patch settings of a photo training run, recorded beside the checkpoint for `--resume`.
+/// The patch settings of a photo training run, recorded in the checkpoint for `--resume`.
 struct PhotoRecipe: Codable, Equatable {
     var patchSize: Int
     var patchesPerEpoch: Int
@@ -16,24 +16,13 @@ struct PhotoTraining {
     let directory: String
 
     func run() throws {
-        let checkpointURL = FileSystem.url(train.checkpoint)
-        let recipeURL = TrainingRecipe.url(for: checkpointURL)
-        var model: DenoisingAutoencoder?
-        var recorded: TrainingRecipe?
-        if train.resume {
-            guard FileSystem.exists(checkpointURL) else {
-                throw CLIError("no checkpoint at \(checkpointURL.path) to resume; run without --resume to start one")
-            }
-            let loaded = try ModelFile.load(train.checkpoint, flag: "--checkpoint")
+        let target = try TrainingCheckpoint(path: train.checkpoint, resume: train.resume, force: train.force) { loaded, url in
             guard loaded.configuration.architecture == .residual else {
-                throw CLIError("\(checkpointURL.path) holds an autoencoder, not a photo model: resume it without --images")
+                throw CLIError("\(url.path) holds an autoencoder, not a photo model: resume it without --images")
             }
-            model = loaded
-            recorded = try TrainingRecipe.read(from: recipeURL)
-        } else if FileSystem.exists(checkpointURL) && !train.force {
-            throw CLIError("\(checkpointURL.path) already exists: pass --resume to continue its training, or --force to start over")
         }
-        try FileSystem.prepareOutputDirectory(checkpointURL.deletingLastPathComponent())
+        defer { target.lock.release() }
+        let (checkpointURL, model, recorded) = (target.url, target.model, target.recorded)
 
         // Flags given now must agree with the first run's; omitted ones take its values.
         var options = train.photos
@@ -54,7 +43,7 @@ struct PhotoTraining {
         }
         let data = try options.load(directory)
         let recipe = try TrainingRecipe.merge(
-            recorded: recorded, checkpointSeed: model?.trainingSeed, recipeURL: recipeURL,
+            recorded: recorded, checkpointSeed: model?.trainingSeed,
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
         let photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
                                 augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels)
@@ -66,11 +55,9 @@ struct PhotoTraining {
         var trained = try model ?? DenoisingAutoencoder(configuration: configuration, seed: recipe.seed)
         trained.workers = recipe.workers
         data.announce()
-        if recorded == nil {
-            var full = recipe
-            full.photo = photo
-            try full.write(to: recipeURL)
-        }
+        var full = recipe
+        full.photo = photo
+        try full.record(in: &trained)  // kept in the checkpoint's metadata
         let start = trained.epochsCompleted
         if start >= train.epochs {
             Console.note("\(checkpointURL.path) already holds \(start) epochs (--epochs \(train.epochs)): nothing to train")

@@ -16,8 +16,13 @@ import Darwin
 /// the loop checks it after every batch (``checkCancellation(_:)``) and
 /// stops by throwing ``DAEError/cancelled(_:)``, so a checkpoint being
 /// written (atomically) is finished, and the next one is never started. A
-/// second signal, or a signal outside a training loop, ends the process at
-/// once with status 130 and the current exit message.
+/// second signal, or a signal outside a training loop, ends the process
+/// soon with status 130 and the current exit message: first the atomic
+/// writes in progress are let finish (for at most 10 s; any still unfinished
+/// then have their temporary files removed) and no new one starts
+/// (`AtomicFile.finishWritesBeforeExit`), so the command leaves no
+/// temporary file and no half-written one. `DAECommand.main` installs the
+/// handlers before any command runs, so every command that writes is covered.
 final class Interruption: @unchecked Sendable {
     /// The one instance (signals are process-wide).
     static let shared = Interruption()
@@ -87,7 +92,7 @@ final class Interruption: @unchecked Sendable {
         let message = exitMessage
         lock.unlock()
         if stopNow {
-            AtomicFile.removeInFlightTemporaries()  // no half-written file is left behind
+            AtomicFile.finishWritesBeforeExit()
             Console.writeError(Console.lineStart + "error: \(message)\n")
             _exit(CLIError.interruptedStatus)
         }

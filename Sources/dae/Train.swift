@@ -12,9 +12,10 @@ struct Train: ParsableCommand {
         always holds a whole epoch. --epochs is the total: with --resume, training \
         continues from the checkpoint's epoch up to it, with the checkpoint's seed, \
         and ends with the same weights as an uninterrupted run. The batch size, \
-        noise, --limit and --workers of the first run are recorded beside the \
-        checkpoint in FILE.train.json and reused by --resume (giving another value \
-        is an error).
+        noise, --limit and --workers of the first run are recorded in the \
+        checkpoint and reused by --resume (giving another value is an error). \
+        While it runs, the checkpoint is locked (.FILE.lock beside it): a second \
+        'dae train' on the same checkpoint is refused.
 
         Ctrl-C stops after the current batch; the checkpoint keeps the last \
         finished epoch, and 'dae train ... --resume' continues from it.
@@ -88,38 +89,28 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if let images = photos.images { return try PhotoTraining(train: self, directory: images).run() }
-        let checkpointURL = FileSystem.url(checkpoint)
-        let recipeURL = TrainingRecipe.url(for: checkpointURL)
-        var model: DenoisingAutoencoder?
-        var recorded: TrainingRecipe?
-        if resume {
-            guard FileSystem.exists(checkpointURL) else {
-                throw CLIError("no checkpoint at \(checkpointURL.path) to resume; run without --resume to start one")
-            }
-            let loaded = try ModelFile.load(checkpoint, flag: "--checkpoint")
-            try architecture.checkMatches(loaded.configuration, checkpoint: checkpointURL.path)
-            model = loaded
-            recorded = try TrainingRecipe.read(from: recipeURL)
-        } else if FileSystem.exists(checkpointURL) && !force {
-            throw CLIError("\(checkpointURL.path) already exists: pass --resume to continue its training, or --force to start over")
+        let target = try TrainingCheckpoint(path: checkpoint, resume: resume, force: force) { loaded, url in
+            try architecture.checkMatches(loaded.configuration, checkpoint: url.path)
         }
-        try FileSystem.prepareOutputDirectory(checkpointURL.deletingLastPathComponent())
+        defer { target.lock.release() }
+        let (checkpointURL, model, recorded) = (target.url, target.model, target.recorded)
+        let recipe = try TrainingRecipe.merge(
+            recorded: recorded, checkpointSeed: model?.trainingSeed,
+            batchSize: batchSize, noise: try noise.model(), limit: limit, workers: workers.workers, seed: seed)
 
         let location = try DataLocation.resolve(flag: data)
-        let dataset = try location.load()
+        let dataset = try location.load(limit: recipe.limit)
         if let model {
             try ModelFile.checkCompatible(model, modelPath: checkpointURL.path, with: dataset.train, in: location.directory)
         }
-        let recipe = try TrainingRecipe.merge(
-            recorded: recorded, checkpointSeed: model?.trainingSeed, recipeURL: recipeURL,
-            batchSize: batchSize, noise: try noise.model(), limit: limit, workers: workers.workers, seed: seed)
         let subset = DataSubset(dataset, limit: recipe.limit)
 
         var trained = try model ?? DenoisingAutoencoder(
             configuration: architecture.configuration(inputShape: dataset.train.imageShape), seed: recipe.seed)
+        try trained.configuration.checkResources(batch: min(recipe.batchSize, max(subset.train.count, 1)))
         trained.workers = recipe.workers
+        try recipe.record(in: &trained)
         location.announce(dataset)
-        if recorded == nil { try recipe.write(to: recipeURL) }
 
         let start = trained.epochsCompleted
         if start >= epochs {
@@ -159,5 +150,37 @@ struct Train: ParsableCommand {
                 ("history", JSONReport.history(trained.history)),
             ]).rendered)
         }
+    }
+}
+
+/// The checkpoint of a `dae train` run, opened before any work: the
+/// `--resume`/`--force` rules, its directory, a check that it can be
+/// written (not a directory), the lock that keeps a second `dae train` off
+/// it (held until `lock.release()`), and with `--resume` the model and its
+/// recorded training settings.
+struct TrainingCheckpoint {
+    let url: URL
+    let lock: FileLock
+    private(set) var model: DenoisingAutoencoder?
+    private(set) var recorded: TrainingRecipe?
+
+    /// Opens the checkpoint at `path`; `check` vets a loaded model (given with the checkpoint's URL).
+    init(path: String, resume: Bool, force: Bool, check: (DenoisingAutoencoder, URL) throws -> Void) throws {
+        url = FileSystem.url(path)
+        if resume {
+            guard FileSystem.exists(url) else {
+                throw CLIError("no checkpoint at \(url.path) to resume; run without --resume to start one")
+            }
+        } else if FileSystem.exists(url) && !force {
+            throw CLIError("\(url.path) already exists: pass --resume to continue its training, or --force to start over")
+        }
+        try FileSystem.prepareOutputDirectory(url.deletingLastPathComponent())
+        try AtomicFile.checkWritable(url)
+        lock = try FileLock(for: url)
+        guard resume else { return }
+        let loaded = try ModelFile.load(path, flag: "--checkpoint")
+        try check(loaded, url)
+        model = loaded
+        recorded = try TrainingRecipe.recorded(in: loaded, checkpoint: url)
     }
 }

@@ -47,8 +47,13 @@ struct NoiseOptions: ParsableArguments {
     }
 }
 
-/// The settings of a training run that a checkpoint does not hold, kept
-/// beside it in `<checkpoint>.train.json` so that `--resume` repeats them.
+/// The settings of a training run beyond the model itself (batch size,
+/// noise, `--limit`, `--workers`, seed), kept in the checkpoint's metadata
+/// (`app.dae.train`, as JSON) so that `--resume` repeats them.
+///
+/// Checkpoints of earlier versions kept them beside the checkpoint in
+/// `<checkpoint>.train.json`; that file is still read when the metadata has
+/// none. Wherever they come from, they are validated as strictly as the flags.
 struct TrainingRecipe: Codable, Equatable {
     var batchSize: Int
     var noise: NoiseModel
@@ -58,8 +63,11 @@ struct TrainingRecipe: Codable, Equatable {
     /// The patch settings of training on a folder of images (`--images`), nil for IDX data.
     var photo: PhotoRecipe? = nil
 
-    /// `<checkpoint>.train.json`.
-    static func url(for checkpoint: URL) -> URL {
+    /// The key in ``DenoisingAutoencoder/applicationMetadata``.
+    static let metadataKey = "dae.train"
+
+    /// `<checkpoint>.train.json`, where earlier versions kept the recipe.
+    static func legacyURL(for checkpoint: URL) -> URL {
         checkpoint.deletingLastPathComponent().appendingPathComponent(checkpoint.lastPathComponent + ".train.json")
     }
 
@@ -68,34 +76,67 @@ struct TrainingRecipe: Codable, Equatable {
         TrainingOptions(batchSize: batchSize, noise: noise, seed: seed)
     }
 
-    /// The recipe recorded at `url`, or nil when there is none.
-    static func read(from url: URL) throws -> TrainingRecipe? {
-        guard FileSystem.exists(url) else {
-            Console.note("note: no \(url.lastPathComponent) beside the checkpoint: using the options given now")
+    /// The recipe recorded for the checkpoint at `checkpoint`, holding
+    /// `model`: from its metadata, else from a legacy sidecar file, else nil.
+    static func recorded(in model: DenoisingAutoencoder, checkpoint: URL) throws -> TrainingRecipe? {
+        if let text = model.applicationMetadata[metadataKey] {
+            return try decode(Data(text.utf8), source: checkpoint.path, what: "metadata 'app.\(metadataKey)'")
+        }
+        let legacy = legacyURL(for: checkpoint)
+        guard FileSystem.exists(legacy) else {
+            Console.note("note: the checkpoint records no training settings: using the options given now")
             return nil
         }
-        do {
-            return try JSONDecoder().decode(TrainingRecipe.self, from: Data(contentsOf: url))
-        } catch {
-            throw DAEError.corruptFile(path: url.path, reason: "not a training recipe written by 'dae train' (delete it to resume with the options given now)")
-        }
+        let data = try RegularFile.read(legacy)
+        return try decode(data, source: legacy.path, what: "content")
     }
 
-    /// Writes the recipe atomically.
-    func write(to url: URL) throws {
+    /// Decodes and validates a recipe; errors name `source`.
+    private static func decode(_ data: Data, source: String, what: String) throws -> TrainingRecipe {
+        let recipe: TrainingRecipe
+        do {
+            recipe = try JSONDecoder().decode(TrainingRecipe.self, from: data)
+        } catch {
+            throw DAEError.corruptFile(path: source, reason: "\(what) is not a training recipe written by 'dae train'")
+        }
+        do {
+            try recipe.validate()
+        } catch let error as DAEError {
+            throw DAEError.corruptFile(path: source, reason: "\(what): \(error.description)")
+        }
+        return recipe
+    }
+
+    /// Throws `DAEError.invalidArgument` unless every value is one the flags
+    /// would accept: batch size, workers and limit at least 1, valid noise,
+    /// positive patch settings.
+    func validate() throws {
+        var counts = [("batchSize", batchSize, 1), ("workers", workers, 1), ("limit", limit ?? 1, 1)]
+        if let photo {
+            counts += [("photo.patchSize", photo.patchSize, 1), ("photo.patchesPerEpoch", photo.patchesPerEpoch, 1),
+                       ("photo.channels", photo.channels, 1), ("photo.validationFiles", photo.validationFiles, 0)]
+        }
+        for (name, value, minimum) in counts where value < minimum {
+            throw DAEError.invalidArgument("\(name) must be at least \(minimum), got \(value)")
+        }
+        try noise.validate()
+    }
+
+    /// Records the recipe in `model`'s metadata, which its checkpoints keep.
+    func record(in model: inout DenoisingAutoencoder) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: url)
+        encoder.outputFormatting = [.sortedKeys]
+        model.applicationMetadata[Self.metadataKey] = String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// The recipe of this run: each given value, else the recorded one, else
     /// the default. A given value that differs from a recorded one is an error.
-    static func merge(recorded: TrainingRecipe?, checkpointSeed: UInt64?, recipeURL: URL,
+    static func merge(recorded: TrainingRecipe?, checkpointSeed: UInt64?,
                       batchSize: Int?, noise: NoiseModel?, limit: Int?, workers: Int?, seed: UInt64?) throws -> TrainingRecipe {
         func pick<T: Equatable>(_ flag: String, _ given: T?, _ recorded: T?, _ fallback: T, _ text: (T) -> String) throws -> T {
             if let given, let recorded, given != recorded {
-                throw CLIError("\(flag) \(text(given)) differs from the first run's \(text(recorded)) "
-                    + "(\(recipeURL.lastPathComponent)); omit it to resume with the same result as an uninterrupted run")
+                throw CLIError("\(flag) \(text(given)) differs from the first run's \(text(recorded)); "
+                    + "omit it to resume with the same result as an uninterrupted run")
             }
             return given ?? recorded ?? fallback
         }
@@ -105,8 +146,7 @@ struct TrainingRecipe: Codable, Equatable {
         var effectiveLimit = limit
         if let recorded {
             if let limit, limit != recorded.limit {
-                throw CLIError("--limit \(limit) differs from the first run's \(recorded.limit.map(String.init) ?? "none") "
-                    + "(\(recipeURL.lastPathComponent)); omit it to resume")
+                throw CLIError("--limit \(limit) differs from the first run's \(recorded.limit.map(String.init) ?? "none"); omit it to resume")
             }
             effectiveLimit = recorded.limit
         }

@@ -43,35 +43,29 @@ public struct IDXFile: Sendable, Equatable {
     /// Reads an IDX file, plain or gzip-compressed.
     ///
     /// - Throws: `DAEError/fileUnreadable(path:reason:)` when the file is
-    ///   missing or cannot be read, `DAEError/corruptFile(path:reason:)`
+    ///   missing, cannot be read or is not a regular file, `DAEError/corruptFile(path:reason:)`
     ///   when its content is not a well-formed unsigned-byte IDX file.
-    public init(contentsOf url: URL) throws {
+    ///
+    /// With `maximumItems`, only the first `maximumItems` items (images, or
+    /// labels) are kept, and a compressed file is only decompressed that far
+    /// (the rest of it is not checked): memory follows what is asked for,
+    /// not what the header claims.
+    public init(contentsOf url: URL, maximumItems: Int? = nil) throws {
+        // Read, not mapped: a mapped file truncated by another process would crash the reader.
+        let data = try RegularFile.read(url)
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DAEError.fileUnreadable(path: path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else {
-            throw DAEError.fileUnreadable(path: path, reason: "is a directory, not an IDX file")
-        }
-        let data: Data
-        do {
-            // Read, not mapped: a mapped file truncated by another process would crash the reader.
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DAEError.fileUnreadable(path: path, reason: error.localizedDescription)
-        }
-        try self.init(data: data, path: path)
+        try self.init(data: data, path: path, maximumItems: maximumItems)
     }
 
-    /// Parses the bytes of an IDX file, plain or gzip-compressed; `path` names it in errors.
+    /// Parses the bytes of an IDX file, plain or gzip-compressed; `path` names
+    /// it in errors. `maximumItems` keeps only the first items, as in ``init(contentsOf:maximumItems:)``.
     ///
     /// - Throws: `DAEError/corruptFile(path:reason:)` for any malformed input.
-    public init(data: Data, path: String) throws {
+    public init(data: Data, path: String, maximumItems: Int? = nil) throws {
         if GzipInflater.isGzip(data) {
-            self = try IDXFile.parseCompressed(data, path: path)
+            self = try IDXFile.parseCompressed(data, path: path, maximumItems: maximumItems)
         } else {
-            self = try IDXFile.parsePlain(data, path: path)
+            self = try IDXFile.parsePlain(data, path: path, maximumItems: maximumItems)
         }
     }
 
@@ -99,7 +93,7 @@ public struct IDXFile: Sendable, Equatable {
 
     // MARK: - Parsing
 
-    private static func parsePlain(_ data: Data, path: String) throws -> IDXFile {
+    private static func parsePlain(_ data: Data, path: String, maximumItems: Int?) throws -> IDXFile {
         let magic = Array(data.prefix(4))
         let rank = try IDXHeader.rank(fromMagic: magic, path: path)
         let headerLength = 4 + 4 * rank
@@ -112,10 +106,11 @@ public struct IDXFile: Sendable, Equatable {
         guard payloadLength == header.byteCount else {
             throw DAEError.corruptFile(path: path, reason: header.sizeMismatch(actual: payloadLength))
         }
-        return IDXFile(validated: header.dimensions, bytes: Array(data.dropFirst(headerLength)), path: path)
+        let kept = header.limited(toItems: maximumItems)
+        return IDXFile(validated: kept.dimensions, bytes: Array(data.dropFirst(headerLength).prefix(kept.byteCount)), path: path)
     }
 
-    private static func parseCompressed(_ data: Data, path: String) throws -> IDXFile {
+    private static func parseCompressed(_ data: Data, path: String, maximumItems: Int?) throws -> IDXFile {
         let inflater = try GzipInflater(compressed: data, path: path)
         let magic = try readUpTo(4, from: inflater)
         let rank = try IDXHeader.rank(fromMagic: magic, path: path)
@@ -124,9 +119,11 @@ public struct IDXFile: Sendable, Equatable {
             throw DAEError.corruptFile(
                 path: path, reason: "file ends inside the header (\(4 + dimensionBytes.count) bytes after decompression, a rank-\(rank) header needs \(4 + 4 * rank))")
         }
-        let header = try IDXHeader(dimensionBytes: dimensionBytes, path: path)
+        let fullHeader = try IDXHeader(dimensionBytes: dimensionBytes, path: path)
+        let header = fullHeader.limited(toItems: maximumItems)
         try header.checkLimit(path: path)
-        let payload = try readPayload(of: header, from: inflater, compressedSize: data.count, path: path)
+        let payload = try readPayload(of: header, from: inflater, compressedSize: data.count, path: path,
+                                      checkEnd: header.byteCount == fullHeader.byteCount)
         return IDXFile(validated: header.dimensions, bytes: payload, path: path)
     }
 
@@ -137,12 +134,12 @@ public struct IDXFile: Sendable, Equatable {
         return Array(bytes.prefix(read))
     }
 
-    /// Reads exactly the payload the header announces, then checks that the stream ends there.
+    /// Reads exactly the payload the header announces, then (with `checkEnd`) checks that the stream ends there.
     ///
     /// Memory grows with the data actually decompressed; the initial reservation
     /// is bounded by what the compressed size can possibly expand to.
     private static func readPayload(
-        of header: IDXHeader, from inflater: GzipInflater, compressedSize: Int, path: String
+        of header: IDXHeader, from inflater: GzipInflater, compressedSize: Int, path: String, checkEnd: Bool
     ) throws -> [UInt8] {
         let expected = header.byteCount
         let (bound, overflow) = compressedSize.multipliedReportingOverflow(by: GzipInflater.maximumExpansion)
@@ -160,6 +157,7 @@ public struct IDXFile: Sendable, Equatable {
                 throw DAEError.corruptFile(path: path, reason: header.sizeMismatch(actual: payload.count))
             }
         }
+        guard checkEnd else { return payload }
         var probe: UInt8 = 0
         let extra = try withUnsafeMutableBytes(of: &probe) { try inflater.read(into: $0) }
         guard extra == 0 else {

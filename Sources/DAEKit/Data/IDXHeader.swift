@@ -50,6 +50,19 @@ struct IDXHeader {
         self.byteCount = count
     }
 
+    private init(dimensions: [Int], byteCount: Int) {
+        self.dimensions = dimensions
+        self.byteCount = byteCount
+    }
+
+    /// The header of the first `items` items (entries of the first
+    /// dimension) only, or this one when `items` is nil or not smaller.
+    func limited(toItems items: Int?) -> IDXHeader {
+        guard let items, items >= 0, items < dimensions[0] else { return self }
+        let kept = [items] + dimensions.dropFirst()
+        return IDXHeader(dimensions: kept, byteCount: byteCount / dimensions[0] * items)
+    }
+
     /// Throws unless the payload fits ``IDXFile/maximumByteCount``; checked before decompressing.
     func checkLimit(path: String) throws {
         guard byteCount <= IDXFile.maximumByteCount else {
