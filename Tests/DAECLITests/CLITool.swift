@@ -51,9 +51,10 @@ enum CLITool {
     /// Whether the tool is available (the suites' condition).
     static var isBuilt: Bool { binary != nil }
 
-    /// Runs `dae arguments…` with `environment` added to (and `DAE_DATA` removed from) the test's environment.
+    /// Runs `dae arguments…` with `environment` added to (and `DAE_DATA` removed from) the test's environment;
+    /// with a `launcher` (e.g. `["/usr/bin/taskset", "-c", "0"]`), runs `launcher… dae arguments…`.
     static func run(_ arguments: [String], environment: [String: String] = [:],
-                    in directory: URL? = nil) throws -> Result {
+                    in directory: URL? = nil, launcher: [String] = []) throws -> Result {
         let binary = try #require(binary, "the dae binary is not built")
         let scratch = try Scratch.directory("run")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -62,8 +63,13 @@ enum CLITool {
         try Data().write(to: errURL)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let tool = launcher.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = launcher.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env["DAE_DATA"] = nil
         env["DAE_FETCH_DIGESTS"] = nil

@@ -1,0 +1,196 @@
+import DAEKit
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hostile cases of the second reliability round (issue 14) through the
+/// `dae` tool: each ends with one `error:` line (or the right result), never
+/// a signal, a hang or a silently wrong file.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct ReliabilityCLITests {
+    @Test("absurd architecture flags give one error line naming the limit", arguments: [
+        ["summary", "--latent-dim", "1000000000"],
+        ["summary", "--latent-dim", "9223372036854775807"],
+        ["summary", "--filters", "100000,100000"],
+        ["summary", "--kernel-size", "99999"],
+        ["summary", "--input-shape", "4611686018427387904,4611686018427387904,1"],
+    ])
+    func absurdArchitectureFlags(_ arguments: [String]) throws {
+        let result = try CLITool.run(arguments)
+        CLITool.expectOneLineError(result, containing: ["the limit is"])
+    }
+
+    @Test("train refuses an absurd architecture with one error line")
+    func trainRefusesAnAbsurdArchitecture() throws {
+        try withTemporaryDirectory("rel-arch") { directory in
+            let result = try CLITool.run(["train", "--data", try Fixtures.dataDirectory().path, "--checkpoint",
+                                          directory.appendingPathComponent("m.safetensors").path, "--latent-dim",
+                                          "9223372036854775807", "--epochs", "1"])
+            CLITool.expectOneLineError(result, containing: ["the limit is"])
+        }
+    }
+
+    /// A copy of the fixture model in `directory`.
+    private func modelCopy(in directory: URL, named name: String = "model.safetensors") throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.copyItem(at: try Fixtures.modelURL(), to: url)
+        return url
+    }
+
+    @Test("a training recipe beside a checkpoint with workers 0 or -1 is refused as strictly as the flag", arguments: [0, -1])
+    func invalidLegacyRecipeIsRefused(_ workers: Int) throws {
+        try withTemporaryDirectory("rel-recipe") { directory in
+            let checkpoint = try modelCopy(in: directory)
+            let recipe = #"{"batchSize":16,"noise":{"gaussian":{"mean":0.5,"std":0.5}},"seed":7,"workers":\#(workers)}"#
+            let sidecar = directory.appendingPathComponent("model.safetensors.train.json")
+            try Data(recipe.utf8).write(to: sidecar)
+            let result = try CLITool.run(["train", "--data", try Fixtures.dataDirectory().path, "--checkpoint", checkpoint.path,
+                                          "--epochs", "2", "--resume"])
+            CLITool.expectOneLineError(result, containing: [sidecar.path, "workers must be at least 1, got \(workers)"])
+        }
+    }
+
+    @Test("the training settings live in the checkpoint: no sidecar file, and --resume reads them back")
+    func recipeIsKeptInTheCheckpoint() throws {
+        try withTemporaryDirectory("rel-recipe-meta") { directory in
+            let checkpoint = directory.appendingPathComponent("model.safetensors")
+            let data = try Fixtures.dataDirectory().path
+            let first = try CLITool.run(["train", "--data", data, "--checkpoint", checkpoint.path, "--epochs", "1",
+                                         "--limit", "64", "--batch-size", "16", "--workers", "1", "--seed", "3"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.safetensors"])
+            let metadata = try SafetensorsFile(contentsOf: checkpoint).metadata
+            let recipe = try #require(metadata["app.dae.train"])
+            #expect(recipe.contains(#""batchSize":16"#) && recipe.contains(#""limit":64"#) && recipe.contains(#""workers":1"#))
+            let conflicting = try CLITool.run(["train", "--data", data, "--checkpoint", checkpoint.path, "--epochs", "2",
+                                               "--resume", "--batch-size", "8"])
+            CLITool.expectOneLineError(conflicting, containing: ["--batch-size 8 differs from the first run's 16"])
+        }
+    }
+
+    @Test("a second train on a checkpoint that another process is training is refused at once")
+    func secondWriterIsRefused() throws {
+        try withTemporaryDirectory("rel-lock") { directory in
+            let checkpoint = try modelCopy(in: directory)
+            // This test process holds the lock, as a running 'dae train' would.
+            let lock = try FileLock(for: checkpoint)
+            defer { lock.release() }
+            let before = try Data(contentsOf: checkpoint)
+            let result = try CLITool.run(["train", "--data", try Fixtures.dataDirectory().path, "--checkpoint", checkpoint.path,
+                                          "--epochs", "2", "--resume"])
+            CLITool.expectOneLineError(result, containing: [checkpoint.path, "another process (pid \(getpid())) is using it"])
+            #expect(try Data(contentsOf: checkpoint) == before)
+        }
+    }
+
+    @Test("train --force naming a directory fails before training")
+    func forceOntoADirectoryFailsFirst() throws {
+        try withTemporaryDirectory("rel-force") { directory in
+            let target = directory.appendingPathComponent("model.safetensors")
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
+            let result = try CLITool.run(["train", "--data", try Fixtures.dataDirectory().path, "--checkpoint", target.path,
+                                          "--epochs", "1", "--force", "--workers", "1"])
+            CLITool.expectOneLineError(result, containing: [target.path, "is a directory"])
+        }
+    }
+
+    @Test("a FIFO or a device given as the model is refused at once")
+    func nonRegularModelFiles() throws {
+        try withTemporaryDirectory("rel-fifo") { directory in
+            let fifo = directory.appendingPathComponent("x.safetensors")
+            #expect(mkfifo(fifo.path, 0o600) == 0)
+            CLITool.expectOneLineError(try CLITool.run(["summary", "--model", fifo.path]),
+                                       containing: ["is a FIFO (named pipe), not a regular file"])
+            CLITool.expectOneLineError(try CLITool.run(["summary", "--model", "/dev/zero"]),
+                                       containing: ["/dev/zero", "is a character device, not a regular file"])
+        }
+    }
+
+    @Test("evaluate reads only the test images: a broken training file does not matter")
+    func evaluateReadsOnlyTheTestSet() throws {
+        try withTemporaryDirectory("rel-eval") { directory in
+            let data = try Fixtures.copyOfData(in: directory)
+            // A gzip "bomb" stand-in: the training file is not even valid; evaluate must not open it.
+            try Data([0x1F, 0x8B, 0, 1, 2, 3]).write(to: data.appendingPathComponent("train-images-idx3-ubyte.gz"))
+            try FileManager.default.removeItem(at: data.appendingPathComponent("train-images-idx3-ubyte"))
+            let result = try CLITool.run(["evaluate", "--model", try Fixtures.modelURL().path, "--data", data.path,
+                                          "--limit", "10", "--std", "0.5", "--json"])
+            #expect(result.status == 0, "\(result.diagnostics)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data((result.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((json["testImages"] as? NSNumber)?.intValue == 10)
+        }
+    }
+
+    @Test("a data directory holding both plain and .gz forms of a file is refused")
+    func ambiguousDataDirectory() throws {
+        try withTemporaryDirectory("rel-ambiguous") { directory in
+            let data = try Fixtures.copyOfData(in: directory)
+            let plain = data.appendingPathComponent("t10k-images-idx3-ubyte")
+            try FileManager.default.copyItem(at: plain, to: data.appendingPathComponent("t10k-images-idx3-ubyte.gz"))
+            let result = try CLITool.run(["evaluate", "--model", try Fixtures.modelURL().path, "--data", data.path, "--limit", "10"])
+            CLITool.expectOneLineError(result, containing: ["ambiguous", "t10k-images-idx3-ubyte.gz"])
+        }
+    }
+
+    @Test("a model whose output is not finite is an error naming the model, not a table of nan")
+    func nonFiniteModelOutput() throws {
+        try withTemporaryDirectory("rel-huge") { directory in
+            var model = try DenoisingAutoencoder(contentsOf: try Fixtures.modelURL())
+            for (name, value) in model.parameters {
+                try model.setParameter(name, to: Tensor(shape: value.shape, scalars: (0..<value.count).map { $0 % 2 == 0 ? 3e38 : -3e38 }))
+            }
+            let url = directory.appendingPathComponent("huge.safetensors")
+            try model.save(to: url)
+            let result = try CLITool.run(["evaluate", "--model", url.path, "--data", try Fixtures.dataDirectory().path,
+                                          "--limit", "10", "--std", "0.5"])
+            // The notes about the data come first (the failure is found while evaluating); the error is the last line.
+            #expect(result.status == 1, "\(result.diagnostics)")
+            let last = result.stderrLines.last ?? ""
+            #expect(last.hasPrefix("error: the model \(url.path)") && last.contains("the model is unusable"), "\(result.diagnostics)")
+            #expect(result.stdout.isEmpty, "a table was printed: \(result.stdout)")
+        }
+    }
+
+    @Test("a one-worker run pinned to one core gives the same checkpoint, bit for bit, as an unpinned one",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"), "taskset is not installed"))
+    func determinismDoesNotDependOnCPUAffinity() throws {
+        try withTemporaryDirectory("rel-affinity") { directory in
+            var weights: [[String: Tensor]] = []
+            for (label, launcher) in [("unpinned", [String]()), ("pinned", ["/usr/bin/taskset", "-c", "0"])] {
+                let checkpoint = directory.appendingPathComponent("\(label).safetensors")
+                let result = try CLITool.run(["train", "--data", try Fixtures.dataDirectory().path, "--checkpoint", checkpoint.path,
+                                              "--epochs", "1", "--limit", "256", "--batch-size", "32", "--workers", "1",
+                                              "--seed", "9"], launcher: launcher)
+                try #require(result.status == 0, "\(label): \(result.diagnostics)")
+                weights.append(try DenoisingAutoencoder(contentsOf: checkpoint).parameters)
+            }
+            let differing = weights[0].keys.sorted().filter { weights[0][$0]?.scalars != weights[1][$0]?.scalars }
+            #expect(differing.isEmpty, "parameters that differ between the pinned and the unpinned run: \(differing)")
+        }
+    }
+
+    @Test("SIGINT outside training (here during evaluate) exits with the message and status 130, not by the signal")
+    func interruptOutsideTraining() throws {
+        try withTemporaryDirectory("rel-sigint") { directory in
+            let data = directory.appendingPathComponent("data")
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try Fixtures.writeDataset(into: data, trainCount: 1, testCount: 4000)
+            let levels = [String](repeating: "0.5", count: 40).joined(separator: ",")
+            let running = try CheckpointKillTests.Running(
+                ["evaluate", "--model", try Fixtures.modelURL().path, "--data", data.path, "--std", levels, "--workers", "1"],
+                logs: directory, label: "evaluate")
+            let deadline = Date().addingTimeInterval(60)
+            func stderr() -> String { (try? String(contentsOf: running.stderrURL, encoding: .utf8)) ?? "" }
+            while !stderr().contains("evaluating") && running.process.isRunning && Date() < deadline { usleep(10_000) }
+            try #require(running.process.isRunning, "evaluate ended before the signal: \(stderr())")
+            running.signal(SIGINT)
+            let (status, reason, text) = running.wait(atMost: 60)
+            #expect(reason == .exit, "dae evaluate died of the signal instead of exiting: \(text)")
+            #expect(status == 130, "status \(status): \(text)")
+            let lastLine = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+            #expect(lastLine == "error: interrupted", "stderr: \(text)")
+        }
+    }
+}
