@@ -61,56 +61,54 @@ extension DenoisingAutoencoder.Configuration {
     func resourceEstimate() -> ResourceEstimate? {
         guard inputShape.count == 3, kernelSize > 0, stride > 0 else { return nil }
         var parameters = CheckedSum(), perImage = CheckedSum()
-        var widest = CheckedMax()
+        var widest = CheckedSum()  // its maximum: the widest layer
         let k = kernelSize
         var (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
-        widest.note(height, width, channels)
+        widest.add(height, width, channels)
         if architecture == .residual {  // stride-1 Conv2D layers, then a linear one back to the channels
             for filters in layerFilters + [inputShape[2]] {
                 parameters.add(k, k, channels, filters)
                 parameters.add(filters)
                 perImage.add(height, width, filters)
                 perImage.add(height, width, k, k, channels)
-                widest.note(height, width, filters)
+                widest.add(height, width, filters)
                 channels = filters
             }
             perImage.add(height, width, inputShape[2])  // the clipped residual output
-            if let widest = widest.value { perImage.add(2, widest) }
-            guard let parameterCount = parameters.value, widest.value != nil, let elements = perImage.value else { return nil }
-            return ResourceEstimate(parameters: parameterCount, elementsPerImage: elements)
+        } else {
+            for filters in layerFilters {  // Conv2D: kernel [k, k, in, out], bias; output and patch matrix
+                parameters.add(k, k, channels, filters)
+                parameters.add(filters)
+                height = (height + stride - 1) / stride
+                width = (width + stride - 1) / stride
+                perImage.add(height, width, filters)
+                perImage.add(height, width, k, k, channels)
+                widest.add(height, width, filters)
+                channels = filters
+            }
+            let features = CheckedSum.product(height, width, channels)
+            guard let features else { return nil }
+            parameters.add(features, latentDim); parameters.add(latentDim)  // encoder.latent
+            parameters.add(latentDim, features); parameters.add(features)   // decoder.dense
+            perImage.add(latentDim); perImage.add(features)
+            widest.add(latentDim)
+            for filters in layerFilters.reversed() {  // Conv2DTranspose: kernel [k, k, out, in], bias
+                parameters.add(k, k, filters, channels)
+                parameters.add(filters)
+                perImage.add(height, width, k, k, filters)  // the column matrix of the input pixels
+                height = height.multipliedReportingOverflow(by: stride).partialValue
+                width = width.multipliedReportingOverflow(by: stride).partialValue
+                perImage.add(height, width, filters)
+                widest.add(height, width, filters)
+                channels = filters
+            }
+            parameters.add(k, k, inputShape[2], channels)  // decoder.output, stride 1
+            parameters.add(inputShape[2])
+            perImage.add(height, width, k, k, inputShape[2])
+            perImage.add(height, width, inputShape[2])
         }
-        for filters in layerFilters {  // Conv2D: kernel [k, k, in, out], bias; output and patch matrix
-            parameters.add(k, k, channels, filters)
-            parameters.add(filters)
-            height = (height + stride - 1) / stride
-            width = (width + stride - 1) / stride
-            perImage.add(height, width, filters)
-            perImage.add(height, width, k, k, channels)
-            widest.note(height, width, filters)
-            channels = filters
-        }
-        let features = CheckedSum.product(height, width, channels)
-        guard let features else { return nil }
-        parameters.add(features, latentDim); parameters.add(latentDim)  // encoder.latent
-        parameters.add(latentDim, features); parameters.add(features)   // decoder.dense
-        perImage.add(latentDim); perImage.add(features)
-        widest.note(latentDim)
-        for filters in layerFilters.reversed() {  // Conv2DTranspose: kernel [k, k, out, in], bias
-            parameters.add(k, k, filters, channels)
-            parameters.add(filters)
-            perImage.add(height, width, k, k, filters)  // the column matrix of the input pixels
-            height = height.multipliedReportingOverflow(by: stride).partialValue
-            width = width.multipliedReportingOverflow(by: stride).partialValue
-            perImage.add(height, width, filters)
-            widest.note(height, width, filters)
-            channels = filters
-        }
-        parameters.add(k, k, inputShape[2], channels)  // decoder.output, stride 1
-        parameters.add(inputShape[2])
-        perImage.add(height, width, k, k, inputShape[2])
-        perImage.add(height, width, inputShape[2])
-        if let widest = widest.value { perImage.add(2, widest) }  // the back-propagated gradients
-        guard let parameterCount = parameters.value, widest.value != nil, let elements = perImage.value else { return nil }
+        if let widest = widest.maximum { perImage.add(2, widest) }  // the back-propagated gradients
+        guard let parameterCount = parameters.value, widest.maximum != nil, let elements = perImage.value else { return nil }
         return ResourceEstimate(parameters: parameterCount, elementsPerImage: elements)
     }
 
@@ -144,19 +142,23 @@ extension DenoisingAutoencoder.Configuration {
     }
 }
 
-/// A sum of products of `Int`s that remembers whether any step overflowed.
+/// The sum and the largest of products of `Int`s, remembering whether any step overflowed.
 struct CheckedSum {
     private var total = 0
+    private var largest = 0
     private var overflowed = false
 
-    /// The sum, or nil after an overflow.
+    /// The sum of the products, or nil after an overflow.
     var value: Int? { overflowed ? nil : total }
+    /// The largest product, or nil after an overflow.
+    var maximum: Int? { overflowed ? nil : largest }
 
     /// Adds the product of `factors`.
     mutating func add(_ factors: Int...) {
         guard let product = Self.product(factors) else { overflowed = true; return }
         let (sum, overflow) = total.addingReportingOverflow(product)
         total = sum
+        largest = max(largest, product)
         overflowed = overflowed || overflow
     }
 
@@ -171,18 +173,5 @@ struct CheckedSum {
             result = next
         }
         return result
-    }
-}
-
-/// The largest of several products of `Int`s, or nil after an overflow.
-struct CheckedMax {
-    private var largest = 0
-    private var overflowed = false
-
-    var value: Int? { overflowed ? nil : largest }
-
-    mutating func note(_ factors: Int...) {
-        guard let product = CheckedSum.product(factors) else { overflowed = true; return }
-        largest = max(largest, product)
     }
 }

@@ -11,6 +11,16 @@ import Glibc
 @Suite struct ReliabilityTests {
     typealias Configuration = DenoisingAutoencoder.Configuration
 
+    /// Expects `body` to throw an error whose description contains `fragment`.
+    private func expectError(containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
+                             _ body: () throws -> Void) {
+        #expect(sourceLocation: sourceLocation) {
+            try body()
+        } throws: { error in
+            "\(error)".contains(fragment)
+        }
+    }
+
     // MARK: Sizes: one limit for flags, `Configuration` values and checkpoint metadata
 
     @Test("a configuration whose buffers overflow or exceed the memory limit is refused, naming the limit", arguments: [
@@ -88,10 +98,8 @@ import Glibc
             _ = try DenoisingAutoencoder(contentsOf: url)
             file.metadata["format_version"] = "999"
             try file.write(to: url)
-            #expect {
+            expectError(containing: "format version 999 is newer than this reader knows") {
                 _ = try DenoisingAutoencoder(contentsOf: url)
-            } throws: { error in
-                "\(error)".contains("format version 999 is newer than this reader knows")
             }
         }
     }
@@ -199,10 +207,8 @@ import Glibc
             let images = IDXWriter.encode(dimensions: [2, 4, 4], payload: [UInt8](repeating: 9, count: 32))
             for stem in ["train", "t10k"] { try IDXWriter.write(images, named: "\(stem)-images-idx3-ubyte", in: directory) }
             try IDXWriter.write(IDXWriter.gzip(images), named: "t10k-images-idx3-ubyte.gz", in: directory)
-            #expect {
+            expectError(containing: "ambiguous: both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz") {
                 _ = try IDXDataset(directory: directory)
-            } throws: { error in
-                "\(error)".contains("ambiguous: both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz")
             }
         }
     }
@@ -250,10 +256,8 @@ import Glibc
             let target = directory.appendingPathComponent("model.safetensors")
             try AtomicFile.checkWritable(target)
             try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
-            #expect {
+            expectError(containing: "it is a directory, not a file that can be replaced") {
                 try AtomicFile.checkWritable(target)
-            } throws: { error in
-                "\(error)".contains("it is a directory, not a file that can be replaced")
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.safetensors"])
         }
