@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fuzz the file parsers with libFuzzer + AddressSanitizer.
+# Fuzz the file parsers and the checkpoint loader with libFuzzer + AddressSanitizer.
 #
-#   Fuzz/run.sh [seconds] [target...]     (default: 60 s each, targets: safetensors idx image)
+#   Fuzz/run.sh [seconds] [target...]     (default: 60 s each, targets: safetensors idx image checkpoint)
 #
 # Targets:
 #   safetensors  SafetensorsFile(data:path:)   Sources/DAELayers/Safetensors*.swift
@@ -9,6 +9,10 @@
 #                (inputs starting 1f 8b go through the zlib inflater)
 #   image        ImageReader(data:path:) + a full decode: PNG (libpng) and JPEG
 #                (libjpeg-turbo) through Sources/CImageCodecs, the C shim built with ASan
+#   checkpoint   DenoisingAutoencoder(checkpoint:path:)   all of Sources/DAEKit (and the
+#                DAEImageIO module it imports): the
+#                `architecture` and `configuration` metadata, format_version and
+#                optimizer_step, and whole files (see Fuzz/Targets/CheckpointFuzz.swift)
 #
 # Each target is built with plain swiftc, not SwiftPM: DAELayers' sources are
 # compiled once into one instrumented object (-sanitize=fuzzer,address, -O
@@ -32,7 +36,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx image)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx image checkpoint)
 out=${FUZZ_OUT:-.build-fuzz}
 swiftc=${SWIFTC:-swiftc}
 mkdir -p "$out"
@@ -69,6 +73,15 @@ if newer_than "$out/CImageCodecs.o" Sources/CImageCodecs/*.c Sources/CImageCodec
         -o "$out/CImageCodecs.o"
 fi
 
+# DAEImageIO as a module, instrumented, for the checkpoint target (DAEKit imports it).
+build_imageio() {
+    if newer_than "$out/DAEImageIO.o" Sources/DAEImageIO/*.swift "$out/DAELayers.o" "$0"; then
+        echo "== building DAEImageIO (instrumented)"
+        "$swiftc" "${common[@]}" -I Sources/CImageCodecs/include -I Sources/CPNG -I "$out" -module-name DAEImageIO -wmo \
+            -c Sources/DAEImageIO/*.swift -emit-module -emit-module-path "$out/DAEImageIO.swiftmodule" -o "$out/DAEImageIO.o"
+    fi
+}
+
 build_target() { # name, module, harness, extra sources...
     local name=$1 module=$2; shift 2
     local binary="$out/fuzz-$name"
@@ -94,7 +107,12 @@ for target in "${targets[@]}"; do
                build_target image FuzzImage Fuzz/Targets/ImageFuzz.swift \
                    Sources/DAEImageIO/ImageReader.swift Sources/DAEImageIO/FileChecks.swift \
                    Sources/DAEImageIO/Image.swift Sources/DAEImageIO/PNG.swift; max_len=16384 ;;
-        *) echo "unknown target '$target' (safetensors, idx, image)" >&2; exit 2 ;;
+        checkpoint) build_imageio
+               extra_objects=("$out/DAEImageIO.o" "$out/CImageCodecs.o" -lpng16 -ljpeg)
+               extra_flags=(-I Sources/CImageCodecs/include -I Sources/CPNG)
+               build_target checkpoint FuzzCheckpoint Fuzz/Targets/CheckpointFuzz.swift \
+                 Sources/DAEKit/*.swift Sources/DAEKit/Data/*.swift; max_len=4096 ;;
+        *) echo "unknown target '$target' (safetensors, idx, image, checkpoint)" >&2; exit 2 ;;
     esac
     corpus="$out/corpus/$target" crashes="$out/crashes/$target" log="$out/fuzz-$target.log"
     mkdir -p "$corpus" "$crashes"
