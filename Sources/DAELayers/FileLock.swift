@@ -14,7 +14,8 @@ import Darwin
 /// The lock is `flock(2)` on a lock file beside the target,
 /// `.<name>.lock` (not on the target itself, which atomic writes replace
 /// by another inode). The kernel releases it when the process ends, even
-/// by SIGKILL; ``release()`` (or deinit) removes the lock file.
+/// by SIGKILL; ``release()`` (or deinit) removes the lock file, and so does
+/// ``removeLockFilesBeforeExit()`` for a process ending at once on a signal.
 ///
 /// ```swift
 /// let lock = try FileLock(for: checkpointURL)   // throws if another process holds it
@@ -57,6 +58,7 @@ public final class FileLock: @unchecked Sendable {
             if fstat(fd, &opened) == 0, stat(path, &current) == 0,
                opened.st_ino == current.st_ino, opened.st_dev == current.st_dev {
                 descriptor = fd
+                Self.held.insert(path)
                 let pid = Array("\(getpid())\n".utf8)
                 _ = ftruncate(fd, 0)
                 _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -76,7 +78,18 @@ public final class FileLock: @unchecked Sendable {
         unlink(url.path)  // while still holding the lock, so no one locks a file about to vanish
         close(descriptor)
         descriptor = -1
+        Self.held.remove(url.path)
     }
+
+    /// Removes the lock files of every lock this process holds, keeping the
+    /// locks themselves (the kernel releases them at exit): call it only
+    /// right before the process exits without unwinding (a signal handler does).
+    public static func removeLockFilesBeforeExit() {
+        for path in held.paths { unlink(path) }
+    }
+
+    /// The lock files this process holds.
+    private static let held = LockedPaths()
 
     /// The pid the holder wrote into the lock file, if readable.
     private static func recordedPID(_ fd: Int32) -> Int32? {
@@ -85,4 +98,14 @@ public final class FileLock: @unchecked Sendable {
         guard count > 0 else { return nil }
         return Int32(String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
+}
+
+/// A set of paths behind a lock.
+private final class LockedPaths: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = Set<String>()
+
+    var paths: [String] { lock.withLock { Array(set) } }
+    func insert(_ path: String) { lock.withLock { _ = set.insert(path) } }
+    func remove(_ path: String) { lock.withLock { _ = set.remove(path) } }
 }

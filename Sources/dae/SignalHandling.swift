@@ -43,7 +43,10 @@ final class Interruption: @unchecked Sendable {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { Interruption.shared.signalReceived() }
+            // Signals that arrive together are coalesced into one event: `data` counts them (a quick double Ctrl-C).
+            source.setEventHandler {  // the sources live as long as the process: capturing is fine
+                for _ in 0..<max(1, source.data) { Interruption.shared.signalReceived() }
+            }
             source.resume()
             sources.append(source)
         }
@@ -93,6 +96,7 @@ final class Interruption: @unchecked Sendable {
         lock.unlock()
         if stopNow {
             AtomicFile.finishWritesBeforeExit()
+            FileLock.removeLockFilesBeforeExit()
             Console.writeError(Console.lineStart + "error: \(message)\n")
             _exit(CLIError.interruptedStatus)
         }

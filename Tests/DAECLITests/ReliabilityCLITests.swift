@@ -193,4 +193,31 @@ struct ReliabilityCLITests {
             #expect(lastLine == "error: interrupted", "stderr: \(text)")
         }
     }
+
+    @Test("a double Ctrl-C the instant a checkpoint write starts lets the write finish: no temporary or lock file is left")
+    func doubleInterruptDuringACheckpointWrite() throws {
+        try withTemporaryDirectory("rel-double-sigint") { directory in
+            let data = directory.appendingPathComponent("data")
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try Fixtures.writeDataset(into: data, trainCount: 64, testCount: 16)
+            let output = directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            let checkpoint = output.appendingPathComponent("model.safetensors")
+            let running = try CheckpointKillTests.Running(
+                ["train", "--data", data.path, "--checkpoint", checkpoint.path, "--epochs", "100000", "--batch-size", "16",
+                 "--workers", "1"], logs: directory, label: "train")
+            func names() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? [] }
+            let deadline = Date().addingTimeInterval(60)
+            while !names().contains(where: { $0.contains(".tmp-") }) && running.process.isRunning && Date() < deadline {
+                usleep(200)
+            }
+            running.signal(SIGINT)
+            running.signal(SIGINT)
+            let (status, reason, text) = running.wait(atMost: 60)
+            #expect(reason == .exit, "dae train died of the signal instead of exiting: \(text)")
+            #expect(status == 130, "status \(status): \(text)")
+            #expect(names() == ["model.safetensors"], "left beside the checkpoint: \(names())")
+            #expect(try DenoisingAutoencoder(contentsOf: checkpoint).epochsCompleted >= 1)
+        }
+    }
 }
