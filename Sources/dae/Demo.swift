@@ -81,6 +81,7 @@ struct Demo: ParsableCommand {
 
         let configuration = DenoisingAutoencoder.Configuration(inputShape: subset.train.imageShape)
         var model = try DenoisingAutoencoder(configuration: configuration, seed: seed)
+        try configuration.checkResources(batch: min(batchSize, max(subset.train.count, 1)))
         model.workers = workers.count
         location.announce(dataset)
         Console.note("model: the tutorial's (\(model.parameterCount) parameters), epochs: \(epochs), batch \(batchSize), "
