@@ -76,6 +76,8 @@ public enum AtomicFile {
             }
         }
         let temporary = temporaryURL(for: url).path
+        inFlightWrites.begin(temporary, waitable: true)  // a signal handler lets the probe be removed first
+        defer { inFlightWrites.end(temporary) }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
             throw failure(target, "cannot create a temporary file in \(url.deletingLastPathComponent().path)")

@@ -207,7 +207,9 @@ struct ReliabilityCLITests {
                 ["train", "--data", data.path, "--checkpoint", checkpoint.path, "--epochs", "100000", "--batch-size", "16",
                  "--workers", "1"], logs: directory, label: "train")
             func names() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? [] }
+            // After the first checkpoint, wait for the temporary file of the next one: the signals arrive mid-write.
             let deadline = Date().addingTimeInterval(60)
+            while !names().contains("model.safetensors") && running.process.isRunning && Date() < deadline { usleep(1000) }
             while !names().contains(where: { $0.contains(".tmp-") }) && running.process.isRunning && Date() < deadline {
                 usleep(200)
             }
