@@ -19,7 +19,9 @@
 # with all Swift runtime checks kept), its C kernels (Sources/CDirectKernels)
 # into another by clang with ASan, and each harness in Fuzz/Targets/ is
 # linked against both (the IDX harness is compiled together with DAEKit's IDX
-# reader, which needs nothing else from DAEKit). libFuzzer supplies main().
+# reader, which needs nothing else from DAEKit; the checkpoint harness with all
+# of DAEKit, against DAEImageIO built as its own instrumented module).
+# libFuzzer supplies main().
 #
 # Seeds: the committed valid files in Fuzz/corpus/<target>/ (read only).
 # The growing corpus is kept in $FUZZ_OUT/corpus/<target>/ between runs.
