@@ -32,6 +32,14 @@ struct ReliabilityCLITests {
         }
     }
 
+    /// A synthetic data set of the given sizes in `data` under `directory`.
+    private func dataDirectory(in directory: URL, trainCount: Int, testCount: Int) throws -> URL {
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try Fixtures.writeDataset(into: data, trainCount: trainCount, testCount: testCount)
+        return data
+    }
+
     /// A copy of the fixture model in `directory`.
     private func modelCopy(in directory: URL, named name: String = "model.safetensors") throws -> URL {
         let url = directory.appendingPathComponent(name)
@@ -174,9 +182,7 @@ struct ReliabilityCLITests {
     @Test("SIGINT outside training (here during evaluate) exits with the message and status 130, not by the signal")
     func interruptOutsideTraining() throws {
         try withTemporaryDirectory("rel-sigint") { directory in
-            let data = directory.appendingPathComponent("data")
-            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-            try Fixtures.writeDataset(into: data, trainCount: 1, testCount: 4000)
+            let data = try dataDirectory(in: directory, trainCount: 1, testCount: 4000)
             let levels = [String](repeating: "0.5", count: 40).joined(separator: ",")
             let running = try CheckpointKillTests.Running(
                 ["evaluate", "--model", try Fixtures.modelURL().path, "--data", data.path, "--std", levels, "--workers", "1"],
@@ -197,9 +203,7 @@ struct ReliabilityCLITests {
     @Test("a double Ctrl-C the instant a checkpoint write starts lets the write finish: no temporary or lock file is left")
     func doubleInterruptDuringACheckpointWrite() throws {
         try withTemporaryDirectory("rel-double-sigint") { directory in
-            let data = directory.appendingPathComponent("data")
-            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-            try Fixtures.writeDataset(into: data, trainCount: 64, testCount: 16)
+            let data = try dataDirectory(in: directory, trainCount: 64, testCount: 16)
             let output = directory.appendingPathComponent("out")
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
             let checkpoint = output.appendingPathComponent("model.safetensors")
