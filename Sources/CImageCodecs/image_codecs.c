@@ -217,15 +217,17 @@ static dae_image_reader *open_stream(dae_image_reader *reader, size_t max_chunk_
     return reader;
 }
 
-dae_image_reader *dae_image_reader_open(const char *path, size_t max_chunk_bytes, char *error, size_t error_size) {
+dae_image_reader *dae_image_reader_open_descriptor(int descriptor, size_t max_chunk_bytes, char *error, size_t error_size) {
     dae_image_reader *reader = calloc(1, sizeof *reader);
     if (reader == NULL) {
+        close(descriptor);
         set_message(error, error_size, "out of memory");
         return NULL;
     }
-    reader->file = fopen(path, "rb");
+    reader->file = fdopen(descriptor, "rb");
     if (reader->file == NULL) {
         set_message(error, error_size, "%s", strerror(errno));
+        close(descriptor);
         free(reader);
         return NULL;
     }

@@ -55,15 +55,12 @@ public final class ImageReader {
     ///   opened or is not a regular file, ``DAEError/corruptFile(path:reason:)``
     ///   when it is not a PNG or JPEG or its header is malformed.
     public convenience init(contentsOf url: URL) throws {
-        let path = url.path
-        try FileChecks.requireRegularFile(path)
+        let descriptor = try RegularFile.openForReading(url)  // a FIFO or device is refused here
         var message = [CChar](repeating: 0, count: Int(DAE_CODEC_ERROR_SIZE))
-        guard let reader = dae_image_reader_open(path, ImageReader.maximumChunkBytes, &message, message.count) else {
-            let reason = messageText(message)
-            throw FileChecks.isReadable(path) ? DAEError.corruptFile(path: path, reason: reason)
-                                              : DAEError.fileUnreadable(path: path, reason: reason)
+        guard let reader = dae_image_reader_open_descriptor(descriptor, ImageReader.maximumChunkBytes, &message, message.count) else {
+            throw DAEError.corruptFile(path: url.path, reason: messageText(message))
         }
-        self.init(reader, path: path, memory: nil)
+        self.init(reader, path: url.path, memory: nil)
     }
 
     /// Opens PNG or JPEG data held in memory; `path` only names it in errors.

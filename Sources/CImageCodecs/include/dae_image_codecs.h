@@ -23,12 +23,14 @@ typedef enum { DAE_IMAGE_PNG = 1, DAE_IMAGE_JPEG = 2 } dae_image_format;
 /// A decoder that hands out 8-bit rows, top to bottom.
 typedef struct dae_image_reader dae_image_reader;
 
-/// Opens `path` (PNG or JPEG, told apart by signature) and reads its header.
-/// Returns NULL on failure with the reason in `error` (`error_size` bytes).
-/// Limits: `max_chunk_bytes` bounds any one ancillary PNG chunk that libpng
-/// would allocate (text, ICC profile, …; text chunks are skipped anyway).
-dae_image_reader *dae_image_reader_open(const char *path, size_t max_chunk_bytes,
-                                        char *error, size_t error_size);
+/// Reads the header of the PNG or JPEG (told apart by signature) open on
+/// `descriptor`, which the reader owns from then on (closed with it, or at
+/// once on failure). Returns NULL on failure with the reason in `error`
+/// (`error_size` bytes). Limits: `max_chunk_bytes` bounds any one ancillary
+/// PNG chunk that libpng would allocate (text, ICC profile, …; text chunks
+/// are skipped anyway).
+dae_image_reader *dae_image_reader_open_descriptor(int descriptor, size_t max_chunk_bytes,
+                                                   char *error, size_t error_size);
 /// The same for `count` bytes in memory, which must stay alive until the reader is closed.
 dae_image_reader *dae_image_reader_open_memory(const void *bytes, size_t count, size_t max_chunk_bytes,
                                                char *error, size_t error_size);
