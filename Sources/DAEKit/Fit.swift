@@ -39,6 +39,7 @@ extension DenoisingAutoencoder {
         trainingSeed = options.seed
         let count = train.imageCount
         let batchSize = min(options.batchSize, count)
+        try configuration.checkResources(batch: batchSize)  // the buffers of this batch size, before allocating them
         let batches = (count + batchSize - 1) / batchSize
         let imageSize = Tensor.elementCount(of: shape)
         // The call's own engine: the workers' workspaces (about 20 MB for the
