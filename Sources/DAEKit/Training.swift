@@ -28,7 +28,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         self.seed = seed
     }
 
-    /// Throws `DAEError/invalidArgument(_:)` for non-positive epochs or batch size, or bad noise.
+    /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, or bad noise.
     public func validate() throws {
         guard epochs >= 0 else { throw DAEError.invalidArgument("epochs must be non-negative, got \(epochs)") }
         guard batchSize > 0 else { throw DAEError.invalidArgument("batch size must be positive, got \(batchSize)") }

@@ -1,8 +1,20 @@
+import Foundation
+
 /// The one error type of the library: every failure a user can cause.
 ///
 /// Each case says what was wrong and where: the file, the tensor name, the
 /// expected and the actual shape. `description` is a one-line message fit
-/// for a command line.
+/// for a command line, and ``errorDescription`` (so `localizedDescription`)
+/// returns the same text:
+///
+/// ```swift
+/// do {
+///     _ = try model.denoise(image)
+/// } catch {
+///     print(error.localizedDescription)
+///     // denoise input (a batch [n, h, w, c] of [28, 28, 1] images): expected a rank-4 shape [1, 28, 28, 1], got rank 3 [28, 28, 1]
+/// }
+/// ```
 public enum DAEError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A tensor had another shape than expected; `what` names it.
     case shapeMismatch(_ what: String, expected: [Int], actual: [Int])
@@ -28,6 +40,9 @@ public enum DAEError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .shapeMismatch(what, expected, actual):
+            guard expected.count == actual.count else {
+                return "\(what): expected a rank-\(expected.count) shape \(expected), got rank \(actual.count) \(actual)"
+            }
             return "\(what): expected shape \(expected), got \(actual)"
         case let .invalidArgument(reason):
             return "invalid argument: \(reason)"
@@ -49,4 +64,10 @@ public enum DAEError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cancelled: \(what)"
         }
     }
+}
+
+extension DAEError: LocalizedError {
+    /// The same one-line message as ``description``, so that
+    /// `error.localizedDescription` says what went wrong.
+    public var errorDescription: String? { description }
 }

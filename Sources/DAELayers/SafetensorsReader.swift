@@ -49,6 +49,14 @@ struct SafetensorsReader {
         }
         let length = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
         let available = raw.count - 8
+        // A safetensors header is a JSON object: it starts with `{` right
+        // after the length. A file that fails both checks is something else
+        // (a text file, a gzip, Keras's HDF5, PyTorch's zip): say so rather
+        // than quote eight of its bytes as a 19-digit length.
+        let startsLikeJSON = raw.count > 8 && raw[8] == UInt8(ascii: "{")
+        if !startsLikeJSON, length > UInt64(min(available, SafetensorsFile.maximumHeaderLength)) {
+            throw Self.notSafetensors(raw, path: path)
+        }
         guard length <= UInt64(available) else {
             throw corrupt("header length \(length) runs past the end of the file (\(available) bytes follow the length field)")
         }
@@ -56,6 +64,25 @@ struct SafetensorsReader {
             throw corrupt("header length \(length) exceeds the limit of \(SafetensorsFile.maximumHeaderLength) bytes")
         }
         return Int(length)
+    }
+
+    /// The error for bytes that are not a safetensors file at all, naming what they look like.
+    static func notSafetensors(_ raw: UnsafeRawBufferPointer, path: String) -> DAEError {
+        let head = Array(raw.prefix(8))
+        let kind: String
+        if head.starts(with: [0x1F, 0x8B]) {
+            kind = " (it is gzip-compressed)"
+        } else if head.starts(with: [0x89, 0x48, 0x44, 0x46]) {
+            kind = " (it is an HDF5 file, such as Keras's .h5: save the weights as safetensors, see the CheckpointFormat article)"
+        } else if head.starts(with: Array("PK".utf8)) {
+            kind = " (it is a zip archive, such as PyTorch's .pt or Keras's .keras: save the weights as safetensors)"
+        } else if !head.isEmpty, head.allSatisfy({ $0 == 9 || $0 == 10 || $0 == 13 || (32...126).contains($0) }) {
+            kind = " (it starts with the text \"\(String(decoding: head, as: UTF8.self))\")"
+        } else {
+            kind = ""
+        }
+        return .corruptFile(path: path, reason: "not a safetensors model file\(kind): a safetensors file starts with an "
+                            + "8-byte little-endian header length followed by a JSON header '{…}'")
     }
 
     private func parseHeaderJSON(_ bytes: [UInt8]) throws -> JSONValue {

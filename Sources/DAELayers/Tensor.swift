@@ -11,12 +11,26 @@
 /// ```swift
 /// let image = Tensor(shape: [1, 28, 28, 1], scalars: pixels)
 /// let zeros = Tensor(zeros: [32, 16])
+///
+/// var batch = Tensor(zeros: [2, 28, 28, 1])
+/// batch[0, 14, 14, 0] = 1          // image 0, row 14, column 14, channel 0
+/// batch.scalars[5] = 0.5           // or the flat, row-major elements
 /// ```
 public struct Tensor: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The size of each dimension, outermost first.
     public private(set) var shape: [Int]
     /// The elements in row-major order; `scalars.count == shape.product`.
-    public private(set) var scalars: [Float]
+    ///
+    /// Elements may be changed in place (`tensor.scalars[i] = x`,
+    /// `tensor.scalars.withUnsafeMutableBufferPointer`); changing their
+    /// count is a programming error that stops the program, as the shape
+    /// cannot follow. Use ``reshaped(to:)`` or a new tensor for that.
+    public var scalars: [Float] {
+        didSet {
+            precondition(scalars.count == Tensor.elementCount(of: shape),
+                         "Tensor of shape \(shape) needs \(Tensor.elementCount(of: shape)) scalars, not \(scalars.count)")
+        }
+    }
 
     /// Creates a tensor from its shape and row-major elements.
     ///
@@ -63,6 +77,27 @@ public struct Tensor: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     /// The number of elements, the product of ``shape``.
     public var count: Int { scalars.count }
+
+    /// The element at `indices`, one per dimension (`tensor[n, row, column, channel]` for an NHWC batch).
+    ///
+    /// An index count other than ``rank``, or an index out of its dimension's
+    /// range, is a programming error that stops the program with a message
+    /// naming both, as an array's subscript does.
+    public subscript(_ indices: Int...) -> Float {
+        get { scalars[offset(of: indices)] }
+        set { scalars[offset(of: indices)] = newValue }
+    }
+
+    /// The row-major position of the element at `indices`.
+    func offset(of indices: [Int]) -> Int {
+        precondition(indices.count == rank, "\(indices.count) indices \(indices) for a rank-\(rank) tensor of shape \(shape)")
+        var offset = 0
+        for (index, dimension) in zip(indices, shape) {
+            precondition(index >= 0 && index < dimension, "index \(indices) out of range for shape \(shape)")
+            offset = offset * dimension + index
+        }
+        return offset
+    }
 
     /// The same elements under another shape with the same element count.
     public func reshaped(to newShape: [Int]) throws -> Tensor {

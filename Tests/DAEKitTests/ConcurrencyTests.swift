@@ -52,14 +52,14 @@ import Testing
         let images = try SyntheticImages.rectangles(count: 32, seed: 5)
         let options = TrainingOptions(epochs: 1, batchSize: 8, seed: 8)
         var alone = base
-        try alone.fit(images, options: options)
+        try await alone.fit(images, options: options)
         let expected = alone.parameters
 
         let results = try await withThrowingTaskGroup(of: [String: Tensor].self) { group in
             for _ in 0..<4 {
                 group.addTask {
                     var copy = base // shares storage with `base` until it trains
-                    try copy.fit(images, options: options)
+                    try await copy.fit(images, options: options)
                     return copy.parameters
                 }
             }
