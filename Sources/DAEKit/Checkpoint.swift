@@ -53,12 +53,23 @@ extension DenoisingAutoencoder {
     /// Loads a model from a checkpoint: its configuration from the metadata
     /// (`configuration`, or a Keras-style `architecture`), its weights, and
     /// its optimizer state and training progress when present.
+    ///
+    /// A weights-only file (another framework's, under DAEKit's names) loads
+    /// too: its architecture is inferred from the tensor names and shapes,
+    /// see ``load(contentsOf:inputShape:)``, which also says what it inferred.
     public init(contentsOf url: URL) throws {
         try self.init(checkpoint: SafetensorsFile(contentsOf: url), path: url.path)
     }
 
-    /// Loads a model from a parsed checkpoint; `path` names it in errors (the fuzz target's entry).
+    /// Loads a model from a parsed checkpoint; `path` names it in errors (the
+    /// fuzz target's entry). Without a configuration in the metadata, the
+    /// architecture is inferred from the weights.
     init(checkpoint file: SafetensorsFile, path: String) throws {
+        self = try Self.load(file, path: path, inputShape: nil).model
+    }
+
+    /// The model of a checkpoint whose metadata states its configuration.
+    init(statedCheckpoint file: SafetensorsFile, path: String) throws {
         try Self.checkFormatVersion(of: file, path: path)
         let configuration = try Self.configuration(in: file, path: path)
         do {
@@ -84,7 +95,7 @@ extension DenoisingAutoencoder {
         try loadWeights(from: SafetensorsFile(contentsOf: url), path: url.path)
     }
 
-    private mutating func loadWeights(from file: SafetensorsFile, path: String) throws {
+    mutating func loadWeights(from file: SafetensorsFile, path: String) throws {
         var updated = network
         for name in network.parameterNames {
             guard let tensor = file.tensors[name] else { throw DAEError.missingTensor(name: name, path: path) }

@@ -46,6 +46,7 @@ struct Denoise: ParsableCommand {
     var overlap: Int?
 
     @OptionGroup var workers: WorkerOptions
+    @OptionGroup var inputShape: ModelInputShapeOption
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one PNG or JPEG image to denoise") }
@@ -55,7 +56,7 @@ struct Denoise: ParsableCommand {
     func run() throws {
         Interruption.shared.install()
         Interruption.shared.setExitMessage("interrupted: the image being written was removed")
-        var loaded = try ModelFile.load(model)
+        var loaded = try ModelFile.load(model, inputShape: inputShape.value)
         loaded.workers = workers.count
         let shape = loaded.configuration.inputShape
         if loaded.configuration.architecture == .autoencoder, let overlap, overlap >= min(shape[0], shape[1]) {

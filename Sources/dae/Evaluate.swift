@@ -44,6 +44,7 @@ struct Evaluate: ParsableCommand {
     var seed: UInt64 = 0
 
     @OptionGroup var workers: WorkerOptions
+    @OptionGroup var inputShape: ModelInputShapeOption
 
     @Flag(help: "Print one JSON object as the last line of standard output.")
     var json = false
@@ -57,7 +58,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         if let images { return try evaluatePhotos(images) }
         let std = self.std ?? DenoisingAutoencoder.robustnessLevels
-        var loaded = try ModelFile.load(model)
+        var loaded = try ModelFile.load(model, inputShape: inputShape.value)
         loaded.workers = workers.count
         let location = try DataLocation.resolve(flag: data)
         let test = try location.loadTest(limit: limit)

@@ -4,11 +4,14 @@ import Foundation
 /// Loading a model for `evaluate`, `denoise`, `summary` and `train --resume`,
 /// with messages that name the file.
 enum ModelFile {
-    /// Loads the checkpoint at `path`.
+    /// Loads the checkpoint at `path`. A weights-only file (another
+    /// framework's, under DAEKit's names) loads with the architecture
+    /// inferred from its weights, `inputShape` overriding the inferred input
+    /// size; a note on stderr says what was inferred.
     ///
     /// - Throws: ``CLIError`` when there is no file, or the library's
     ///   ``DAEError`` (corrupt file, tensors of another configuration, …).
-    static func load(_ path: String, flag: String = "--model") throws -> DenoisingAutoencoder {
+    static func load(_ path: String, flag: String = "--model", inputShape: [Int]? = nil) throws -> DenoisingAutoencoder {
         let url = FileSystem.url(path)
         guard FileSystem.exists(url) else {
             throw CLIError("no model file at \(url.path) (\(flag)); train one with 'dae train' or 'dae demo'")
@@ -16,7 +19,11 @@ enum ModelFile {
         guard !FileSystem.isDirectory(url) else {
             throw CLIError("\(url.path) is a directory, not a model file (\(flag))")
         }
-        return try DenoisingAutoencoder(contentsOf: url)
+        let (model, inferred) = try DenoisingAutoencoder.load(contentsOf: url, inputShape: inputShape)
+        if let inferred {
+            Console.note("\(url.path) holds weights only (no configuration in its metadata); inferred \(inferred)")
+        }
+        return model
     }
 
     /// Throws unless the model takes images of the data set's shape.

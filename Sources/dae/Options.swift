@@ -49,6 +49,21 @@ struct WorkerOptions: ParsableArguments {
     var count: Int { workers ?? max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
+/// `--input-shape h,w,c` for a weights-only model file, whose input size is inferred otherwise.
+struct ModelInputShapeOption: ParsableArguments {
+    @Option(name: .customLong("input-shape"),
+            help: ArgumentHelp("For a weights-only model file (no configuration in its metadata): the input's "
+                + "height,width,channels, instead of the size inferred from its weights.", valueName: "h,w,c"),
+            transform: Parse.positiveIntegers)
+    var value: [Int]?
+
+    func validate() throws {
+        if let value, value.count != 3 {
+            throw ValidationError("--input-shape needs three numbers: height,width,channels")
+        }
+    }
+}
+
 /// `--filters`, `--kernel-size`, `--latent-dim`: the architecture of a new model.
 struct ArchitectureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Filters of each encoder convolution, comma-separated (default: 32,64).", valueName: "list"),

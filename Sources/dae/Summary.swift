@@ -19,7 +19,8 @@ struct Summary: ParsableCommand {
     @Option(help: ArgumentHelp("A checkpoint to describe.", valueName: "file"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Height,width,channels of a new model's input (default: 28,28,1).", valueName: "h,w,c"),
+    @Option(help: ArgumentHelp("Height,width,channels of a new model's input (default: 28,28,1), or of a "
+                               + "weights-only --model file's input instead of the inferred one.", valueName: "h,w,c"),
             transform: Parse.positiveIntegers)
     var inputShape: [Int]?
 
@@ -30,14 +31,14 @@ struct Summary: ParsableCommand {
         if let inputShape, inputShape.count != 3 {
             throw ValidationError("--input-shape needs three numbers: height,width,channels")
         }
-        if model != nil && (inputShape != nil || architecture.isSpecified) {
-            throw ValidationError("--model describes a saved model; the architecture options apply without it")
+        if model != nil && architecture.isSpecified {
+            throw ValidationError("--model describes a saved model; --filters, --kernel-size and --latent-dim apply without it")
         }
     }
 
     func run() throws {
         if let model {
-            let loaded = try ModelFile.load(model)
+            let loaded = try ModelFile.load(model, inputShape: inputShape)
             Console.output(loaded.summary())
             var state = "Trained epochs: \(loaded.epochsCompleted)"
             if let seed = loaded.trainingSeed { state += " (seed \(seed))" }

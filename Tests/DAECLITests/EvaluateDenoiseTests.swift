@@ -77,3 +77,30 @@ struct EvaluateDenoiseTests {
         }
     }
 }
+
+/// `--model` with a weights-only file, as another framework writes it.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct WeightsOnlyModelCLITests {
+    @Test func summaryAndDenoiseAcceptAWeightsOnlyFileAndSayWhatWasInferred() throws {
+        try withTemporaryDirectory("weights-only") { directory in
+            let trained = try DenoisingAutoencoder(contentsOf: try Fixtures.modelURL())
+            let weights = directory.appendingPathComponent("weights.safetensors")
+            try SafetensorsFile(tensors: trained.parameters).write(to: weights)
+
+            let summary = try CLITool.run(["summary", "--model", weights.path])
+            try #require(summary.status == 0, "\(summary.diagnostics)")
+            #expect(summary.stderr.contains("holds weights only"), "\(summary.diagnostics)")
+            #expect(summary.stderr.contains("input 28x28x1 (from encoder.latent.kernel [3136, 16]"), "\(summary.diagnostics)")
+            #expect(summary.stdout.contains("Total params: 178,001"))
+
+            let input = directory.appendingPathComponent("digit.png")
+            try Fixtures.writePNG(width: 28, height: 28, channels: 1, to: input)
+            let output = directory.appendingPathComponent("out")
+            let denoise = try CLITool.run(["denoise", "--model", weights.path, input.path, "--output", output.path,
+                                           "--input-shape", "28,28,1", "--workers", "1"])
+            try #require(denoise.status == 0, "\(denoise.diagnostics)")
+            #expect(denoise.stderr.contains("input 28x28x1 (given)"), "\(denoise.diagnostics)")
+            #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("digit-denoised.png").path))
+        }
+    }
+}

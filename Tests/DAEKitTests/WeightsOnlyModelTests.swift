@@ -1,0 +1,67 @@
+import DAEKit
+import Foundation
+import Testing
+
+/// A file with only weights under DAEKit's names (what another framework
+/// writes, following the CheckpointFormat article) loads as a model, its
+/// architecture inferred from the tensor names and shapes.
+@Suite struct WeightsOnlyModelTests {
+    /// Writes `model`'s weights alone, with no metadata, as Python's `safetensors` would.
+    static func writeWeightsOnly(_ model: DenoisingAutoencoder, to url: URL) throws {
+        try SafetensorsFile(tensors: model.parameters, metadata: [:]).write(to: url)
+    }
+
+    @Test(arguments: [
+        DenoisingAutoencoder.Configuration(),
+        DenoisingAutoencoder.Configuration(inputShape: [32, 32, 3], layerFilters: [8, 16, 24], kernelSize: 5, latentDim: 10),
+    ])
+    func aWeightsOnlyFileLoadsWithItsArchitectureInferred(_ configuration: DenoisingAutoencoder.Configuration) throws {
+        try withTemporaryDirectory { directory in
+            let original = try DenoisingAutoencoder(configuration: configuration, seed: 7)
+            let url = directory.appendingPathComponent("keras-weights.safetensors")
+            try Self.writeWeightsOnly(original, to: url)
+
+            let (model, inferred) = try DenoisingAutoencoder.load(contentsOf: url)
+            #expect(model.configuration == configuration)
+            #expect(model.parameters == original.parameters)
+            let explanation = try #require(inferred)
+            #expect(explanation.contains("input \(configuration.inputShape.map(String.init).joined(separator: "x"))"), "\(explanation)")
+            #expect(explanation.contains("assuming a square input and stride 2"))
+            #expect(explanation.contains("latent \(configuration.latentDim)"))
+            // The plain initialiser infers the same.
+            #expect(try DenoisingAutoencoder(contentsOf: url).configuration == configuration)
+            // A checkpoint that states its configuration reports no inference.
+            try original.save(to: url)
+            #expect(try DenoisingAutoencoder.load(contentsOf: url).inferred == nil)
+        }
+    }
+
+    @Test func aNonSquareInputIsGivenExplicitly() throws {
+        let configuration = DenoisingAutoencoder.Configuration(inputShape: [16, 24, 1], layerFilters: [4, 8], latentDim: 6)
+        let original = try DenoisingAutoencoder(configuration: configuration, seed: 3)
+        // 4·6·8 = 192 features: not a square bottleneck, so the size cannot be guessed…
+        #expect {
+            _ = try DenoisingAutoencoder.Configuration.inferred(fromWeights: original.parameters)
+        } throws: { error in
+            "\(error)".contains("not a square bottleneck") && "\(error)".contains("input shape")
+        }
+        // …and is given instead.
+        let inferred = try DenoisingAutoencoder.Configuration.inferred(fromWeights: original.parameters, inputShape: [16, 24, 1])
+        #expect(inferred.configuration == configuration)
+        #expect(inferred.explanation.contains("input 16x24x1 (given), stride 2"))
+    }
+
+    @Test func foreignNamesAreReportedWithWhereToLook() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("pytorch.safetensors")
+            try SafetensorsFile(tensors: ["conv1.weight": Tensor(zeros: [32, 1, 3, 3])]).write(to: url)
+            #expect {
+                _ = try DenoisingAutoencoder(contentsOf: url)
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("no configuration in the metadata") && text.contains("encoder.conv0.kernel")
+                    && text.contains("CheckpointFormat")
+            }
+        }
+    }
+}
