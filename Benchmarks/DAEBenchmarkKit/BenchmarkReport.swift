@@ -37,8 +37,7 @@ public struct BenchmarkReport: Sendable, Codable, Equatable {
 
     /// The report as one JSON object on one line (keys sorted; NaN and infinities as strings).
     public func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONCoding.encoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(self), as: UTF8.self)
@@ -46,7 +45,7 @@ public struct BenchmarkReport: Sendable, Codable, Equatable {
 
     /// A report read back from ``jsonString()``.
     public static func decoded(from json: String) throws -> BenchmarkReport {
-        let decoder = JSONDecoder()
+        let decoder = JSONCoding.decoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(BenchmarkReport.self, from: Data(json.utf8))

@@ -34,16 +34,14 @@ extension DenoisingAutoencoder {
         var tensors = parameters
         for (name, moment) in optimizer.firstMoments { tensors[CheckpointKeys.firstMoment(name)] = moment }
         for (name, moment) in optimizer.secondMoments { tensors[CheckpointKeys.secondMoment(name)] = moment }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var metadata: [String: String] = [
             CheckpointKeys.format: CheckpointKeys.formatValue,
             CheckpointKeys.formatVersion: String(CheckpointKeys.currentFormatVersion),
-            CheckpointKeys.configuration: String(decoding: try encoder.encode(configuration), as: UTF8.self),
+            CheckpointKeys.configuration: try JSONCoding.string(configuration),
             CheckpointKeys.architecture: configuration.architectureJSON,
             CheckpointKeys.optimizerStep: String(optimizer.step),
             CheckpointKeys.epochsCompleted: String(epochsCompleted),
-            CheckpointKeys.history: String(decoding: try encoder.encode(history), as: UTF8.self),
+            CheckpointKeys.history: try JSONCoding.string(history),
         ]
         if let trainingSeed { metadata[CheckpointKeys.trainingSeed] = String(trainingSeed) }
         for (key, value) in applicationMetadata { metadata[CheckpointKeys.applicationPrefix + key] = value }
@@ -158,7 +156,7 @@ extension DenoisingAutoencoder {
         }
         if let text = metadata[CheckpointKeys.history] {
             do {
-                history = try JSONDecoder().decode(TrainingHistory.self, from: Data(text.utf8))
+                history = try JSONCoding.decode(TrainingHistory.self, from: text)
             } catch {
                 throw DAEError.corruptFile(path: path, reason: "metadata '\(CheckpointKeys.history)' is not a training history")
             }
@@ -197,7 +195,7 @@ extension DenoisingAutoencoder {
     static func configuration(in file: SafetensorsFile, path: String) throws -> Configuration {
         if let text = file.metadata[CheckpointKeys.configuration] {
             do {
-                return try JSONDecoder().decode(Configuration.self, from: Data(text.utf8))
+                return try JSONCoding.decode(Configuration.self, from: text)
             } catch {
                 throw DAEError.corruptFile(path: path, reason: "metadata 'configuration' is not a model configuration")
             }

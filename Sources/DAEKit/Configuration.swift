@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 
 extension DenoisingAutoencoder {
@@ -151,45 +152,69 @@ extension DenoisingAutoencoder {
             return [inputShape[0] / factor, inputShape[1] / factor, layerFilters.last ?? 0]
         }
 
-        /// The architecture as the reference vectors' `architecture` metadata writes it.
-        var architectureJSON: String {
-            var object: [String: Any] = [
-                "input_shape": inputShape, "layer_filters": layerFilters, "kernel_size": kernelSize,
-                "strides": stride, "latent_dim": latentDim,
-            ]
-            if architecture == .residual { object["kind"] = architecture.rawValue }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-            return String(decoding: data, as: UTF8.self)
+        /// The `architecture` metadata entry, as the Keras reference vectors
+        /// and Keras-side tools write it: `input_shape`, `layer_filters`,
+        /// `kernel_size`, `strides` (default 2, or 1 for a residual model),
+        /// `latent_dim` (not used by a residual model), and `kind` (absent
+        /// for the autoencoder, `"residual"`). Other keys (such as `batch`) are ignored.
+        struct ArchitectureEntry: Codable, Equatable {
+            var inputShape: [Int]
+            var layerFilters: [Int]
+            var kernelSize: Int
+            var strides: Int?
+            var latentDim: Int?
+            var kind: String?
+
+            enum CodingKeys: String, CodingKey {
+                case inputShape = "input_shape", layerFilters = "layer_filters", kernelSize = "kernel_size"
+                case strides, latentDim = "latent_dim", kind
+            }
         }
 
-        /// Reads an `architecture` JSON object (`input_shape`, `layer_filters`,
-        /// `kernel_size`, `strides`, `latent_dim`), as Keras-side tools write it.
+        /// The architecture as the reference vectors' `architecture` metadata writes it.
+        var architectureJSON: String {
+            let entry = ArchitectureEntry(inputShape: inputShape, layerFilters: layerFilters, kernelSize: kernelSize,
+                                          strides: stride, latentDim: latentDim,
+                                          kind: architecture == .autoencoder ? nil : architecture.rawValue)
+            return (try? JSONCoding.string(entry)) ?? "{}"
+        }
+
+        /// Reads an `architecture` JSON object (see ``ArchitectureEntry``). Sizes
+        /// must be JSON integers: `true` or `2.9` are refused.
         init(architectureJSON text: String, path: String) throws {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' is not a JSON object")
-            }
-            func integers(_ key: String) throws -> [Int] {
-                guard let values = object[key] as? [Any], let ints = values.map({ ($0 as? NSNumber)?.intValue }) as? [Int] else {
-                    throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' lacks the integer list '\(key)'")
-                }
-                return ints
-            }
-            func integer(_ key: String, default fallback: Int? = nil) throws -> Int {
-                if let value = (object[key] as? NSNumber)?.intValue { return value }
-                if let fallback { return fallback }
-                throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' lacks the integer '\(key)'")
+            let entry: ArchitectureEntry
+            do {
+                entry = try JSONCoding.decode(ArchitectureEntry.self, from: text)
+            } catch {
+                throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' is not a JSON object with the integers "
+                    + "input_shape, layer_filters, kernel_size, latent_dim (and optionally strides): \(Self.reason(error))")
             }
             var architecture = Architecture.autoencoder
-            if let kind = object["kind"] {
-                guard let name = kind as? String, let value = Architecture(rawValue: name) else {
-                    throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' has an unknown 'kind' (autoencoder or residual)")
+            if let kind = entry.kind {
+                guard let value = Architecture(rawValue: kind) else {
+                    throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' has the unknown kind '\(kind.prefix(40))' (autoencoder or residual)")
                 }
                 architecture = value
             }
-            self.init(inputShape: try integers("input_shape"), layerFilters: try integers("layer_filters"),
-                      kernelSize: try integer("kernel_size"),
-                      latentDim: try integer("latent_dim", default: architecture == .residual ? 0 : nil),
-                      stride: try integer("strides", default: architecture == .residual ? 1 : 2), architecture: architecture)
+            guard entry.latentDim != nil || architecture == .residual else {
+                throw DAEError.corruptFile(path: path, reason: "metadata 'architecture' lacks the integer 'latent_dim'")
+            }
+            self.init(inputShape: entry.inputShape, layerFilters: entry.layerFilters, kernelSize: entry.kernelSize,
+                      latentDim: entry.latentDim ?? 0,
+                      stride: entry.strides ?? (architecture == .residual ? 1 : 2), architecture: architecture)
+        }
+
+        /// What a decoding error says, in a few words (the key it concerns).
+        static func reason(_ error: any Error) -> String {
+            switch error as? DecodingError {
+            case let .keyNotFound(key, _)?: return "'\(key.stringValue)' is missing"
+            case let .typeMismatch(_, context)?, let .valueNotFound(_, context)?:
+                return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+            case let .dataCorrupted(context)?:
+                return context.codingPath.isEmpty ? "not valid JSON"
+                    : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not an integer"
+            default: return "not valid JSON"
+            }
         }
     }
 }

@@ -86,34 +86,33 @@ struct SafetensorsReader {
     }
 
     private func parseHeaderJSON(_ bytes: [UInt8]) throws -> JSONValue {
-        guard StrictJSONParser.isValidUTF8(bytes) else { throw corrupt("header is not valid UTF-8") }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw corrupt("header is not valid UTF-8") }
         do {
-            return try StrictJSONParser.parse(bytes)
+            return try JSONCoding.decoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
-            throw corrupt("header is not valid JSON: \(error.message) at byte \(error.offset) of the header")
+            throw corrupt("header is not valid JSON (or nests deeper than 512 levels)")
         }
     }
 
     // MARK: Header entries
 
     /// Splits the top-level object into validated tensor entries and the metadata.
+    /// Entries are checked in name order, so the first problem reported does not depend on hashing.
     private func parseHeader(_ header: JSONValue, dataSize: Int) throws -> ([Entry], [String: String]) {
         guard case .object(let members) = header else {
             throw corrupt("header is \(header.summary), not a JSON object")
         }
         var entries: [Entry] = []
-        var names = Set<String>()
-        var metadata: [String: String]?
-        for (key, value) in members {
+        var metadata: [String: String] = [:]
+        for key in members.keys.sorted() {
+            let value = members[key]!
             if key == "__metadata__" {
-                guard metadata == nil else { throw corrupt("header has more than one '__metadata__' entry") }
                 metadata = try parseMetadata(value)
             } else {
-                guard names.insert(key).inserted else { throw corrupt("duplicate tensor name '\(key)'") }
                 entries.append(try parseEntry(name: key, value: value, dataSize: dataSize))
             }
         }
-        return (entries, metadata ?? [:])
+        return (entries, metadata)
     }
 
     private func parseMetadata(_ value: JSONValue) throws -> [String: String] {
@@ -121,38 +120,24 @@ struct SafetensorsReader {
             throw corrupt("'__metadata__' is \(value.summary), not an object of strings")
         }
         var metadata: [String: String] = [:]
-        for (key, item) in members {
-            guard case .string(let text) = item else {
-                throw corrupt("'__metadata__' value for key '\(key)' is \(item.summary), not a string")
+        for key in members.keys.sorted() {
+            guard case .string(let text) = members[key]! else {
+                throw corrupt("'__metadata__' value for key '\(key)' is \(members[key]!.summary), not a string")
             }
-            guard metadata.updateValue(text, forKey: key) == nil else {
-                throw corrupt("'__metadata__' has duplicate key '\(key)'")
-            }
+            metadata[key] = text
         }
         return metadata
     }
 
     private func parseEntry(name: String, value: JSONValue, dataSize: Int) throws -> Entry {
-        guard case .object(let members) = value else {
+        guard case .object(let fields) = value else {
             throw corrupt(tensor: name, "entry is \(value.summary), not an object")
         }
-        let fields = try fieldsByName(members, tensor: name)
         let dtype = try parseDType(fields["dtype"], tensor: name)
         let shape = try parseShape(fields["shape"], tensor: name)
         let (begin, end) = try parseOffsets(fields["data_offsets"], tensor: name, dataSize: dataSize)
         let count = try checkByteSpan(shape: shape, dtype: dtype, span: end - begin, tensor: name)
         return Entry(name: name, dtype: dtype, shape: shape, elementCount: count, begin: begin, end: end)
-    }
-
-    /// The entry's fields by name; a field given twice is an error. Unknown fields are ignored.
-    private func fieldsByName(_ members: [(key: String, value: JSONValue)], tensor: String) throws -> [String: JSONValue] {
-        var fields: [String: JSONValue] = [:]
-        for (key, value) in members {
-            guard fields.updateValue(value, forKey: key) == nil else {
-                throw corrupt(tensor: tensor, "field '\(key)' appears twice")
-            }
-        }
-        return fields
     }
 
     private func parseDType(_ value: JSONValue?, tensor: String) throws -> SafetensorsDType {
@@ -209,21 +194,17 @@ struct SafetensorsReader {
         return count
     }
 
-    /// A JSON integer literal that fits in `Int` and is not negative.
+    /// A JSON integer that fits in `Int` and is not negative.
     private func nonNegativeInteger(_ value: JSONValue, what: String, tensor: String) throws -> Int {
-        guard case .number(let text) = value else {
-            throw corrupt(tensor: tensor, "\(what) \(value.summary) is not an integer")
-        }
-        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else {
-            throw corrupt(tensor: tensor, "\(what) \(value.summary) is not an integer")
-        }
-        guard !text.hasPrefix("-") || text == "-0" else {
-            throw corrupt(tensor: tensor, "\(what) \(value.summary) is negative")
-        }
-        guard let integer = Int(text) else {
+        switch value {
+        case .integer(let integer):
+            guard integer >= 0 else { throw corrupt(tensor: tensor, "\(what) \(integer) is negative") }
+            return integer
+        case .number(let number) where number.rounded() == number && number.isFinite:
             throw corrupt(tensor: tensor, "\(what) \(value.summary) is too large")
+        default:
+            throw corrupt(tensor: tensor, "\(what) \(value.summary) is not an integer")
         }
-        return integer
     }
 
     // MARK: Data section layout

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Produces the bytes of a ``SafetensorsFile``: always `F32`, tensors in
-/// sorted-name order and packed without gaps, `__metadata__` first, the
+/// sorted-name order and packed without gaps, the header's keys sorted, the
 /// header padded with spaces to a multiple of 8 bytes.
 enum SafetensorsWriter {
     /// Where one tensor goes in the data section.
@@ -49,21 +49,35 @@ enum SafetensorsWriter {
         return placements
     }
 
-    /// The UTF-8 JSON header, padded with spaces to a multiple of 8 bytes.
-    private static func headerBytes(placements: [Placement], metadata: [String: String]) throws -> [UInt8] {
-        var members: [String] = []
-        if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { key in
-                jsonString(key) + ":" + jsonString(metadata[key] ?? "")
+    /// One member of the header: the metadata or a tensor's entry.
+    private enum HeaderMember: Encodable {
+        case metadata([String: String])
+        case tensor(dtype: String, shape: [Int], offsets: [Int])
+
+        private enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case let .metadata(pairs):
+                var container = encoder.singleValueContainer()
+                try container.encode(pairs)
+            case let .tensor(dtype, shape, offsets):
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(dtype, forKey: .dtype)
+                try container.encode(shape, forKey: .shape)
+                try container.encode(offsets, forKey: .dataOffsets)
             }
-            members.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
+    }
+
+    /// The UTF-8 JSON header (sorted keys), padded with spaces to a multiple of 8 bytes.
+    private static func headerBytes(placements: [Placement], metadata: [String: String]) throws -> [UInt8] {
+        var members: [String: HeaderMember] = [:]
+        if !metadata.isEmpty { members["__metadata__"] = .metadata(metadata) }
         for placement in placements {
-            let shape = placement.tensor.shape.map(String.init).joined(separator: ",")
-            members.append(jsonString(placement.name)
-                           + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(placement.begin),\(placement.end)]}")
+            members[placement.name] = .tensor(dtype: "F32", shape: placement.tensor.shape, offsets: [placement.begin, placement.end])
         }
-        var bytes = Array(("{" + members.joined(separator: ",") + "}").utf8)
+        var bytes = [UInt8](try JSONCoding.encoder().encode(members))
         let padding = (8 - bytes.count % 8) % 8
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
         guard bytes.count <= SafetensorsFile.maximumHeaderLength else {
@@ -80,26 +94,5 @@ enum SafetensorsWriter {
                 dataSection.storeBytes(of: scalar.bitPattern.littleEndian, toByteOffset: offset + 4 * index, as: UInt32.self)
             }
         }
-    }
-
-    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped,
-    /// everything else kept as UTF-8, so names round-trip exactly.
-    static func jsonString(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
     }
 }

@@ -85,7 +85,7 @@ struct Evaluate: ParsableCommand {
 
     /// `--images DIR`: the photo table on every image of a folder.
     private func evaluatePhotos(_ directory: String) throws {
-        var loaded = try ModelFile.load(model)
+        var loaded = try ModelFile.load(model, inputShape: inputShape.value)
         loaded.workers = workers.count
         let folder = try ImageFolder(directory: FileSystem.url(directory), channels: loaded.configuration.inputShape[2])
         let std = self.std ?? DenoisingAutoencoder.photoNoiseLevels

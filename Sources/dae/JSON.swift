@@ -2,60 +2,63 @@ import DAEKit
 import Foundation
 
 /// A JSON value with keys kept in the order they were written, rendered on
-/// one line. Numbers print in Swift's shortest round-trip form (a `Float`
-/// loss prints as `0.0213`, not `0.021299999207`); non-finite numbers
-/// become `null`.
-enum JSON {
+/// one line by the package's encoder (`JSONCoding`). Numbers print in
+/// Swift's shortest round-trip form (a `Float` loss prints as `0.0213`, not
+/// `0.021299999207`); non-finite numbers become `null`.
+enum JSON: Encodable {
     case object([(String, JSON)])
     case array([JSON])
     case string(String)
-    case number(String)
+    case integer(Int)
+    case float(Float)
+    case double(Double)
     case bool(Bool)
     case null
 
-    /// A number from a `Float` (null when not finite).
+    /// A number from a `Float` (null when absent or not finite).
     static func float(_ value: Float?) -> JSON {
         guard let value, value.isFinite else { return .null }
-        return .number("\(value)")
+        return .float(value)
     }
 
-    /// A number from a `Double` (null when not finite).
+    /// A number from a `Double` (null when absent or not finite).
     static func double(_ value: Double?) -> JSON {
         guard let value, value.isFinite else { return .null }
-        return .number("\(value)")
+        return .double(value)
     }
 
     /// A number from an integer.
-    static func int(_ value: some BinaryInteger) -> JSON { .number("\(value)") }
+    static func int(_ value: some BinaryInteger) -> JSON { .integer(Int(value)) }
 
     /// The value on one line.
-    var rendered: String {
-        switch self {
-        case let .object(members):
-            return "{" + members.map { JSON.quoted($0.0) + ": " + $0.1.rendered }.joined(separator: ", ") + "}"
-        case let .array(values):
-            return "[" + values.map(\.rendered).joined(separator: ", ") + "]"
-        case let .string(text): return JSON.quoted(text)
-        case let .number(text): return text
-        case let .bool(value): return value ? "true" : "false"
-        case .null: return "null"
-        }
+    var rendered: String { (try? JSONCoding.string(self, sortedKeys: false)) ?? "null" }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case let .object(members):
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, value) in members { try container.encode(value, forKey: Key(stringValue: key)) }
+        case let .array(values):
+            var container = encoder.unkeyedContainer()
+            for value in values { try container.encode(value) }
+        default:
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .string(text): try container.encode(text)
+            case let .integer(value): try container.encode(value)
+            case let .float(value) where value.isFinite: try container.encode(value)
+            case let .double(value) where value.isFinite: try container.encode(value)
+            case let .bool(value): try container.encode(value)
+            default: try container.encodeNil()
             }
         }
-        return out + "\""
     }
 }
 

@@ -95,7 +95,7 @@ struct TrainingRecipe: Codable, Equatable {
     private static func decode(_ data: Data, source: String, what: String) throws -> TrainingRecipe {
         let recipe: TrainingRecipe
         do {
-            recipe = try JSONDecoder().decode(TrainingRecipe.self, from: data)
+            recipe = try JSONCoding.decoder().decode(TrainingRecipe.self, from: data)
         } catch {
             throw DAEError.corruptFile(path: source, reason: "\(what) is not a training recipe written by 'dae train'")
         }
@@ -124,9 +124,7 @@ struct TrainingRecipe: Codable, Equatable {
 
     /// Records the recipe in `model`'s metadata, which its checkpoints keep.
     func record(in model: inout DenoisingAutoencoder) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        model.applicationMetadata[Self.metadataKey] = String(decoding: try encoder.encode(self), as: UTF8.self)
+        model.applicationMetadata[Self.metadataKey] = try JSONCoding.string(self)
     }
 
     /// The recipe of this run: each given value, else the recorded one, else

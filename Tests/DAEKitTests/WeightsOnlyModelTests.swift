@@ -65,3 +65,30 @@ import Testing
         }
     }
 }
+
+/// The `architecture` metadata entry (Keras-side tools write it) is read by
+/// the package's one JSON policy: sizes must be integers.
+@Suite struct ArchitectureMetadataTests {
+    static func file(architecture: String, in directory: URL) throws -> URL {
+        let model = try DenoisingAutoencoder(configuration: .init(), seed: 1)
+        let url = directory.appendingPathComponent("arch.safetensors")
+        try SafetensorsFile(tensors: model.parameters, metadata: ["architecture": architecture]).write(to: url)
+        return url
+    }
+
+    @Test func integersLoadAndBooleansOrFractionsAreRefused() throws {
+        try withTemporaryDirectory { directory in
+            let good = #"{"input_shape": [28, 28, 1], "layer_filters": [32, 64], "kernel_size": 3, "strides": 2, "latent_dim": 16, "batch": 2}"#
+            #expect(try DenoisingAutoencoder(contentsOf: try Self.file(architecture: good, in: directory)).configuration == .init())
+            for (bad, key) in [(good.replacingOccurrences(of: "\"kernel_size\": 3", with: "\"kernel_size\": true"), "kernel_size"),
+                               (good.replacingOccurrences(of: "\"latent_dim\": 16", with: "\"latent_dim\": 2.9"), "latent_dim")] {
+                let url = try Self.file(architecture: bad, in: directory)
+                #expect {
+                    _ = try DenoisingAutoencoder(contentsOf: url)
+                } throws: { error in
+                    "\(error)".contains("metadata 'architecture'") && "\(error)".contains(key)
+                }
+            }
+        }
+    }
+}
