@@ -1,4 +1,5 @@
 import DAEKit
+import DAETestSupport
 import Foundation
 import Testing
 
@@ -119,10 +120,7 @@ import Testing
     }
 
     @Test func kerasReferenceFileLoadsAsACheckpoint() throws {
-        let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("../shared/refvectors/keras-ref-fashion-seed99.safetensors")
-        try #require(FileManager.default.fileExists(atPath: reference.path), "reference vectors absent")
-        let model = try DenoisingAutoencoder(contentsOf: reference)   // configuration from `architecture`
-        #expect(model.configuration == DenoisingAutoencoder.Configuration())
+        let model = try DenoisingAutoencoder(contentsOf: ReferenceVectors.smallGray)   // configuration from `architecture`
+        #expect(model.configuration == DenoisingAutoencoder.Configuration(inputShape: [16, 16, 1], layerFilters: [8, 16], latentDim: 8))
     }
 }

@@ -5,11 +5,10 @@ import Testing
 
 /// Keras parity through the public API only: the calls an embedding
 /// package makes reproduce a real Keras model's numbers
-/// (`shared/refvectors`, TensorFlow 2.21 / Keras 3.15, float32).
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: ReferenceVectors.kerasFashionSeed99.path),
-                "reference vectors not found at \(ReferenceVectors.kerasFashionSeed99.path)"))
-struct PublicAPIParityTests {
-    let url = ReferenceVectors.kerasFashionSeed99
+/// (the committed fixture `Tests/Fixtures/keras-ref-small-gray.safetensors`,
+/// TensorFlow 2.21 / Keras 3.15, float32; a missing fixture fails).
+@Suite struct PublicAPIParityTests {
+    let url = ReferenceVectors.smallGray
     let reference: SafetensorsFile
 
     init() throws {

@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 /// Layer-by-layer parity with a real Keras model: activations, loss,
-/// gradients and one Adam step, from a reference file in
-/// `../shared/refvectors` (see its README).
+/// gradients and one Adam step, from the reference files in `Tests/Fixtures`
+/// (written by `Tests/Fixtures/make_keras_reference.py` with TensorFlow +
+/// Keras; a missing one fails the test).
 ///
 /// Everything is derived from the file: the architecture from its metadata,
 /// the weights by their Keras names, the batch from `input.noisy`, and the
@@ -89,12 +90,17 @@ struct KerasParityTests {
         print(lines.joined(separator: "\n"))
     }
 
-    static let referenceFiles = ReferenceVectors.allFiles.filter { $0.lastPathComponent.hasPrefix("keras-ref-") }
+    /// The committed fixtures, then any larger reference file of the workspace.
+    static let referenceFiles = ReferenceVectors.fixtures + ReferenceVectors.workspaceFiles
 
-    @Test("activations, loss, gradients and one Adam step match Keras",
-          .enabled(if: !referenceFiles.isEmpty,
-                   "no keras-ref-*.safetensors in \(ReferenceVectors.directory.path): reference parity not checked"),
-          arguments: referenceFiles)
+    @Test("every committed fixture is present (regenerate with Tests/Fixtures/make_keras_reference.py)")
+    func fixturesArePresent() {
+        for url in ReferenceVectors.fixtures {
+            #expect(ReferenceVectors.exists(url), "missing Keras fixture \(url.path)")
+        }
+    }
+
+    @Test("activations, loss, gradients and one Adam step match Keras", arguments: referenceFiles)
     func parity(_ url: URL) throws {
         let file = try SafetensorsFile(contentsOf: url)
         func tensor(_ name: String) throws -> Tensor { try file.tensor(named: name, path: url.lastPathComponent) }

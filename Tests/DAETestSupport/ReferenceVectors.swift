@@ -1,7 +1,12 @@
 import Foundation
 
-/// Where the shared Keras reference vectors live, found from this source
-/// file's path so that tests work from any working directory.
+/// The Keras reference fixtures committed in `Tests/Fixtures`, written by
+/// `Tests/Fixtures/make_keras_reference.py` (TensorFlow + Keras), found from
+/// this source file's path so that tests work from any working directory.
+///
+/// The list is fixed: a fixture that is missing makes its parity test fail,
+/// it is never skipped. A larger reference file may also be found in a
+/// workspace's `../shared/refvectors`; it is checked too when present.
 public enum ReferenceVectors {
     /// The package's root directory (the one holding `Package.swift`).
     public static var packageRoot: URL {
@@ -9,20 +14,28 @@ public enum ReferenceVectors {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// The directory of reference files: `<package>/../shared/refvectors`.
+    /// `Tests/Fixtures`: the committed fixtures and their generator.
     public static var directory: URL {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/refvectors", isDirectory: true)
+        packageRoot.appendingPathComponent("Tests/Fixtures", isDirectory: true)
     }
 
-    /// The Keras reference file of the tutorial model on Fashion-MNIST (seed 99).
-    public static var kerasFashionSeed99: URL {
-        directory.appendingPathComponent("keras-ref-fashion-seed99.safetensors")
+    /// The names of the committed fixtures (the generator's `CONFIGURATIONS`).
+    public static let fixtureNames = ["small-gray", "rgb-kernel5", "three-layers"]
+
+    /// Every committed fixture, whether or not it exists on disk.
+    public static var fixtures: [URL] {
+        fixtureNames.map { directory.appendingPathComponent("keras-ref-\($0).safetensors") }
     }
 
-    /// Every `*.safetensors` file in ``directory`` (empty when there is none), sorted by name.
-    public static var allFiles: [URL] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { directory.appendingPathComponent($0) }
+    /// The tutorial-shaped fixture used by the public-API tests: 16×16×1, filters [8, 16], latent 8, batch 2.
+    public static var smallGray: URL { fixtures[0] }
+
+    /// The workspace's larger reference files (`../shared/refvectors/keras-ref-*.safetensors`), if any.
+    public static var workspaceFiles: [URL] {
+        let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/refvectors", isDirectory: true)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: shared.path)) ?? []
+        return names.filter { $0.hasPrefix("keras-ref-") && $0.hasSuffix(".safetensors") }.sorted()
+            .map { shared.appendingPathComponent($0) }
     }
 
     /// True when `url` names an existing file.
