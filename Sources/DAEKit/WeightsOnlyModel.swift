@@ -19,6 +19,8 @@ extension DenoisingAutoencoder.Configuration {
     /// kernel's input dimension `h·w·filters`, assuming a square input and
     /// stride 2 (the tutorial's); pass `inputShape` when the input is not
     /// square or the stride is not 2 (the stride is then derived from it).
+    /// A residual model (`denoiser.conv{i}`, `denoiser.output`) runs on any
+    /// image size; its training-patch size is `inputShape`, or 40×40.
     ///
     /// ```swift
     /// let file = try SafetensorsFile(contentsOf: url)
@@ -36,8 +38,11 @@ extension DenoisingAutoencoder.Configuration {
         if weights["encoder.conv0.kernel"] != nil {
             return try inferredAutoencoder(weights, inputShape: inputShape)
         }
+        if weights["denoiser.conv0.kernel"] != nil {
+            return try inferredResidual(weights, inputShape: inputShape)
+        }
         throw DAEError.invalidArgument(
-            "the weights are not named as DAEKit names them (no 'encoder.conv0.kernel'): "
+            "the weights are not named as DAEKit names them (no 'encoder.conv0.kernel' or 'denoiser.conv0.kernel'): "
                 + "see the CheckpointFormat article for the names and layouts")
     }
 
@@ -117,6 +122,36 @@ extension DenoisingAutoencoder.Configuration {
         return Inferred(configuration: configuration,
                         explanation: "an autoencoder, input \(inputSide)x\(inputSide)x\(channels) (from encoder.latent.kernel "
                             + "\(latent.shape), assuming a square input and stride 2), \(shapeText)")
+    }
+
+    /// The default training-patch size of a residual model read from weights
+    /// alone: it runs on images of any size, so only training needs one.
+    static let residualPatchSide = 40
+
+    private static func inferredResidual(_ weights: [String: Tensor], inputShape: [Int]?) throws -> Inferred {
+        let convolutions = try convolutionKernels(weights, prefix: "denoiser.conv")
+        let kernelSize = convolutions[0][0], channels = convolutions[0][2]
+        let filters = convolutions.map { $0[3] }
+        let expected = [kernelSize, kernelSize, filters.last!, channels]
+        guard let output = weights["denoiser.output.kernel"] else {
+            throw DAEError.invalidArgument("there is no 'denoiser.output.kernel' \(expected) after the residual model's convolutions")
+        }
+        guard output.shape == expected else {
+            throw DAEError.invalidArgument("'denoiser.output.kernel' has shape \(output.shape), expected \(expected) "
+                + "(back to the \(channels) input channels)")
+        }
+        let given = inputShape != nil
+        let shape = inputShape ?? [residualPatchSide, residualPatchSide, channels]
+        guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), shape[2] == channels else {
+            throw DAEError.invalidArgument("input shape \(shape) is not [height, width, \(channels)] with positive sizes")
+        }
+        let configuration = Self(inputShape: shape, layerFilters: filters, kernelSize: kernelSize, latentDim: 0, stride: 1,
+                                 architecture: .residual)
+        let size = shape.map(String.init).joined(separator: "x")
+        return Inferred(configuration: configuration,
+                        explanation: "a residual denoiser of \(filters.count + 1) convolutions (\(filters) filters, then \(channels) "
+                            + "channels), kernel \(kernelSize)x\(kernelSize); it runs on images of any size; training patches "
+                            + "\(size) (\(given ? "given" : "a default"))")
     }
 
     /// `h·w·filters` of the bottleneck after `layers` stride-`stride` `same` convolutions, or nil when it overflows.

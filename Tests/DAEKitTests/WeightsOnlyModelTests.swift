@@ -36,6 +36,21 @@ import Testing
         }
     }
 
+    @Test func aResidualDenoiserIsRecognisedByItsNames() throws {
+        try withTemporaryDirectory { directory in
+            let configuration = DenoisingAutoencoder.Configuration.photo(channels: 3)
+            let original = try DenoisingAutoencoder(configuration: configuration, seed: 2)
+            let url = directory.appendingPathComponent("dncnn.safetensors")
+            try Self.writeWeightsOnly(original, to: url)
+            let (model, inferred) = try DenoisingAutoencoder.load(contentsOf: url)
+            #expect(model.configuration == configuration) // 40x40 patches are the default
+            #expect(model.parameters == original.parameters)
+            #expect(inferred?.contains("a residual denoiser of 7 convolutions") == true, "\(inferred ?? "")")
+            let wide = try DenoisingAutoencoder.load(contentsOf: url, inputShape: [64, 96, 3]).model
+            #expect(wide.configuration.inputShape == [64, 96, 3] && wide.configuration.architecture == .residual)
+        }
+    }
+
     @Test func aNonSquareInputIsGivenExplicitly() throws {
         let configuration = DenoisingAutoencoder.Configuration(inputShape: [16, 24, 1], layerFilters: [4, 8], latentDim: 6)
         let original = try DenoisingAutoencoder(configuration: configuration, seed: 3)
