@@ -1,3 +1,5 @@
+import DAEKit
+
 /// A table of results, rendered as a Markdown table whose columns are
 /// padded to line up in a terminal too (so a run's output pastes straight
 /// into `Docs/Benchmarks.md`).
@@ -39,25 +41,11 @@ public struct Table: Sendable, Codable, Equatable {
         rows.append(row)
     }
 
-    /// The title, the Markdown table and the notes.
+    /// The title, the Markdown table (drawn by the package's one renderer, `TextTable`) and the notes.
     public func rendered() -> String {
-        var widths = columns.map { $0.header.count }
-        for row in rows {
-            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count, 3) }
-        }
-        func line(_ cells: [String]) -> String {
-            let padded = cells.enumerated().map { i, cell in
-                let fill = String(repeating: " ", count: max(widths[i] - cell.count, 0))
-                return columns[i].alignment == .left ? cell + fill : fill + cell
-            }
-            return "| " + padded.joined(separator: " | ") + " |"
-        }
-        let rule = "|" + columns.enumerated().map { i, column in
-            let dashes = String(repeating: "-", count: max(widths[i] - 1, 2))
-            return column.alignment == .left ? " " + dashes + "- " : " " + dashes + ": "
-        }.joined(separator: "|") + "|"
-        var lines = ["### \(title)", "", line(columns.map(\.header)), rule]
-        lines += rows.map(line)
+        let table = TextTable(header: columns.map(\.header), alignments: columns.map { $0.alignment == .left ? .left : .right },
+                              rows: rows)
+        var lines = ["### \(title)", ""] + table.lines(style: .markdown)
         for note in notes {   // one paragraph each
             lines.append("")
             lines.append(note)

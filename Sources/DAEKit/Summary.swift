@@ -8,18 +8,11 @@ extension DenoisingAutoencoder {
     /// Total params: 178,001
     /// ```
     public func summary() -> String {
-        let header = ["Layer", "Type", "Output shape", "Params"]
         let rows = [[configuration.inputShape.isEmpty ? "" : "input", "InputLayer", Self.shapeText(configuration.inputShape), "0"]]
             + network.layers.map { [$0.name, $0.kind, Self.shapeText($0.outputShape), Self.grouped($0.parameterCount)] }
-        let widths = (0..<4).map { column in (rows + [header]).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { column, cell in
-                column == 3 ? String(repeating: " ", count: widths[3] - cell.count) + cell
-                    : cell + String(repeating: " ", count: widths[column] - cell.count)
-            }.joined(separator: "  ")
-        }
-        let rule = String(repeating: "─", count: widths.reduce(6, +))
-        var text = [line(header), rule] + rows.map(line)
+        var text = TextTable(header: ["Layer", "Type", "Output shape", "Params"], alignments: [.left, .left, .left, .right],
+                             rows: rows).lines(style: .plain(rule: "─"))
+        let rule = text[1]
         text += [rule, "Total params: \(Self.grouped(parameterCount))"]
         if configuration.architecture == .residual {
             let field = 2 * configuration.receptiveRadius + 1

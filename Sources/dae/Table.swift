@@ -1,31 +1,10 @@
 import DAEKit
 import Foundation
 
-/// Plain-text tables with right-aligned numeric columns, for standard output.
-struct TextTable {
-    /// Column titles.
-    let header: [String]
-    /// Cells, row by row, as many as there are titles.
-    var rows: [[String]] = []
-
-    /// The table, one string per line, columns separated by two spaces.
-    var lines: [String] {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            header.indices.map { column in
-                let cell = cells.indices.contains(column) ? cells[column] : ""
-                let pad = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
-        }
-        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-        return [line(header), rule] + rows.map(line)
-    }
-
-    /// Prints the table to standard output.
+extension TextTable {
+    /// Prints the table to standard output (plain text; the first column left-aligned, numbers right-aligned).
     func print() {
-        for line in lines { Console.output(line) }
+        for line in lines() { Console.output(line) }
     }
 }
 
