@@ -92,7 +92,7 @@ let package = Package(
 
         .target(
             name: "DAEBenchmarkKit",
-            dependencies: ["DAEKit", "COpenBLAS"],
+            dependencies: ["DAEKit"],
             path: "Benchmarks/DAEBenchmarkKit",
             swiftSettings: swiftSettings
         ),

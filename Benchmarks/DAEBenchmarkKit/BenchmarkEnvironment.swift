@@ -1,4 +1,3 @@
-import COpenBLAS
 import DAEKit
 import Foundation
 
@@ -28,13 +27,6 @@ public struct BenchmarkEnvironment: Sendable, Codable, Equatable {
 
     /// The environment as it is now.
     public static func current() -> BenchmarkEnvironment {
-        let threading: String
-        switch openblas_get_parallel() {
-        case 0: threading = "sequential"
-        case 1: threading = "pthreads"
-        case 2: threading = "OpenMP"
-        default: threading = "unknown"
-        }
         #if DEBUG
         let build = "debug"
         #else
@@ -43,7 +35,7 @@ public struct BenchmarkEnvironment: Sendable, Codable, Equatable {
         let info = ProcessInfo.processInfo
         return BenchmarkEnvironment(
             openBLASConfiguration: BLAS.configuration, openBLASCore: BLAS.coreName,
-            openBLASThreading: threading, openBLASThreadsAtStart: BLAS.threads,
+            openBLASThreading: BLAS.threading, openBLASThreadsAtStart: BLAS.threads,
             processors: info.processorCount, activeProcessors: info.activeProcessorCount,
             defaultWorkers: max(1, info.activeProcessorCount),
             directLoops: ConvolutionGeometry.directLoopsUseAVX2 ? "AVX2 + FMA" : "portable SIMD", build: build,

@@ -24,46 +24,13 @@ public struct GemmShape: Sendable, Codable, Equatable {
     public var dimensions: String { "\(m)×\(k) · \(k)×\(n)" }
 
     /// The GEMMs of `layer`'s forward and backward passes at `batch`, as
-    /// ``Conv2D``, ``Conv2DTranspose`` and ``Dense`` issue them;
+    /// the layer itself reports them (``Layer/gemmPlan(batch:needsInputGradient:)``);
     /// `needsInputGradient` is false for the first layer of a network.
     public static func shapes(of layer: any Layer, batch: Int, needsInputGradient: Bool) -> [GemmShape] {
-        func shape(_ pass: String, _ role: String, _ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                   beta: Float = 0) -> GemmShape {
-            GemmShape(layer: layer.name, pass: pass, role: role, transposeA: tA, transposeB: tB,
-                      m: m, n: n, k: k, beta: beta)
+        layer.gemmPlan(batch: batch, needsInputGradient: needsInputGradient).map { plan in
+            GemmShape(layer: layer.name, pass: plan.pass, role: plan.role, transposeA: plan.transposeA,
+                      transposeB: plan.transposeB, m: plan.m, n: plan.n, k: plan.k, beta: plan.beta)
         }
-        var shapes: [GemmShape] = []
-        // A convolution with few input channels runs direct loops instead of
-        // GEMMs, except for a strided convolution's input gradient.
-        if let conv = layer as? Conv2D {
-            let g = conv.geometry, rows = batch * g.outputPixels, filters = conv.outputShape[2]
-            if !g.usesDirectLoops {
-                shapes.append(shape("forward", "y = cols·K", false, false, rows, filters, g.patchSize))
-                shapes.append(shape("backward", "dK += colsᵀ·dy", true, false, g.patchSize, filters, rows, beta: 1))
-            }
-            if needsInputGradient && !g.usesDirectInputGradient {
-                shapes.append(shape("backward", "dcols = dy·Kᵀ", false, true, rows, g.patchSize, filters))
-            }
-        } else if let deconv = layer as? Conv2DTranspose {
-            let g = deconv.adjointGeometry, rows = batch * g.outputPixels, channels = deconv.inputShape[2]
-            if !g.usesDirectInputGradient {
-                shapes.append(shape("forward", "cols = x·Kᵀ", false, true, rows, g.patchSize, channels))
-            }
-            if !g.usesDirectLoops {
-                shapes.append(shape("backward", "dK += cols(dy)ᵀ·x", true, false, g.patchSize, channels, rows, beta: 1))
-                if needsInputGradient {
-                    shapes.append(shape("backward", "dx = cols(dy)·K", false, false, rows, channels, g.patchSize))
-                }
-            }
-        } else if let dense = layer as? Dense {
-            let features = dense.inputShape[0], units = dense.outputShape[0]
-            shapes.append(shape("forward", "y = x·K", false, false, batch, units, features))
-            shapes.append(shape("backward", "dK += xᵀ·dy", true, false, features, units, batch, beta: 1))
-            if needsInputGradient {
-                shapes.append(shape("backward", "dx = dy·Kᵀ", false, true, batch, features, units))
-            }
-        }
-        return shapes
     }
 
     /// Runs this product once through ``BLAS/gemm`` on `buffers` (large enough for it).

@@ -4,20 +4,16 @@ import DAEKit
 /// the gradients, each layer's forward, the loss, each layer's backward and
 /// the Adam update, each timed (the "laps" of a step, in that order).
 ///
-/// It mirrors what `DenoisingAutoencoder.fit` does with one worker, on its
-/// own preallocated buffers, through the public layer API.
+/// It mirrors what `DenoisingAutoencoder.fit` does with one worker, on a
+/// ``Workspace`` of the library (so its buffers are laid out exactly as the
+/// engine's), through the public layer API.
 final class ProfiledStep {
     private(set) var network: Sequential
     private var optimizer: Adam
     let batch: Int
-    private let outputBuffers: [FloatBuffer]
-    /// Each layer's output; a pass-through layer's is the layer before's, as in ``Workspace``.
-    private let outputs: [UnsafeMutablePointer<Float>]
-    private let scratch: [FloatBuffer]
-    private let gradient: FloatBuffer, spare: FloatBuffer
-    private let parameterGradients: FloatBuffer
-    private let layerGradients: [[UnsafeMutablePointer<Float>]]
-    private let flatGradients: [UnsafeMutablePointer<Float>]
+    /// The library's own buffers for this network (outputs, scratch, gradients): the layout cannot drift.
+    private let workspace: Workspace
+    private var flatGradients: [UnsafeMutablePointer<Float>] { workspace.parameterGradients.flatMap { $0 } }
     private let clean: FloatBuffer, noisy: FloatBuffer
     private let imageSize: Int
 
@@ -25,26 +21,7 @@ final class ProfiledStep {
         self.network = network
         self.optimizer = optimizer
         self.batch = batch
-        outputBuffers = network.layers.map { FloatBuffer(count: batch * $0.outputCount) }
-        var outputs: [UnsafeMutablePointer<Float>] = []
-        for (i, layer) in network.layers.enumerated() {
-            outputs.append(i > 0 && layer.passesInputThrough ? outputs[i - 1] : outputBuffers[i].pointer)
-        }
-        self.outputs = outputs
-        scratch = network.layers.map { FloatBuffer(count: $0.workspaceCount(batch: batch)) }
-        let widest = network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
-        gradient = FloatBuffer(count: batch * widest)
-        spare = FloatBuffer(count: batch * widest)
-        parameterGradients = FloatBuffer(count: network.parameterCount)
-        var offset = 0
-        let base = parameterGradients.pointer
-        layerGradients = network.layers.map { layer in
-            layer.parameters.map { parameter in
-                defer { offset += parameter.count }
-                return base + offset
-            }
-        }
-        flatGradients = layerGradients.flatMap { $0 }
+        workspace = Workspace(network: network, batchCapacity: batch)
         imageSize = network.layers[0].inputCount
         clean = FloatBuffer(count: batch * imageSize)
         noisy = FloatBuffer(count: batch * imageSize)
@@ -81,32 +58,32 @@ final class ProfiledStep {
                                       using: &rng)
         }
         laps[1] = watch.lap()
-        parameterGradients.zero()
+        workspace.zeroGradients()
         laps[2] = watch.lap()
         var input = noisy.readOnly
         for i in 0..<count {
             // As Sequential: a pass-through layer (Flatten, Reshape) reuses its input's buffer and does no work.
             if !(network.layers[i].passesInputThrough && i > 0) {
-                network.layers[i].forward(input, into: outputs[i], batch: batch, workspace: scratch[i].pointer)
+                network.layers[i].forward(input, into: workspace.outputs[i], batch: batch, workspace: workspace.scratch[i])
             }
-            input = UnsafePointer(outputs[i])
+            input = UnsafePointer(workspace.outputs[i])
             laps[Self.forwardPart(i)] = watch.lap()
         }
         let outputCount = batch * network.layers[count - 1].outputCount
-        _ = MeanSquaredError.sumOfSquaresAndGradient(prediction: outputs[count - 1], target: clean.readOnly,
+        _ = MeanSquaredError.sumOfSquaresAndGradient(prediction: workspace.outputs[count - 1], target: clean.readOnly,
                                                      count: outputCount, normalizer: outputCount,
-                                                     gradient: gradient.pointer)
+                                                     gradient: workspace.outputGradient)
         laps[3 + count] = watch.lap()
-        var (current, other) = (gradient.pointer, spare.pointer)
+        var (current, other) = (workspace.outputGradient, workspace.spareGradient)
         for i in (0..<count).reversed() {
             if network.layers[i].passesInputThrough && i > 0 {
                 laps[Self.backwardPart(i, layers: count)] = watch.lap()
                 continue
             }
-            network.layers[i].backward(input: i == 0 ? noisy.readOnly : UnsafePointer(outputs[i - 1]),
-                                       output: outputs[i], outputGradient: current,
-                                       inputGradient: i == 0 ? nil : other, parameterGradients: layerGradients[i],
-                                       batch: batch, workspace: scratch[i].pointer)
+            network.layers[i].backward(input: i == 0 ? noisy.readOnly : UnsafePointer(workspace.outputs[i - 1]),
+                                       output: workspace.outputs[i], outputGradient: current,
+                                       inputGradient: i == 0 ? nil : other, parameterGradients: workspace.parameterGradients[i],
+                                       batch: batch, workspace: workspace.scratch[i])
             swap(&current, &other)
             laps[Self.backwardPart(i, layers: count)] = watch.lap()
         }

@@ -1,6 +1,4 @@
-import Dispatch
-
-/// A monotonic wall-clock stopwatch with nanosecond resolution.
+/// A monotonic wall-clock stopwatch on `ContinuousClock`.
 ///
 /// ```swift
 /// var watch = Stopwatch()
@@ -8,27 +6,29 @@ import Dispatch
 /// let seconds = watch.lap()      // time since start, and restart
 /// ```
 public struct Stopwatch: Sendable {
-    private var start: UInt64
+    private static let clock = ContinuousClock()
+    private var start: ContinuousClock.Instant
 
     /// A stopwatch started now.
-    public init() { start = Self.now() }
+    public init() { start = Self.clock.now }
 
     /// Seconds since the start (or the last ``lap()``).
-    public var elapsed: Double { Double(Self.now() &- start) / 1e9 }
+    public var elapsed: Double { Self.seconds(start.duration(to: Self.clock.now)) }
 
     /// Returns the seconds since the start (or the last lap) and restarts.
     public mutating func lap() -> Double {
-        let now = Self.now()
+        let now = Self.clock.now
         defer { start = now }
-        return Double(now &- start) / 1e9
+        return Self.seconds(start.duration(to: now))
     }
 
     /// The seconds `body` takes, once.
     public static func time(_ body: () throws -> Void) rethrows -> Double {
-        let watch = Stopwatch()
-        try body()
-        return watch.elapsed
+        Self.seconds(try clock.measure(body))
     }
 
-    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
 }

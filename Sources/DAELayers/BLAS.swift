@@ -52,4 +52,14 @@ public enum BLAS {
         guard let text = openblas_get_corename() else { return "unknown" }
         return String(cString: text)
     }
+
+    /// OpenBLAS's threading model: `sequential`, `pthreads` or `OpenMP`.
+    public static var threading: String {
+        switch openblas_get_parallel() {
+        case 0: return "sequential"
+        case 1: return "pthreads"
+        case 2: return "OpenMP"
+        default: return "unknown"
+        }
+    }
 }

@@ -43,6 +43,11 @@ public protocol Layer: Sendable {
                   outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                   parameterGradients: [UnsafeMutablePointer<Float>],
                   batch: Int, workspace: UnsafeMutablePointer<Float>)
+    /// The matrix products the passes issue at `batch` (see `ExecutionPlan.swift`);
+    /// `needsInputGradient` is false for a network's first layer. Defaults to none.
+    func gemmPlan(batch: Int, needsInputGradient: Bool) -> [GemmPlan]
+    /// The im2col / col2im steps of the passes, or nil for a layer that lowers nothing (the default).
+    func loweringPlan(needsInputGradient: Bool) -> LoweringPlan?
 }
 
 extension Layer {

@@ -21,11 +21,15 @@ public final class Workspace {
     /// Each layer's output, `batchCapacity × outputCount` floats (a
     /// pass-through layer's is its input's: the same pointer as the layer before).
     public let outputs: [UnsafeMutablePointer<Float>]
-    /// Each layer's scratch memory.
-    let scratch: [UnsafeMutablePointer<Float>]
+    /// Each layer's scratch memory (``Layer/workspaceCount(batch:)`` floats
+    /// at `batchCapacity`; one shared buffer in an inference-only workspace),
+    /// for callers that run the layers one by one, as the profiler does.
+    public let scratch: [UnsafeMutablePointer<Float>]
     /// Where the caller puts ∂L/∂(network output) before `backward`.
     public let outputGradient: UnsafeMutablePointer<Float>
-    let spareGradient: UnsafeMutablePointer<Float>
+    /// The other gradient buffer: back-propagation writes each layer's input
+    /// gradient here, then swaps it with ``outputGradient``'s role.
+    public let spareGradient: UnsafeMutablePointer<Float>
     /// All parameter gradients, one contiguous block in ``Sequential/parameterNames`` order.
     public let gradientStorage: UnsafeMutableBufferPointer<Float>
     /// Each layer's parameter gradients: pointers into ``gradientStorage``.
