@@ -6,8 +6,9 @@ import PackageDescription
 
 // MARK: - Settings shared by every Swift target
 
-/// Release kernels are compiled with unchecked arithmetic in the hot loops
-/// only where the code asks for it (`&+`, unsafe pointers); nothing global.
+/// Language settings only: `any` must be spelled out for existentials.
+/// No optimisation or safety flags are set here; hot loops opt out of checks
+/// locally (`&+`, unsafe buffer pointers) where they need to.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]

@@ -20,7 +20,14 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-peers_dir="$(cd "$here/../../shared/peers" && pwd)"
+# The peer scripts are not part of a clone: they live in the project's workspace.
+peers_dir="${PEERS_DIR:-$here/../../shared/peers}"
+if [ ! -f "$peers_dir/keras_dae.py" ]; then
+    echo "run-peers.sh: no peer scripts in $peers_dir (set PEERS_DIR to a directory holding keras_dae.py," \
+         "torch_dae.py and dae_common.py); dae-bench runs without them" >&2
+    exit 1
+fi
+peers_dir="$(cd "$peers_dir" && pwd)"
 DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
 LIMIT_TRAIN="${LIMIT_TRAIN:-20000}"
 EPOCHS="${EPOCHS:-1}"

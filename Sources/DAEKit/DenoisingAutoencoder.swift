@@ -1,7 +1,8 @@
 import Foundation
 
 /// A convolutional denoising autoencoder, trained and run on the CPU with
-/// every convolution lowered to one OpenBLAS GEMM per layer and batch.
+/// its convolutions lowered to OpenBLAS GEMMs over the whole batch (im2col),
+/// or run as direct loops where few channels make those faster.
 ///
 /// ```swift
 /// import DAEKit

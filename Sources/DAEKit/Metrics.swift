@@ -30,7 +30,8 @@ public enum ImageMetrics {
     /// The peak signal-to-noise ratio in dB for peak 1, averaged over images.
     ///
     /// For each image `i` (a slice along dimension 0), `10·log10(1 / max(mse_i, 1e-12))`;
-    /// the result is their mean, exactly as the reference `dae_common.psnr_mse`.
+    /// the result is their mean (the convention of the Keras comparison scripts,
+    /// not the PSNR of the pooled MSE).
     ///
     /// - Throws: as ``mse(_:_:)``.
     public static func psnr(_ prediction: Tensor, _ clean: Tensor) throws -> Double {

@@ -2,10 +2,10 @@
 /// batch into contiguous shards, one per worker, each worker with its own
 /// ``Workspace`` and single-threaded OpenBLAS GEMMs.
 ///
-/// Why this rather than OpenBLAS's own threads: measured on a 2-core
-/// machine, OpenBLAS's two threads are often *slower* than one on this
-/// model's mid-size and thin GEMM shapes (thread start-up per call), while
-/// one OpenBLAS thread per worker holds 160–190 GFLOP/s. Workers' gradients
+/// Why this rather than OpenBLAS's own threads: on a 2-core machine,
+/// OpenBLAS's two threads are often *slower* than one on this model's
+/// mid-size and thin GEMM shapes (thread start-up per call), while one
+/// OpenBLAS thread per worker scales (figures in Docs/Benchmarks.md). Workers' gradients
 /// are summed in worker order after every step, so results are
 /// deterministic for a given worker count (a different count changes the
 /// order of sums, hence the last bits).

@@ -9,7 +9,7 @@ import CDirectKernels
 ///
 /// Lowered to a GEMM, such a convolution multiplies by a matrix with only
 /// `P = kh·kw·C` rows or columns (9 for a 3×3 kernel on one channel): on
-/// such thin shapes OpenBLAS reaches 15–25 GFLOP/s, and the patch matrix
+/// such thin shapes OpenBLAS runs far below its peak, and the patch matrix
 /// that im2col writes and col2im reads back is `P / C` times the size of the
 /// image. These loops instead read the image (zero-padded, one image at a
 /// time) from the cache and keep 4 output pixels × 8 channels in registers,
@@ -28,28 +28,18 @@ import CDirectKernels
 /// (in this model that pass only exists for the first layer, whose input
 /// gradient training never needs).
 ///
-/// Measured on 28×28 images, batch 32, 32 channels on the other side (the
-/// fastest of six interleaved runs each): with one input channel the direct
-/// loops take 0.69 / 0.18 ms for a Conv2D forward pass at stride 1 / 2
-/// against 1.06 / 0.23 ms lowered, and 0.84 ms against 1.04 for a one-filter
-/// Conv2DTranspose; with 2–4 input channels the lowered GEMM was as fast or
-/// faster (these loops use 4-wide SSE vectors, OpenBLAS's GEMM AVX2), so
-/// the portable loops stop at one channel (they are written for any count).
+/// With the portable loops (4-wide SIMD) the lowered GEMM was as fast at
+/// 2–4 input channels, so they stop at one channel (they are written for
+/// any count).
 ///
 /// On x86-64 CPUs with AVX2 and FMA the same loops run as C functions
 /// compiled for those extensions (`Sources/CDirectKernels`; see
-/// ``DirectLoopKernels``); the Swift loops here serve every other CPU.
-/// Measured with the tutorial's shapes (batch 32, fastest of 81 runs,
-/// interleaved): `encoder.conv0` forward 0.18 → 0.07 ms and weight gradient
-/// 0.15 → 0.12 ms; `decoder.output` forward 0.63 → 0.37 ms, weight gradient
-/// 0.57 → 0.43 ms and input gradient 0.49 → 0.22 ms. With AVX2 the loops
-/// also beat im2col + GEMM at 2–4 input channels, in every pass (32×32
-/// images, 32 filters, batch 32, the three passes together: 1.8–2.1× at
-/// stride 2 and 2.0–2.4× at stride 1 as a Conv2D and a Conv2DTranspose; 3
-/// channels at stride 2 take 0.91 ms against 1.68). At 6 channels they still
-/// won; at 8 the input-gradient loop (one input channel at a time) lost to
-/// the GEMM, and at 12–16 the totals were even. The AVX2 limit is 4: the
-/// image channel counts in use (grey, grey + alpha, RGB, RGBA).
+/// ``DirectLoopKernels``); the Swift loops here serve every other CPU. With
+/// AVX2 the loops beat im2col + GEMM up to 4 input channels in every pass;
+/// the limit is 4: the image channel counts in use (grey, grey + alpha, RGB,
+/// RGBA). The measurements behind both limits are in Docs/Benchmarks.md
+/// ("Direct loops: the measurements behind the channel limits"), where they
+/// can be rerun and kept current.
 extension ConvolutionGeometry {
     /// Convolutions with at most this many input channels run as direct
     /// loops: 4 where they run as AVX2 + FMA code (RGB and RGBA images

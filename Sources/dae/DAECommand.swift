@@ -8,7 +8,7 @@ import Foundation
 struct DAECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dae",
-        abstract: "A convolutional denoising autoencoder on the CPU (im2col + OpenBLAS GEMM).",
+        abstract: "A convolutional denoising autoencoder on the CPU (im2col + OpenBLAS GEMM, direct loops for few channels).",
         discussion: """
         Data: the commands read a directory in the MNIST layout (train-images-idx3-ubyte, \
         t10k-images-idx3-ubyte and their labels, plain or .gz). Without --data they use, \

@@ -18,7 +18,8 @@ struct ImageGridTests {
     let noisy = labelledBatch(count: 27, height: 4, width: 5, offset: 100)
     let denoised = labelledBatch(count: 27, height: 4, width: 5, offset: 200)
 
-    /// The tile table dae_common.tutorial_figure produces, from
+    /// The tile table the Keras tutorial's figure code (its matplotlib grid
+    /// of 3 groups × 3 rows × 9 columns) produces, from
     ///
     ///     mk = lambda off: (np.arange(27) + off).reshape(27, 1, 1) / 255
     ///     tutorial_figure(mk(0), mk(100), mk(200))
