@@ -25,7 +25,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - C: system libraries, and the AVX2 kernels
@@ -40,6 +39,14 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        // SHA-256 for `dae fetch` on Linux (CryptoKit on Apple platforms):
+        // the system's OpenSSL rather than a package, so that no embedder of
+        // DAEKit resolves or builds a cryptography package.
+        .systemLibrary(
+            name: "COpenSSLCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
             name: "CPNG",
@@ -84,7 +91,7 @@ let package = Package(
             dependencies: [
                 "DAEKit", "DAEImageIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .target(name: "COpenSSLCrypto", condition: .when(platforms: [.linux])),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Crypto
+#if canImport(CryptoKit)
+import CryptoKit
+#else
+import COpenSSLCrypto
+#endif
 import DAEKit
 import Foundation
 
@@ -119,8 +123,21 @@ enum MNISTFiles {
         return result
     }
 
-    /// The SHA-256 of `data` in lowercase hex.
+    /// The SHA-256 of `data` in lowercase hex (CryptoKit on Apple platforms, OpenSSL's libcrypto elsewhere).
     static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        #if canImport(CryptoKit)
+        let digest = Array(SHA256.hash(data: data))
+        #else
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let status = data.withUnsafeBytes { raw in
+            withUnsafeBytes(of: UInt8(0)) { empty in
+                EVP_Digest(raw.baseAddress ?? empty.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
+            }
+        }
+        precondition(status == 1 && length == 32, "OpenSSL's EVP_Digest(SHA-256) failed")
+        digest.removeSubrange(32...)
+        #endif
+        return digest.map { String(format: "%02x", $0) }.joined()
     }
 }
