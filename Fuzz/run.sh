@@ -47,7 +47,7 @@ blas_cflags=$(pkg-config --cflags openblas 2>/dev/null || echo "-I/usr/include/x
 blas_libs=$(pkg-config --libs openblas 2>/dev/null || echo "-lopenblas")
 cflags=()
 for flag in $blas_cflags; do cflags+=(-Xcc "$flag"); done
-common=(-parse-as-library -sanitize=fuzzer,address -O -g
+common=(-parse-as-library -sanitize=fuzzer,address -O -g -package-name DenoisingAutoencoder
         -I Sources/COpenBLAS -I Sources/CZlib -I Sources/CDirectKernels/include "${cflags[@]}")
 clang=${CLANG:-$(dirname "$(command -v "$swiftc")")/clang}
 

@@ -1,43 +1,36 @@
 import DAEKit
 
-/// One matrix product of a layer's pass, as the library lowers it:
-/// `C[m, n] (+)= op(A)[m, k] × op(B)[k, n]`.
+/// One matrix product of a layer's pass, as the layer reports it
+/// (``GemmPlan``: `C[m, n] (+)= op(A)[m, k] × op(B)[k, n]`), with the layer's
+/// name; `shape.m`, `shape.role`, … read the plan's fields.
+@dynamicMemberLookup
 public struct GemmShape: Sendable, Codable, Equatable {
     /// The layer's name.
     public var layer: String
-    /// `forward` or `backward`.
-    public var pass: String
-    /// What the product computes, e.g. `y = cols·K`.
-    public var role: String
-    public var transposeA: Bool
-    public var transposeB: Bool
-    public var m: Int
-    public var n: Int
-    public var k: Int
-    /// 1 when the product accumulates into C (weight gradients), else 0.
-    public var beta: Float
+    /// The product.
+    public var plan: GemmPlan
+
+    public subscript<T>(dynamicMember field: KeyPath<GemmPlan, T>) -> T { plan[keyPath: field] }
 
     /// `2·m·n·k`.
-    public var flops: Double { gemmFlops(m: m, n: n, k: k) }
+    public var flops: Double { gemmFlops(m: plan.m, n: plan.n, k: plan.k) }
 
     /// e.g. `[1568, 9]ᵀ·[1568, 32]` style: `m×k · k×n`.
-    public var dimensions: String { "\(m)×\(k) · \(k)×\(n)" }
+    public var dimensions: String { "\(plan.m)×\(plan.k) · \(plan.k)×\(plan.n)" }
 
     /// The GEMMs of `layer`'s forward and backward passes at `batch`, as
     /// the layer itself reports them (``Layer/gemmPlan(batch:needsInputGradient:)``);
     /// `needsInputGradient` is false for the first layer of a network.
     public static func shapes(of layer: any Layer, batch: Int, needsInputGradient: Bool) -> [GemmShape] {
-        layer.gemmPlan(batch: batch, needsInputGradient: needsInputGradient).map { plan in
-            GemmShape(layer: layer.name, pass: plan.pass, role: plan.role, transposeA: plan.transposeA,
-                      transposeB: plan.transposeB, m: plan.m, n: plan.n, k: plan.k, beta: plan.beta)
-        }
+        layer.gemmPlan(batch: batch, needsInputGradient: needsInputGradient).map { GemmShape(layer: layer.name, plan: $0) }
     }
 
     /// Runs this product once through ``BLAS/gemm`` on `buffers` (large enough for it).
     func run(_ buffers: GemmBuffers) {
-        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                  a: buffers.a.readOnly, lda: transposeA ? m : k, b: buffers.b.readOnly, ldb: transposeB ? k : n,
-                  beta: beta, c: buffers.c.pointer, ldc: n)
+        let (m, n, k) = (plan.m, plan.n, plan.k)
+        BLAS.gemm(transposeA: plan.transposeA, transposeB: plan.transposeB, m: m, n: n, k: k,
+                  a: buffers.a.readOnly, lda: plan.transposeA ? m : k, b: buffers.b.readOnly, ldb: plan.transposeB ? k : n,
+                  beta: plan.beta, c: buffers.c.pointer, ldc: n)
     }
 }
 

@@ -4,7 +4,7 @@
 /// Layers report their products with ``Layer/gemmPlan(batch:needsInputGradient:)``,
 /// computed by the same predicates that choose between GEMMs and direct
 /// loops in the passes, so profilers and benchmarks need not re-derive it.
-public struct GemmPlan: Sendable, Equatable {
+public struct GemmPlan: Sendable, Equatable, Codable {
     /// `forward` or `backward`.
     public var pass: String
     /// What the product computes, e.g. `y = cols·K`.
@@ -65,35 +65,51 @@ extension LoweredConvolution {
     }
 }
 
+extension LoweredConvolution {
+    /// The GEMMs of a convolution's passes (`transposed`: of a transposed
+    /// convolution, whose forward pass is this convolution's input gradient).
+    func gemmPlan(batch: Int, needsInputGradient: Bool, transposed: Bool) -> [GemmPlan] {
+        let plans = transposed
+            ? [inputGradientGemm(batch: batch, pass: "forward", role: "cols = x·Kᵀ"),
+               weightGradientGemm(batch: batch, role: "dK += cols(dy)ᵀ·x"),
+               needsInputGradient ? forwardGemm(batch: batch, pass: "backward", role: "dx = cols(dy)·K") : nil]
+            : [forwardGemm(batch: batch, pass: "forward", role: "y = cols·K"),
+               weightGradientGemm(batch: batch, role: "dK += colsᵀ·dy"),
+               needsInputGradient ? inputGradientGemm(batch: batch, pass: "backward", role: "dcols = dy·Kᵀ") : nil]
+        return plans.compactMap { $0 }
+    }
+
+    /// A convolution runs im2col forward and col2im for its input gradient;
+    /// a transposed one col2im forward and im2col of ∂L/∂y backward.
+    func loweringPlan(needsInputGradient: Bool, transposed: Bool) -> LoweringPlan {
+        transposed
+            ? LoweringPlan(geometry: geometry, forward: runsCol2im ? .col2im : nil, backward: runsIm2col ? .im2col : nil)
+            : LoweringPlan(geometry: geometry, forward: runsIm2col ? .im2col : nil,
+                           backward: needsInputGradient && runsCol2im ? .col2im : nil)
+    }
+}
+
 extension Conv2D {
     /// The GEMMs of this layer's passes at `batch` (a few-channel convolution runs direct loops instead).
     public func gemmPlan(batch: Int, needsInputGradient: Bool) -> [GemmPlan] {
-        [lowered.forwardGemm(batch: batch, pass: "forward", role: "y = cols·K"),
-         lowered.weightGradientGemm(batch: batch, role: "dK += colsᵀ·dy"),
-         needsInputGradient ? lowered.inputGradientGemm(batch: batch, pass: "backward", role: "dcols = dy·Kᵀ") : nil]
-            .compactMap { $0 }
+        lowered.gemmPlan(batch: batch, needsInputGradient: needsInputGradient, transposed: false)
     }
 
     /// im2col forward, col2im for the input gradient, where they run.
     public func loweringPlan(needsInputGradient: Bool) -> LoweringPlan? {
-        LoweringPlan(geometry: lowered.geometry, forward: lowered.runsIm2col ? .im2col : nil,
-                     backward: needsInputGradient && lowered.runsCol2im ? .col2im : nil)
+        lowered.loweringPlan(needsInputGradient: needsInputGradient, transposed: false)
     }
 }
 
 extension Conv2DTranspose {
     /// The GEMMs of this layer's passes at `batch`: the adjoint convolution's, in the other order.
     public func gemmPlan(batch: Int, needsInputGradient: Bool) -> [GemmPlan] {
-        [lowered.inputGradientGemm(batch: batch, pass: "forward", role: "cols = x·Kᵀ"),
-         lowered.weightGradientGemm(batch: batch, role: "dK += cols(dy)ᵀ·x"),
-         needsInputGradient ? lowered.forwardGemm(batch: batch, pass: "backward", role: "dx = cols(dy)·K") : nil]
-            .compactMap { $0 }
+        lowered.gemmPlan(batch: batch, needsInputGradient: needsInputGradient, transposed: true)
     }
 
     /// col2im forward, im2col of ∂L/∂y backward, where they run.
     public func loweringPlan(needsInputGradient: Bool) -> LoweringPlan? {
-        LoweringPlan(geometry: lowered.geometry, forward: lowered.runsCol2im ? .col2im : nil,
-                     backward: lowered.runsIm2col ? .im2col : nil)
+        lowered.loweringPlan(needsInputGradient: needsInputGradient, transposed: true)
     }
 }
 
