@@ -30,9 +30,9 @@ public struct DenoisingAutoencoder: Sendable {
     public internal(set) var network: Sequential
     /// The optimizer and its state (moments and step), saved in checkpoints.
     public internal(set) var optimizer: Adam
-    /// Epochs of ``fit(_:validation:options:progress:)`` completed so far (kept in checkpoints for resuming).
+    /// Epochs of ``fit(_:validation:options:progress:)-2kqu2`` completed so far (kept in checkpoints for resuming).
     public internal(set) var epochsCompleted: Int = 0
-    /// Per-epoch records of every ``fit(_:validation:options:progress:)`` so far.
+    /// Per-epoch records of every ``fit(_:validation:options:progress:)-2kqu2`` so far.
     public internal(set) var history = TrainingHistory()
     /// The seed of the training run, fixed by the first `fit` and kept in checkpoints.
     public internal(set) var trainingSeed: UInt64?

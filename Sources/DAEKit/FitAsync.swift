@@ -1,7 +1,7 @@
 import Foundation
 
 extension DenoisingAutoencoder {
-    /// Trains as ``fit(_:validation:options:progress:)`` does, off the
+    /// Trains as ``fit(_:validation:options:progress:)-2kqu2`` does, off the
     /// caller's thread, and stops cleanly when the calling `Task` is cancelled.
     ///
     /// ```swift
@@ -70,6 +70,15 @@ private final class CancellationFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
 
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How ``DenoisingAutoencoder/fit(_:validation:options:progress:)`` trains.
+/// How ``DenoisingAutoencoder/fit(_:validation:options:progress:)-2kqu2`` trains.
 public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Epochs to run in this call.
     public var epochs: Int

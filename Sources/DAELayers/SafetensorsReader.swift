@@ -86,7 +86,8 @@ struct SafetensorsReader {
     }
 
     private func parseHeaderJSON(_ bytes: [UInt8]) throws -> JSONValue {
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw corrupt("header is not valid UTF-8") }
+        // Decoding repairs bad sequences with U+FFFD: the bytes are valid UTF-8 when nothing was repaired.
+        guard String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) else { throw corrupt("header is not valid UTF-8") }
         do {
             return try JSONCoding.decoder().decode(JSONValue.self, from: Data(bytes))
         } catch {

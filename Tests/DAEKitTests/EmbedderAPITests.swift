@@ -98,7 +98,11 @@ import Testing
     @Test func cancellingTheTaskStopsFitAtTheLastFinishedStep() async throws {
         let images = try SyntheticImages.rectangles(count: 64, seed: 3)
         let start = try DenoisingAutoencoder(configuration: .init(), seed: 5)
-        let (steps, stepSeen) = AsyncStream.makeStream(of: Int.self)
+        let (steps, stepSeen) = { () -> (AsyncStream<Int>, AsyncStream<Int>.Continuation) in
+            var continuation: AsyncStream<Int>.Continuation?
+            let stream = AsyncStream<Int> { continuation = $0 }
+            return (stream, continuation!)
+        }()
 
         let training = Task { () -> (DenoisingAutoencoder, (any Error)?) in
             var model = start
