@@ -17,8 +17,8 @@ public enum ImageGrid {
     /// ``robustnessFigure(original:rows:columns:)``.
     public static let separatorThickness = 2
 
-    /// The tutorial's figure, pixel for pixel as `dae_common.tutorial_figure`
-    /// (the Keras tutorial's NumPy reshaping) lays it out.
+    /// The tutorial's figure, pixel for pixel as the Keras tutorial's display code
+    /// (its NumPy reshaping of the tiles) lays it out.
     ///
     /// The figure has `3 · groups` rows of `columns` tiles. Row block `k`
     /// (`k` in `0..<groups`) is three rows: originals, their noisy copies,

@@ -27,7 +27,7 @@ extension DenoisingAutoencoder {
     /// `output`, streaming: rows are read, denoised and written band by
     /// band, so memory depends on the image's width and the model, not on
     /// its height. The image is converted to the model's channels first
-    /// (see ``ImageReader``); the PNG appears at `output` only when complete.
+    /// (see `ImageReader`); the PNG appears at `output` only when complete.
     ///
     /// - A ``Configuration/Architecture/residual`` model runs on bands of
     ///   rows, each read with a halo of the model's receptive radius, so the

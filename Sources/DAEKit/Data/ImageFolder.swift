@@ -51,8 +51,8 @@ public struct ImageFolder: Sendable {
 
     /// Lists the images under `directory` and reads their headers.
     ///
-    /// - Throws: ``DAEError/fileUnreadable(path:reason:)`` when the directory
-    ///   cannot be listed, ``DAEError/invalidArgument(_:)`` when it holds no
+    /// - Throws: `DAEError/fileUnreadable(path:reason:)` when the directory
+    ///   cannot be listed, `DAEError/invalidArgument(_:)` when it holds no
     ///   PNG or JPEG file or `channels` is not 1 or 3, and the reader's
     ///   errors for a file that is not a valid image (naming it).
     /// `channels` nil takes 3 when any file is in colour, else 1.
@@ -127,7 +127,7 @@ public struct ImageFolder: Sendable {
     /// splits the same way, and the held-out files are named by
     /// ``files`` of the second result.
     ///
-    /// - Throws: ``DAEError/invalidArgument(_:)`` unless `1 ≤ validationFiles < count`.
+    /// - Throws: `DAEError/invalidArgument(_:)` unless `1 ≤ validationFiles < count`.
     public func split(validationFiles: Int) throws -> (train: ImageFolder, validation: ImageFolder) {
         guard validationFiles >= 1, validationFiles < files.count else {
             throw DAEError.invalidArgument(

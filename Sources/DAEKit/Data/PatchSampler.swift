@@ -38,7 +38,7 @@ public struct PatchSampler: ImageSource {
 
     /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch.
     ///
-    /// - Throws: ``DAEError/invalidArgument(_:)`` for a non-positive size or
+    /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size or
     ///   count, or when no image is at least `patchSize` on both sides.
     public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
