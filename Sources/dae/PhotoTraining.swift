@@ -58,25 +58,9 @@ struct PhotoTraining {
         var full = recipe
         full.photo = photo
         try full.record(in: &trained)  // kept in the checkpoint's metadata
-        let start = trained.epochsCompleted
-        if start >= train.epochs {
-            Console.note("\(checkpointURL.path) already holds \(start) epochs (--epochs \(train.epochs)): nothing to train")
-        } else {
-            Console.note((train.resume ? "resuming at epoch \(start + 1)" : "training")
-                + " up to epoch \(train.epochs): photo model with \(trained.parameterCount) parameters, "
-                + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), workers: \(recipe.workers)")
-            var loop = TrainingLoop(totalEpochs: train.epochs, options: recipe.options)
-            let path = checkpointURL.path
-            loop.afterEpoch = { model, _ in
-                try model.save(to: checkpointURL)
-                return " → saved \(path)"
-            }
-            loop.interruptedMessage = { epoch in
-                epoch > 0 ? "interrupted: the checkpoint at \(path) holds epoch \(epoch)"
-                    : "interrupted during the first epoch: no checkpoint was written"
-            }
-            try loop.run(&trained, train: data.patches, validation: data.validationPatches)
-        }
+        try target.train(&trained, upTo: train.epochs, recipe: recipe, resuming: train.resume, what: "photo model",
+                         images: "\(data.patches.patchesPerEpoch) patches per epoch", train: data.patches,
+                         validation: data.validationPatches)
         Tables.history(trained.history).print()
         if train.json {
             Console.output(JSON.object([
@@ -87,14 +71,7 @@ struct PhotoTraining {
                 ("heldOutImages", .array(data.validation.files.map { .string($0.name) })),
                 ("patchSize", .int(photo.patchSize)),
                 ("patchesPerEpoch", .int(photo.patchesPerEpoch)),
-                ("epochs", .int(trained.epochsCompleted)),
-                ("batchSize", .int(recipe.batchSize)),
-                ("noise", .string(recipe.noise.description)),
-                ("seed", .int(recipe.seed)),
-                ("workers", .int(recipe.workers)),
-                ("configuration", JSONReport.configuration(of: trained)),
-                ("history", JSONReport.history(trained.history)),
-            ]).rendered)
+            ] + recipe.reportEntries(of: trained)).rendered)
         }
     }
 

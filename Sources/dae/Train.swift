@@ -112,26 +112,9 @@ struct Train: ParsableCommand {
         try recipe.record(in: &trained)
         location.announce(dataset)
 
-        let start = trained.epochsCompleted
-        if start >= epochs {
-            Console.note("\(checkpointURL.path) already holds \(start) epochs (--epochs \(epochs)): nothing to train")
-        } else {
-            Console.note((resume ? "resuming at epoch \(start + 1)" : "training")
-                + " up to epoch \(epochs): \(trained.configuration.shapeText) model with \(trained.parameterCount) parameters, "
-                + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), \(subset.train.count) training images, "
-                + "workers: \(recipe.workers)")
-            var loop = TrainingLoop(totalEpochs: epochs, options: recipe.options)
-            let path = checkpointURL.path
-            loop.afterEpoch = { model, _ in
-                try model.save(to: checkpointURL)
-                return " → saved \(path)"
-            }
-            loop.interruptedMessage = { epoch in
-                epoch > 0 ? "interrupted: the checkpoint at \(path) holds epoch \(epoch)"
-                    : "interrupted during the first epoch: no checkpoint was written"
-            }
-            try loop.run(&trained, train: subset.train, validation: subset.test)
-        }
+        try target.train(&trained, upTo: epochs, recipe: recipe, resuming: resume,
+                         what: "\(trained.configuration.shapeText) model", images: "\(subset.train.count) training images",
+                         train: subset.train, validation: subset.test)
 
         Tables.history(trained.history).print()
         if json {
@@ -141,15 +124,17 @@ struct Train: ParsableCommand {
                 ("dataDirectory", .string(location.directory.path)),
                 ("trainImages", .int(subset.train.count)),
                 ("validationImages", .int(subset.test.count)),
-                ("epochs", .int(trained.epochsCompleted)),
-                ("batchSize", .int(recipe.batchSize)),
-                ("noise", .string(recipe.noise.description)),
-                ("seed", .int(recipe.seed)),
-                ("workers", .int(recipe.workers)),
-                ("configuration", JSONReport.configuration(of: trained)),
-                ("history", JSONReport.history(trained.history)),
-            ]).rendered)
+            ] + recipe.reportEntries(of: trained)).rendered)
         }
+    }
+}
+
+extension TrainingRecipe {
+    /// The `--json` entries every `dae train` reports after its data's: epochs, settings, configuration, history.
+    func reportEntries(of model: DenoisingAutoencoder) -> [(String, JSON)] {
+        [("epochs", .int(model.epochsCompleted)), ("batchSize", .int(batchSize)), ("noise", .string(noise.description)),
+         ("seed", .int(seed)), ("workers", .int(workers)), ("configuration", JSONReport.configuration(of: model)),
+         ("history", JSONReport.history(model.history))]
     }
 }
 
@@ -159,6 +144,31 @@ struct Train: ParsableCommand {
 /// it (held until `lock.release()`), and with `--resume` the model and its
 /// recorded training settings.
 struct TrainingCheckpoint {
+    /// Trains `model` up to epoch `totalEpochs`, saving the checkpoint after
+    /// every epoch (nothing to do when it already holds them); `what` and
+    /// `images` describe the model and the data in the opening note.
+    func train(_ model: inout DenoisingAutoencoder, upTo totalEpochs: Int, recipe: TrainingRecipe, resuming: Bool,
+               what: String, images: String, train: some ImageSource, validation: (any ImageSource)?) throws {
+        let start = model.epochsCompleted, path = url.path, checkpointURL = url
+        guard start < totalEpochs else {
+            Console.note("\(path) already holds \(start) epochs (--epochs \(totalEpochs)): nothing to train")
+            return
+        }
+        Console.note((resuming ? "resuming at epoch \(start + 1)" : "training")
+            + " up to epoch \(totalEpochs): \(what) with \(model.parameterCount) parameters, "
+            + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), \(images), workers: \(recipe.workers)")
+        var loop = TrainingLoop(totalEpochs: totalEpochs, options: recipe.options)
+        loop.afterEpoch = { model, _ in
+            try model.save(to: checkpointURL)
+            return " → saved \(path)"
+        }
+        loop.interruptedMessage = { epoch in
+            epoch > 0 ? "interrupted: the checkpoint at \(path) holds epoch \(epoch)"
+                : "interrupted during the first epoch: no checkpoint was written"
+        }
+        try loop.run(&model, train: train, validation: validation)
+    }
+
     let url: URL
     let lock: FileLock
     private(set) var model: DenoisingAutoencoder?
