@@ -48,6 +48,7 @@ struct PhotoDemo {
                 ("heldOutImages", .array(data.validation.files.map { .string($0.name) })),
                 ("patchSize", .int(data.patches.patchSize)),
                 ("patchesPerEpoch", .int(data.patches.patchesPerEpoch)),
+                ("patchScales", .array(data.patches.scales.map(JSON.int))),
                 ("epochs", .int(epochs)),
                 ("batchSize", .int(demo.batchSize)),
                 ("seed", .int(demo.seed)),

@@ -22,9 +22,14 @@ struct PhotoOptions: ParsableArguments {
     @Flag(help: "Do not flip or rotate the patches (with --images).")
     var noAugment = false
 
+    @Option(help: ArgumentHelp("Reduction factors patches are drawn at, comma-separated (with --images; default 1,2,3,4).",
+                               valueName: "list"), transform: Parse.positiveIntegers)
+    var patchScales: [Int]?
+
     func validate() throws {
-        if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment {
-            throw ValidationError("--patch-size, --patches-per-epoch, --validation-files, --channels and --no-augment need --images")
+        if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
+            || patchScales != nil {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels and --no-augment need --images")
         }
         try require(patchSize, atLeast: 1, "--patch-size")
         try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")
@@ -41,8 +46,11 @@ struct PhotoOptions: ParsableArguments {
         }
         let (train, validation) = try folder.split(validationFiles: held)
         let patch = patchSize ?? 40
-        let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment)
-        let validationPatches = try PatchSampler(validation, patchSize: patch, patchesPerEpoch: 256, augment: false, seed: 1)
+        let scales = patchScales ?? PatchSampler.photoScales
+        let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment,
+                                       scales: scales)
+        let validationPatches = try PatchSampler(validation, patchSize: patch, patchesPerEpoch: 256, augment: false,
+                                                 scales: scales, seed: 1)
         return PhotoData(folder: folder, train: train, validation: validation, patches: patches, validationPatches: validationPatches)
     }
 }
@@ -62,6 +70,7 @@ struct PhotoData {
             + "\(megabytes) MB decoded; kept in memory up to \(folder.memoryBudget >> 20) MB)")
         Console.note("held out for validation: \(validation.files.map(\.name).joined(separator: ", "))")
         Console.note("training: \(train.count) images, \(patches.patchesPerEpoch) patches of "
-            + "\(patches.patchSize)x\(patches.patchSize) per epoch\(patches.augment ? ", flipped and rotated" : "")")
+            + "\(patches.patchSize)x\(patches.patchSize) per epoch at scales \(patches.scales.map { "1/\($0)" }.joined(separator: ", "))"
+            + "\(patches.augment ? ", flipped and rotated" : "")")
     }
 }

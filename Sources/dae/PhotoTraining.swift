@@ -8,6 +8,8 @@ struct PhotoRecipe: Codable, Equatable {
     var augment: Bool
     var validationFiles: Int
     var channels: Int
+    /// The patch scales; absent in the records of runs before scales existed (full size only).
+    var scales: [Int]? = nil
 }
 
 /// `dae train --images DIR`: the photo model, checkpointed after every epoch.
@@ -37,6 +39,12 @@ struct PhotoTraining {
             options.validationFiles = photo.validationFiles
             options.channels = photo.channels
             options.noAugment = !photo.augment
+            let scales = photo.scales ?? [1]
+            if let given = options.patchScales, given != scales {
+                throw CLIError("--patch-scales \(given.map(String.init).joined(separator: ",")) differs from the first run's "
+                    + "\(scales.map(String.init).joined(separator: ",")); omit it to resume with the same result as an uninterrupted run")
+            }
+            options.patchScales = scales
         } else if let model {
             options.channels = options.channels ?? model.configuration.inputShape[2]
             options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
@@ -46,7 +54,8 @@ struct PhotoTraining {
             recorded: recorded, checkpointSeed: model?.trainingSeed,
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
         let photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
-                                augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels)
+                                augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,
+                                scales: data.patches.scales)
         var configuration = DenoisingAutoencoder.Configuration.photo(channels: data.folder.channels)
         configuration.inputShape = [photo.patchSize, photo.patchSize, photo.channels]
         if let model, model.configuration.inputShape != configuration.inputShape {
@@ -71,6 +80,7 @@ struct PhotoTraining {
                 ("heldOutImages", .array(data.validation.files.map { .string($0.name) })),
                 ("patchSize", .int(photo.patchSize)),
                 ("patchesPerEpoch", .int(photo.patchesPerEpoch)),
+                ("patchScales", .array(data.patches.scales.map(JSON.int))),
             ] + recipe.reportEntries(of: trained)).rendered)
         }
     }

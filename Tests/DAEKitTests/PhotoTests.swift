@@ -135,6 +135,34 @@ struct ImageFolderTests {
         }
     }
 
+    @Test("a patch at scale s averages the s × s blocks of its region; scales that do not fit are not drawn")
+    func scaledPatches() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 1)
+            let sampler = try PatchSampler(folder, patchSize: 8, patchesPerEpoch: 40, augment: false, scales: [1, 2, 5], seed: 6)
+            var drawn = Set<Int>()
+            for index in 0..<40 {
+                let place = sampler.placement(epoch: 1, index: index)
+                drawn.insert(place.scale)
+                let image = try folder.image(at: place.image)
+                #expect(place.y + 8 * place.scale <= image.height && place.x + 8 * place.scale <= image.width)
+                var patch = [Float](repeating: 0, count: 64)
+                patch.withUnsafeMutableBufferPointer { sampler.fill([index], epoch: 1, into: $0.baseAddress!) }
+                for (y, x) in [(0, 0), (3, 5), (7, 7)] {
+                    var sum = 0
+                    for by in 0..<place.scale {
+                        for bx in 0..<place.scale {
+                            sum += Int(image[place.y + y * place.scale + by, place.x + x * place.scale + bx, 0])
+                        }
+                    }
+                    #expect(patch[y * 8 + x] == Float(sum) / (255 * Float(place.scale * place.scale)))
+                }
+            }
+            #expect(drawn == [1, 2, 5])
+            #expect(throws: DAEError.self) { try PatchSampler(folder, patchSize: 8, patchesPerEpoch: 4, scales: [0]) }
+        }
+    }
+
     @Test("the 8 orientations are the 8 distinct symmetries of the square")
     func orientations() throws {
         let side = 3

@@ -2,13 +2,21 @@ import DAEImageIO
 import DAELayers
 
 /// Training images cut from an ``ImageFolder``: square patches at random
-/// places, new ones every epoch, optionally flipped and rotated.
+/// places and scales, new ones every epoch, optionally flipped and rotated.
 ///
 /// Patch `i` of epoch `e` is a pure function of `(seed, e, i)`: its image
 /// (drawn with probability proportional to the image's area, so every
-/// pixel of the folder is equally likely to be covered), its corner, and
-/// its orientation (one of the 8 flips and 90° rotations when
-/// ``augment`` is on) come from their own random stream. Any patch can be
+/// pixel of the folder is equally likely to be covered), its scale (one of
+/// ``scales`` that fits the image), its corner, and its orientation (one of
+/// the 8 flips and 90° rotations when ``augment`` is on) come from their
+/// own random stream.
+///
+/// A patch at scale `s` is a region of `s · patchSize` pixels a side,
+/// reduced by averaging each `s × s` block: the same picture seen from
+/// farther away. Photographs of a few megapixels are smooth at the pixel
+/// scale; their reduced copies carry the fine texture (foliage, fabric,
+/// hair) that other photographs have at full size, and a model trained on
+/// both generalises to them (measured: `Docs/Results.md`). Any patch can be
 /// regenerated alone, whatever the thread or batch it falls in, so
 /// training resumed from a checkpoint draws exactly the patches an
 /// uninterrupted run would have.
@@ -32,17 +40,24 @@ public struct PatchSampler: ImageSource {
     public let augment: Bool
     /// The seed of the patch positions.
     public let seed: UInt64
+    /// The reduction factors patches are drawn at (1: full size), each with equal odds among those that fit the image.
+    public let scales: [Int]
     /// Indices of the folder's images large enough for a patch, and their cumulative areas.
     private let eligible: [Int]
     private let cumulativeAreas: [Double]
 
-    /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch.
+    /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch, at
+    /// the reduction factors `scales` (`[1]`: full size only).
     ///
-    /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size or
-    ///   count, or when no image is at least `patchSize` on both sides.
-    public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, seed: UInt64 = 0) throws {
+    /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size,
+    ///   count or scale, or when no image is at least `patchSize` on both sides.
+    public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, scales: [Int] = [1],
+                seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
             throw DAEError.invalidArgument("patch size and patches per epoch must be positive, got \(patchSize) and \(patchesPerEpoch)")
+        }
+        guard !scales.isEmpty, scales.allSatisfy({ (1...16).contains($0) }) else {
+            throw DAEError.invalidArgument("patch scales must be 1 to 16, got \(scales)")
         }
         let eligible = folder.files.indices.filter { folder.files[$0].width >= patchSize && folder.files[$0].height >= patchSize }
         guard !eligible.isEmpty else {
@@ -59,7 +74,11 @@ public struct PatchSampler: ImageSource {
         self.patchesPerEpoch = patchesPerEpoch
         self.augment = augment
         self.seed = seed
+        self.scales = scales.sorted()
     }
+
+    /// The photo preset's scales: full size, and reduced 2, 3 and 4 times.
+    public static let photoScales = [1, 2, 3, 4]
 
     public var imageCount: Int { patchesPerEpoch }
     public var imageShape: [Int] { [patchSize, patchSize, folder.channels] }
@@ -87,14 +106,23 @@ public struct PatchSampler: ImageSource {
             } catch {
                 preconditionFailure("\(error)")
             }
+            let scale = placement.scale
+            let norm = 255 * Float(scale * scale)  // a division, so scale 1 gives exactly byte / 255
             image.pixels.withUnsafeBufferPointer { pixels in
                 let w = image.width
                 for y in 0..<p {
                     for x in 0..<p {
-                        // The patch pixel (y, x) reads the source pixel of its orientation.
+                        // The patch pixel (y, x) reads the source block of its orientation, averaged.
                         let (sy, sx) = Self.orient(y, x, side: p, transform: placement.transform)
-                        let source = ((placement.y + sy) * w + placement.x + sx) * c
-                        for ch in 0..<c { out[ch] = Float(pixels[source + ch]) / 255 }
+                        let top = placement.y + sy * scale, left = placement.x + sx * scale
+                        for ch in 0..<c {
+                            var sum = 0
+                            for by in 0..<scale {
+                                let row = ((top + by) * w + left) * c + ch
+                                for bx in 0..<scale { sum += Int(pixels[row + bx * c]) }
+                            }
+                            out[ch] = Float(sum) / norm
+                        }
                         out += c
                     }
                 }
@@ -107,8 +135,9 @@ public struct PatchSampler: ImageSource {
         for index in eligible { _ = try folder.image(at: index) }
     }
 
-    /// Where patch `index` of `epoch` comes from.
-    public func placement(epoch: Int, index: Int) -> (image: Int, y: Int, x: Int, transform: Int) {
+    /// Where patch `index` of `epoch` comes from: its image, reduction
+    /// factor, top-left corner (in the image's pixels) and orientation.
+    public func placement(epoch: Int, index: Int) -> (image: Int, scale: Int, y: Int, x: Int, transform: Int) {
         var rng = RandomStreams.generator(seed: seed, .patches, epoch, index)
         let target = rng.nextUniform() * cumulativeAreas[cumulativeAreas.count - 1]
         var low = 0, high = cumulativeAreas.count - 1
@@ -118,10 +147,14 @@ public struct PatchSampler: ImageSource {
         }
         let image = eligible[low]
         let file = folder.files[image]
-        let y = Int(rng.next() % UInt64(file.height - patchSize + 1))
-        let x = Int(rng.next() % UInt64(file.width - patchSize + 1))
+        // Scale 1 always fits (the image is eligible); larger ones when the image holds their region.
+        let fitting = scales.filter { min(file.width, file.height) >= $0 * patchSize }
+        let scale = fitting.count > 1 ? fitting[Int(rng.next() % UInt64(fitting.count))] : (fitting.first ?? 1)
+        let side = scale * patchSize
+        let y = Int(rng.next() % UInt64(file.height - side + 1))
+        let x = Int(rng.next() % UInt64(file.width - side + 1))
         let transform = augment ? Int(rng.next() % 8) : 0
-        return (image, y, x, transform)
+        return (image, scale, y, x, transform)
     }
 
     /// The source coordinates of patch pixel `(y, x)` under one of the 8
