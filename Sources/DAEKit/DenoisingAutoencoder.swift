@@ -139,7 +139,7 @@ public struct DenoisingAutoencoder: Sendable {
     ///
     /// A ``Configuration/Architecture/residual`` model takes images of any
     /// size, `[n, height, width, channels]`: it runs tile by tile with a
-    /// halo of its receptive radius, so the result is identical to one pass
+    /// halo of its receptive radius, so the result equals one pass
     /// over the whole image, in memory bounded by the tile size.
     ///
     /// Throws `DAEError/invalidValue(_:reason:)` ("model output: …") when

@@ -30,8 +30,9 @@ extension DenoisingAutoencoder {
     /// (see `ImageReader`); the PNG appears at `output` only when complete.
     ///
     /// - A ``Configuration/Architecture/residual`` model runs on bands of
-    ///   rows, each read with a halo of the model's receptive radius, so the
-    ///   result is identical to denoising the whole image at once.
+    ///   rows, each read with a halo of the model's receptive radius and cut
+    ///   into the same tiles as ``denoise(_:)`` cuts the whole image, so the
+    ///   result is bit for bit that of denoising the whole image in memory.
     /// - An autoencoder runs on overlapping tiles of its input size, blended
     ///   with smooth weights (as `TilePlan` describes), one row of tiles at a
     ///   time; `overlap` is the least overlap between neighbouring tiles

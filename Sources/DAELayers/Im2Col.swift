@@ -14,43 +14,49 @@
 extension ConvolutionGeometry {
     /// Fills `col` (`batch·outputPixels × patchSize` floats) with the patches of `input`.
     public func im2col(_ input: UnsafePointer<Float>, batch: Int, into col: UnsafeMutablePointer<Float>) {
+        im2col(input, rows: 0..<(batch * outputPixels), into: col)
+    }
+
+    /// Fills `col` (`rows.count × patchSize` floats) with rows `rows` of the
+    /// patch matrix of `input` (row `(n·outH + oh)·outW + ow` is output pixel
+    /// `(oh, ow)` of image `n`): a slice of the whole matrix, for lowering a
+    /// large convolution in cache-sized pieces.
+    public func im2col(_ input: UnsafePointer<Float>, rows: Range<Int>, into col: UnsafeMutablePointer<Float>) {
         let channels = inputChannels
         let rowLength = patchSize
         let tapLength = kernelWidth * channels
         let imageSize = inputCount
         var row = col
-        for n in 0..<batch {
+        for index in rows {
+            let n = index / outputPixels, pixel = index % outputPixels
+            let (oh, ow) = (pixel / outputWidth, pixel % outputWidth)
             let image = input + n * imageSize
-            for oh in 0..<outputHeight {
-                let top = oh * stride - padTop
-                for ow in 0..<outputWidth {
-                    let left = ow * stride - padLeft
-                    for i in 0..<kernelHeight {
-                        let ih = top + i
-                        let destination = row + i * tapLength
-                        guard ih >= 0 && ih < inputHeight else {
-                            destination.update(repeating: 0, count: tapLength)
-                            continue
-                        }
-                        let sourceRow = image + ih * inputWidth * channels
-                        if left >= 0 && left + kernelWidth <= inputWidth {
-                            // The whole kernel row lies inside the image: one contiguous run.
-                            VectorKernels.copy(sourceRow + left * channels, to: destination, count: tapLength)
+            let top = oh * stride - padTop
+            let left = ow * stride - padLeft
+            for i in 0..<kernelHeight {
+                let ih = top + i
+                let destination = row + i * tapLength
+                guard ih >= 0 && ih < inputHeight else {
+                    destination.update(repeating: 0, count: tapLength)
+                    continue
+                }
+                let sourceRow = image + ih * inputWidth * channels
+                if left >= 0 && left + kernelWidth <= inputWidth {
+                    // The whole kernel row lies inside the image: one contiguous run.
+                    VectorKernels.copy(sourceRow + left * channels, to: destination, count: tapLength)
+                } else {
+                    for j in 0..<kernelWidth {
+                        let iw = left + j
+                        let tap = destination + j * channels
+                        if iw >= 0 && iw < inputWidth {
+                            VectorKernels.copy(sourceRow + iw * channels, to: tap, count: channels)
                         } else {
-                            for j in 0..<kernelWidth {
-                                let iw = left + j
-                                let tap = destination + j * channels
-                                if iw >= 0 && iw < inputWidth {
-                                    VectorKernels.copy(sourceRow + iw * channels, to: tap, count: channels)
-                                } else {
-                                    tap.update(repeating: 0, count: channels)
-                                }
-                            }
+                            tap.update(repeating: 0, count: channels)
                         }
                     }
-                    row += rowLength
                 }
             }
+            row += rowLength
         }
     }
 

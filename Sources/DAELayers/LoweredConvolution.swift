@@ -58,12 +58,42 @@ struct LoweredConvolution: Sendable, Equatable {
                                    padded: workspace, bias: bias)
             return
         }
-        let patches = patches(of: input, batch: batch, workspace: workspace, patchesInWorkspace: patchesInWorkspace)
         let m = batch * geometry.outputPixels, p = geometry.patchSize
         if let bias { VectorKernels.broadcastRows(bias, into: output, rowCount: m, channels: outputChannels) }
-        BLAS.gemm(m: m, n: outputChannels, k: p,
-                  a: patches, lda: p, b: weights, ldb: outputChannels,
-                  beta: bias != nil ? 1 : 0, c: output, ldc: outputChannels)
+        let pieces = patchesInWorkspace || geometry.isPointwise ? 1 : Self.pieces(rows: m, rowLength: p)
+        if pieces == 1 {
+            let patches = patches(of: input, batch: batch, workspace: workspace, patchesInWorkspace: patchesInWorkspace)
+            BLAS.gemm(m: m, n: outputChannels, k: p,
+                      a: patches, lda: p, b: weights, ldb: outputChannels,
+                      beta: bias != nil ? 1 : 0, c: output, ldc: outputChannels)
+            return
+        }
+        // A large patch matrix is written and multiplied piece by piece: each piece is
+        // still in cache when the GEMM packs it, instead of coming back from memory.
+        // The whole matrix is still left in the workspace, for the weight gradient.
+        for piece in 0..<pieces {
+            let rows = (piece * m / pieces)..<((piece + 1) * m / pieces)
+            geometry.im2col(input, rows: rows, into: workspace + rows.lowerBound * p)
+            // y[rows, Cout] (+)= patches[rows, P] × W[P, Cout]
+            BLAS.gemm(m: rows.count, n: outputChannels, k: p,
+                      a: workspace + rows.lowerBound * p, lda: p, b: weights, ldb: outputChannels,
+                      beta: bias != nil ? 1 : 0, c: output + rows.lowerBound * outputChannels, ldc: outputChannels)
+        }
+    }
+
+    /// The patch-matrix bytes above which the forward pass is cut into pieces (4 MiB).
+    static let pieceThresholdBytes = 4 << 20
+    /// The bytes of patches per piece (about 1 MiB: a core's L2), and the fewest rows in one.
+    static let pieceBytes = 1 << 20, minimumPieceRows = 256
+
+    /// How many near-equal pieces the forward pass of `rows` patch rows of
+    /// `rowLength` floats is cut into: 1 for a matrix of at most
+    /// ``pieceThresholdBytes`` (every small model runs as one GEMM, as before).
+    static func pieces(rows: Int, rowLength: Int) -> Int {
+        let bytes = rows * rowLength * MemoryLayout<Float>.size
+        guard bytes > pieceThresholdBytes else { return 1 }
+        let rowsPerPiece = max(minimumPieceRows, pieceBytes / max(rowLength * MemoryLayout<Float>.size, 1))
+        return max(1, rows / rowsPerPiece)
     }
 
     /// `inputGradient = col2im(outputGradient[M, Cout] × weightsᵀ[Cout, P])`

@@ -18,7 +18,7 @@ struct Denoise: ParsableCommand {
 
         A residual (photo) model runs on any size directly: each band of rows \
         is read with a halo of the model's receptive field, so the output is \
-        identical to denoising the whole image at once. An autoencoder (the \
+        what denoising the whole image at once gives. An autoencoder (the \
         tutorial's model) denoises overlapping tiles of its input size, \
         blended back together with smooth weights; --overlap sets their least \
         overlap (default: half a tile). An image smaller than a tile is padded \

@@ -218,7 +218,8 @@ struct ResidualModelTests {
         #expect(throws: DAEError.self) { try DenoisingAutoencoder(configuration: strided, seed: 1) }
     }
 
-    @Test("tiled inference equals one pass over the whole image, bit for bit", arguments: [(300, 270), (129, 5), (7, 140), (260, 131)])
+    @Test("tiled inference equals one pass over the whole image (to float rounding: the GEMMs differ in size)",
+          arguments: [(300, 270), (129, 5), (7, 140), (260, 131)])
     func tiledEqualsWhole(size: (height: Int, width: Int)) throws {
         let model = try Photos.residualModel()
         let image = try Photos.image(width: size.width, height: size.height, channels: 3, seed: 8).tensor(channels: 3)
@@ -227,7 +228,11 @@ struct ResidualModelTests {
         let prediction = try Photos.prediction(of: model, on: image)
         let whole = Tensor(shape: image.shape, scalars: zip(image.scalars, prediction.scalars).map { min(max($0 - $1, 0), 1) })
         #expect(tiled.shape == image.shape)
-        #expect(tiled == whole)
+        // Every output pixel sees the same inputs and padding; only the order of
+        // OpenBLAS's sums may differ with the GEMM's size, in the last bits.
+        let worst = zip(tiled.scalars, whole.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "largest difference \(worst)")
+        // Streaming uses the same cut as the in-memory pass: there, bit for bit (streamedFile).
     }
 
     @Test("a streamed file equals the whole image denoised in memory", arguments: [1, 3])
