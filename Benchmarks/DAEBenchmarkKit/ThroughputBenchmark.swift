@@ -23,7 +23,7 @@ struct ThroughputData {
             test = try SyntheticData.images(count: settings.inferenceImages, shape: shape, using: &rng)
             description = "synthetic \(shape.map(String.init).joined(separator: "×")) byte images"
         }
-        noisyTest = NoiseModel.tutorial.applied(to: test.allImages(), seed: settings.seed)
+        noisyTest = NoiseModel.tutorial.applied(to: test.allImagesTensor(), seed: settings.seed)
     }
 }
 

@@ -5,9 +5,9 @@
 /// and a ``PatchSampler`` cuts new patches from a folder of photographs
 /// every epoch.
 ///
-/// Custom data need no conformance: `Tensor(shape: [n, h, w, c], scalars: floats)`
-/// for `[Float]` in [0, 1], or ``ImageDataset/init(pixels:count:height:width:channels:labels:)``
-/// for `[UInt8]`, are image sources. To stream from elsewhere, conform a
+/// Custom data need no conformance: `Tensor(images: floats, imageShape: [h, w, c])`
+/// for `[Float]` in [0, 1], or ``ImageDataset/init(pixels:imageShape:)`` for
+/// `[UInt8]`, are image sources. To stream from elsewhere, conform a
 /// `Sendable` type; the contract of ``fill(_:into:)``:
 ///
 /// - `destination` has room for `indices.count · imageShape` floats and may
@@ -61,6 +61,29 @@ extension ImageSource {
 extension ImageDataset: ImageSource {
     /// The number of images (``count``).
     public var imageCount: Int { count }
+}
+
+extension Tensor {
+    /// Images given as floats in [0, 1] of one shape, `[height, width, channels]`:
+    /// a batch `[n] + imageShape` with `n` from the count, checked.
+    ///
+    /// ```swift
+    /// let frames = try Tensor(images: floats, imageShape: [48, 48, 1])   // [Float], NHWC
+    /// try model.fit(frames, options: TrainingOptions(epochs: 5))
+    /// ```
+    ///
+    /// - Throws: `DAEError/invalidArgument(_:)` when the shape is not three
+    ///   positive sizes or the values are not a whole number of images, and
+    ///   `DAEError/invalidValue(_:reason:)` naming the first value that is
+    ///   not finite or outside [0, 1].
+    public init(images: [Float], imageShape: [Int]) throws {
+        guard imageShape.count == 3, imageShape.allSatisfy({ $0 > 0 }),
+              let size = Tensor.checkedElementCount(of: imageShape), images.count % size == 0 else {
+            throw DAEError.invalidArgument("\(images.count) values are not a whole number of images of shape \(imageShape)")
+        }
+        self.init(shape: [images.count / size] + imageShape, scalars: images)
+        if images.count > 0 { try validatePixels("images") }
+    }
 }
 
 extension Tensor: ImageSource {

@@ -126,7 +126,7 @@ import Testing
         #expect(model.parameters != start.parameters)
         #expect(model.parameters.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
         // The cancelled model is usable as it is.
-        let denoised = try model.denoise(images.allImages().slice(0..<2))
+        let denoised = try model.denoise(images.allImagesTensor().slice(0..<2))
         #expect(denoised.shape == [2, 28, 28, 1])
     }
 

@@ -17,14 +17,14 @@ import Testing
                                     options: TrainingOptions(epochs: 8, batchSize: 32, noise: .tutorial, seed: 7)) { event in
             if case .batch = event { batchesSeen += 1 }
         }
-        let noisy = NoiseModel.tutorial.applied(to: test.allImages(), seed: 3)
+        let noisy = NoiseModel.tutorial.applied(to: test.allImagesTensor(), seed: 3)
         let denoised = try model.denoise(noisy)
         // --- README example ends ---
 
         #expect(batchesSeen == 8 * 32)
         #expect(history.epochs.map(\.epoch) == Array(1...8))
-        let noisyLoss = try ImageMetrics.mse(noisy, test.allImages())
-        let denoisedLoss = try ImageMetrics.mse(denoised, test.allImages())
+        let noisyLoss = try ImageMetrics.mse(noisy, test.allImagesTensor())
+        let denoisedLoss = try ImageMetrics.mse(denoised, test.allImagesTensor())
         let validationLoss = try #require(history.epochs.last?.validationLoss)
         // The tutorial noise (mean 0.5, std 0.5, clipped) costs ~0.3 MSE; the model must remove most of it.
         #expect(Double(validationLoss) < noisyLoss / 5, "validation loss \(validationLoss) vs noisy input \(noisyLoss)")

@@ -171,7 +171,7 @@ struct ImageDatasetTests {
         }
         #expect(Array(buffer.prefix(24)) == data.batch([1, 0]).scalars)
         #expect(buffer[24] == -1, "nothing written past the requested images")
-        #expect(data.allImages() == data.batch(0..<2))
+        #expect(data.allImagesTensor() == data.batch(0..<2))
     }
 
     @Test("rank-4 images keep their last dimension as channels")
@@ -187,10 +187,10 @@ struct ImageDatasetTests {
         let data = try ImageDataset(images: #require(Self.imageFile), labels: Self.labelFile)
         #expect(data.prefix(1).count == 1)
         #expect(data.prefix(1).labels == [7])
-        #expect(data.prefix(1).allImages() == data.batch([0]))
+        #expect(data.prefix(1).allImagesTensor() == data.batch([0]))
         #expect(data.prefix(99) == data)
         #expect(data.prefix(-1).count == 0)
-        #expect(data.prefix(0).allImages().shape == [0, 3, 4, 1])
+        #expect(data.prefix(0).allImagesTensor().shape == [0, 3, 4, 1])
     }
 
     @Test("labels must be rank 1 and as many as the images")

@@ -202,6 +202,26 @@ struct ImageFolderTests {
     }
 }
 
+@Suite("Custom data without unsafe pointers")
+struct CustomDataTests {
+    @Test("[Float] and [UInt8] images of one shape train directly")
+    func safeInitialisers() throws {
+        let floats = (0..<(6 * 28 * 28)).map { Float($0 % 97) / 96 }
+        let frames = try Tensor(images: floats, imageShape: [28, 28, 1])
+        #expect(frames.shape == [6, 28, 28, 1])
+        let bytes = try ImageDataset(pixels: floats.map { UInt8($0 * 255) }, imageShape: [28, 28, 1])
+        #expect(bytes.count == 6)
+        var model = try DenoisingAutoencoder(configuration: .init(), seed: 1)
+        model.workers = 1
+        try model.fit(frames, options: TrainingOptions(epochs: 1, batchSize: 3))
+        try model.fit(bytes, options: TrainingOptions(epochs: 1, batchSize: 3))
+        #expect(model.epochsCompleted == 2)
+        #expect(throws: DAEError.self) { try Tensor(images: [0.5, 2], imageShape: [1, 2, 1]) }
+        #expect(throws: DAEError.self) { try Tensor(images: [0.5, 0.5, 0.5], imageShape: [1, 2, 1]) }
+        #expect(throws: DAEError.self) { try ImageDataset(pixels: [1, 2, 3], imageShape: [2, 0, 1]) }
+    }
+}
+
 @Suite("The residual photo model")
 struct ResidualModelTests {
     @Test("the photo preset: 7 convolutions, 106 563 parameters in RGB, a 15×15 receptive field")

@@ -133,8 +133,28 @@ public struct ImageDataset: Sendable, Equatable {
     }
 
     /// Every image as floats in [0, 1], shape `[count, height, width, channels]`.
+    @available(*, deprecated, renamed: "allImagesTensor()", message: "every ImageSource has allImagesTensor()")
     public func allImages() -> Tensor {
-        batch(0..<count)
+        allImagesTensor()
+    }
+
+    /// Images given as bytes of one shape, `[height, width, channels]`; the
+    /// count is `pixels.count` divided by the image size.
+    ///
+    /// ```swift
+    /// let scans = try ImageDataset(pixels: bytes, imageShape: [64, 64, 1])   // [UInt8], NHWC
+    /// try model.fit(scans, options: TrainingOptions(epochs: 5))
+    /// ```
+    ///
+    /// - Throws: `DAEError/invalidArgument(_:)` when the shape is not three
+    ///   positive sizes or the bytes are not a whole number of images.
+    public init(pixels: [UInt8], imageShape: [Int]) throws {
+        guard imageShape.count == 3, imageShape.allSatisfy({ $0 > 0 }),
+              let size = Tensor.checkedElementCount(of: imageShape), pixels.count % size == 0 else {
+            throw DAEError.invalidArgument("\(pixels.count) bytes are not a whole number of images of shape \(imageShape)")
+        }
+        try self.init(pixels: pixels, count: pixels.count / size, height: imageShape[0], width: imageShape[1],
+                      channels: imageShape[2])
     }
 
     private init(unchecked pixels: [UInt8], labels: [UInt8]?, count: Int, height: Int, width: Int, channels: Int) {
