@@ -9,7 +9,7 @@ struct PhotoDemo {
 
     /// The demo's default epochs on photographs (4096 patches of 40² each):
     /// about 10 minutes of training on 2 cores.
-    static let defaultEpochs = 40
+    static let defaultEpochs = 16
 
     func run() throws {
         let outputURL = FileSystem.url(demo.output)
