@@ -79,7 +79,7 @@ extension DenoisingAutoencoder {
                     }
                 }
                 guard loss.isFinite else { throw DAEError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: loss) }
-                applyOptimizer(box.flatGradients)
+                applyOptimizer(box.flatGradients, learningRateFactor: options.learningRateSchedule.factor(epoch: epoch))
                 lossSum += Double(loss) * Double(indices.count)
                 if let progress {
                     let seen = b * batchSize + indices.count

@@ -16,6 +16,8 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// The seed of shuffling and noise. Every epoch's randomness is derived
     /// from `(seed, epoch)`, so resuming reproduces an uninterrupted run.
     public var seed: UInt64
+    /// How the learning rate changes from epoch to epoch (constant by default, as Keras's).
+    public var learningRateSchedule: LearningRateSchedule = .constant
 
     /// Options; the defaults are the tutorial's (10 epochs, batch 32, its noise).
     public init(epochs: Int = 10, batchSize: Int = 32, noise: NoiseModel = .tutorial,
@@ -28,11 +30,67 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         self.seed = seed
     }
 
-    /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, or bad noise.
+    private enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule
+    }
+
+    /// Decodes options; `learningRateSchedule` may be absent (constant).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(epochs: try c.decode(Int.self, forKey: .epochs), batchSize: try c.decode(Int.self, forKey: .batchSize),
+                  noise: try c.decode(NoiseModel.self, forKey: .noise),
+                  freshNoiseEachEpoch: try c.decode(Bool.self, forKey: .freshNoiseEachEpoch),
+                  shuffle: try c.decode(Bool.self, forKey: .shuffle), seed: try c.decode(UInt64.self, forKey: .seed))
+        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
+    }
+
+    /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, bad noise or a bad schedule.
     public func validate() throws {
         guard epochs >= 0 else { throw DAEError.invalidArgument("epochs must be non-negative, got \(epochs)") }
         guard batchSize > 0 else { throw DAEError.invalidArgument("batch size must be positive, got \(batchSize)") }
         try noise.validate()
+        try learningRateSchedule.validate()
+    }
+}
+
+/// The learning rate of each epoch, as a factor of the optimizer's own.
+///
+/// The factor depends only on the epoch's number (counted over every `fit`
+/// of the model), so a resumed run follows the same schedule as an
+/// uninterrupted one.
+///
+/// ```swift
+/// var options = TrainingOptions(epochs: 16, noise: .photoBlind)
+/// options.learningRateSchedule = .cosine(epochs: 16, floor: 0.1)   // 1 → 0.1 over 16 epochs
+/// ```
+public enum LearningRateSchedule: Sendable, Equatable, Hashable, Codable {
+    /// The optimizer's learning rate throughout.
+    case constant
+    /// Half a cosine from the full rate at epoch 1 down to `floor` times it at
+    /// epoch `epochs` (and `floor` after): Adam's steps shrink over the last
+    /// epochs, so the weights settle instead of ending wherever the last
+    /// full-size steps left them.
+    case cosine(epochs: Int, floor: Float)
+
+    /// The factor for epoch `epoch` (from 1).
+    public func factor(epoch: Int) -> Float {
+        switch self {
+        case .constant:
+            return 1
+        case let .cosine(epochs, floor):
+            guard epochs > 1 else { return epoch >= 1 && epochs == 1 ? 1 : floor }
+            let progress = min(max(Double(epoch - 1) / Double(epochs - 1), 0), 1)
+            return floor + (1 - floor) * Float(0.5 * (1 + cos(Double.pi * progress)))
+        }
+    }
+
+    /// Throws `DAEError/invalidArgument(_:)` for a non-positive epoch count or a floor outside [0, 1].
+    public func validate() throws {
+        if case let .cosine(epochs, floor) = self {
+            guard epochs > 0, floor.isFinite, (0...1).contains(floor) else {
+                throw DAEError.invalidArgument("a cosine schedule needs epochs > 0 and a floor in [0, 1], got \(epochs) and \(floor)")
+            }
+        }
     }
 }
 
@@ -173,11 +231,11 @@ extension DenoisingAutoencoder {
     }
 
     /// One Adam update of every parameter from the engine's gradients.
-    mutating func applyOptimizer(_ gradients: [UnsafeMutablePointer<Float>]) {
+    mutating func applyOptimizer(_ gradients: [UnsafeMutablePointer<Float>], learningRateFactor: Float = 1) {
         // Move the optimizer out so its moments stay uniquely referenced (updated in place, not copied).
         var optimizer = self.optimizer
         self.optimizer = Adam(settings: optimizer.settings)
-        let alpha = optimizer.beginStep()
+        let alpha = optimizer.beginStep() * learningRateFactor  // Adam's step is linear in the learning rate
         network.updateParameters { name, index, tensor in
             optimizer.update(name, weights: &tensor, gradient: gradients[index], alpha: alpha)
         }

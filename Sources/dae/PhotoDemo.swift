@@ -22,9 +22,11 @@ struct PhotoDemo {
         model.workers = demo.workers.count
         let epochs = demo.epochs ?? Self.defaultEpochs
         Console.note("model: the photo preset (residual, \(model.configuration.layerFilters.count + 1) convolutions, "
-            + "\(model.parameterCount) parameters), blind noise std 0–55/255, epochs: \(epochs), batch \(demo.batchSize), "
+            + "\(model.parameterCount) parameters), blind noise std 0–55/255, epochs: \(epochs) (learning rate decayed to a tenth), "
+            + "batch \(demo.batchSize), "
             + "workers: \(model.workers)")
-        let options = TrainingOptions(epochs: epochs, batchSize: demo.batchSize, noise: .photoBlind, seed: demo.seed)
+        var options = TrainingOptions(epochs: epochs, batchSize: demo.batchSize, noise: .photoBlind, seed: demo.seed)
+        options.learningRateSchedule = PhotoRecipe.schedule(epochs: epochs)
         var loop = TrainingLoop(totalEpochs: epochs, options: options)
         loop.interruptedMessage = { "interrupted after \($0) of \(epochs) epochs: no figure or model was written" }
         try loop.run(&model, train: data.patches, validation: data.validationPatches)

@@ -10,6 +10,13 @@ struct PhotoRecipe: Codable, Equatable {
     var channels: Int
     /// The patch scales; absent in the records of runs before scales existed (full size only).
     var scales: [Int]? = nil
+    /// The epochs of the cosine learning-rate decay (the first run's `--epochs`); absent: constant.
+    var decayEpochs: Int? = nil
+
+    /// The photo model's learning-rate decay: to a tenth of Adam's rate over `epochs`.
+    static func schedule(epochs: Int?) -> LearningRateSchedule {
+        epochs.map { .cosine(epochs: $0, floor: 0.1) } ?? .constant
+    }
 }
 
 /// `dae train --images DIR`: the photo model, checkpointed after every epoch.
@@ -55,7 +62,9 @@ struct PhotoTraining {
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
         let photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
                                 augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,
-                                scales: data.patches.scales)
+                                scales: data.patches.scales,
+                                // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
+                                decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil))
         var configuration = DenoisingAutoencoder.Configuration.photo(channels: data.folder.channels)
         configuration.inputShape = [photo.patchSize, photo.patchSize, photo.channels]
         if let model, model.configuration.inputShape != configuration.inputShape {
@@ -67,7 +76,7 @@ struct PhotoTraining {
         var full = recipe
         full.photo = photo
         try full.record(in: &trained)  // kept in the checkpoint's metadata
-        try target.train(&trained, upTo: train.epochs, recipe: recipe, resuming: train.resume, what: "photo model",
+        try target.train(&trained, upTo: train.epochs, recipe: full, resuming: train.resume, what: "photo model",
                          images: "\(data.patches.patchesPerEpoch) patches per epoch", train: data.patches,
                          validation: data.validationPatches)
         Tables.history(trained.history).print()

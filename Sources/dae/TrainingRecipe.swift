@@ -73,7 +73,9 @@ struct TrainingRecipe: Codable, Equatable {
 
     /// The options for `fit` (the tutorial's shuffling and fresh noise every epoch).
     var options: TrainingOptions {
-        TrainingOptions(batchSize: batchSize, noise: noise, seed: seed)
+        var options = TrainingOptions(batchSize: batchSize, noise: noise, seed: seed)
+        options.learningRateSchedule = PhotoRecipe.schedule(epochs: photo?.decayEpochs)
+        return options
     }
 
     /// The recipe recorded for the checkpoint at `checkpoint`, holding

@@ -202,6 +202,38 @@ struct ImageFolderTests {
     }
 }
 
+@Suite("Learning-rate schedules")
+struct LearningRateScheduleTests {
+    @Test("a cosine schedule falls from the full rate to its floor, by epoch number")
+    func cosineFactors() throws {
+        let schedule = LearningRateSchedule.cosine(epochs: 5, floor: 0.1)
+        #expect(schedule.factor(epoch: 1) == 1)
+        #expect(abs(schedule.factor(epoch: 3) - 0.55) < 1e-6)
+        #expect(abs(schedule.factor(epoch: 5) - 0.1) < 1e-6)
+        #expect(abs(schedule.factor(epoch: 9) - 0.1) < 1e-6)
+        #expect(LearningRateSchedule.constant.factor(epoch: 7) == 1)
+        #expect(throws: DAEError.self) { try LearningRateSchedule.cosine(epochs: 0, floor: 0.1).validate() }
+        #expect(throws: DAEError.self) { try LearningRateSchedule.cosine(epochs: 3, floor: 2).validate() }
+    }
+
+    @Test("a factor of 0 leaves the weights where the previous epoch left them")
+    func zeroFloorFreezesTheLastEpoch() throws {
+        let images = try Tensor(images: (0..<(8 * 28 * 28)).map { Float($0 % 31) / 30 }, imageShape: [28, 28, 1])
+        var model = try DenoisingAutoencoder(configuration: .init(), seed: 3)
+        model.workers = 1
+        var options = TrainingOptions(epochs: 1, batchSize: 4, seed: 5)
+        options.learningRateSchedule = .cosine(epochs: 2, floor: 0)
+        try model.fit(images, options: options)
+        let afterFirst = model.parameters
+        try model.fit(images, options: options)
+        #expect(model.epochsCompleted == 2)
+        #expect(model.parameters == afterFirst)
+        // Options written before schedules existed still decode (constant).
+        let legacy = #"{"epochs":1,"batchSize":4,"noise":{"gaussian":{"mean":0.5,"std":0.5}},"freshNoiseEachEpoch":true,"shuffle":true,"seed":5}"#
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: Data(legacy.utf8)).learningRateSchedule == .constant)
+    }
+}
+
 @Suite("Custom data without unsafe pointers")
 struct CustomDataTests {
     @Test("[Float] and [UInt8] images of one shape train directly")
