@@ -115,8 +115,7 @@ public struct Image: Sendable, Equatable {
         } else {
             var i = 0
             while i < pixels.count {
-                let luma = 0.299 * Float(pixels[i]) + 0.587 * Float(pixels[i + 1]) + 0.114 * Float(pixels[i + 2])
-                out.append(UInt8(min(luma.rounded(), 255)))
+                out.append(PixelConversion.luma(pixels[i], pixels[i + 1], pixels[i + 2]))  // one BT.601 formula for files and images
                 i += 3
             }
         }

@@ -220,8 +220,12 @@ extension DenoisingAutoencoder {
         let box = engine(capacity: n)
         let network = self.network
         // A residual model learns the noise: its target is noisy − clean.
-        let target = configuration.architecture == .residual
-            ? Tensor(shape: clean.shape, scalars: zip(noisy.scalars, clean.scalars).map { $0 - $1 }) : clean
+        var target = clean
+        if configuration.architecture == .residual {
+            target.withUnsafeMutableBufferPointer { t in
+                noisy.withUnsafeBufferPointer { Self.makeNoiseTarget(t.baseAddress!, noisy: $0.baseAddress!, count: t.count) }
+            }
+        }
         let loss = noisy.withUnsafeBufferPointer { x in
             target.withUnsafeBufferPointer { t in
                 box.engine!.lossAndGradients(network: network, input: x.baseAddress!, target: t.baseAddress!, batch: n)
