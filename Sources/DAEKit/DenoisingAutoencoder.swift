@@ -68,52 +68,17 @@ public struct DenoisingAutoencoder: Sendable {
         self.optimizer = Adam(settings: configuration.optimizer)
     }
 
-    /// The layer stack of `configuration`, and where the decoder starts.
+    /// The layer stack of `configuration` (its ``Configuration/layerSpecs``),
+    /// and where the decoder starts (the layer count for a model without one).
     static func buildNetwork(_ configuration: Configuration,
                              using rng: inout SplitMix64) throws -> (Sequential, decoderStart: Int) {
-        let k = configuration.kernelSize, s = configuration.stride
-        var layers: [any Layer] = []
-        var shape = configuration.inputShape
-        if configuration.architecture == .residual {
-            // Conv2D(filters, k, stride 1, same, ReLU) per entry, then a linear Conv2D back to the channels.
-            for (i, filters) in configuration.layerFilters.enumerated() {
-                let conv = try Conv2D(name: "denoiser.conv\(i)", inputShape: shape, filters: filters, kernelSize: k,
-                                      stride: 1, padding: .same, activation: .relu, using: &rng)
-                layers.append(conv)
-                shape = conv.outputShape
-            }
-            layers.append(try Conv2D(name: "denoiser.output", inputShape: shape, filters: configuration.inputShape[2],
-                                     kernelSize: k, stride: 1, padding: .same, activation: .identity, using: &rng))
-            return (try Sequential(layers), layers.count)
-        }
-        for (i, filters) in configuration.layerFilters.enumerated() {
-            let conv = try Conv2D(name: "encoder.conv\(i)", inputShape: shape, filters: filters, kernelSize: k,
-                                  stride: s, padding: .same, activation: .relu, using: &rng)
-            layers.append(conv)
-            shape = conv.outputShape
-        }
-        let bottleneck = shape
-        let features = Tensor.elementCount(of: bottleneck)
-        layers.append(try Reshape.flatten(name: "encoder.flatten", inputShape: bottleneck))
-        layers.append(try Dense(name: "encoder.latent", inputFeatures: features, units: configuration.latentDim, using: &rng))
-        let decoderStart = layers.count
-        layers.append(try Dense(name: "decoder.dense", inputFeatures: configuration.latentDim, units: features, using: &rng))
-        layers.append(try Reshape(name: "decoder.reshape", inputShape: [features], outputShape: bottleneck))
-        shape = bottleneck
-        for (i, filters) in configuration.layerFilters.reversed().enumerated() {
-            let deconv = try Conv2DTranspose(name: "decoder.deconv\(i)", inputShape: shape, filters: filters,
-                                             kernelSize: k, stride: s, padding: .same, activation: .relu, using: &rng)
-            layers.append(deconv)
-            shape = deconv.outputShape
-        }
-        layers.append(try Conv2DTranspose(name: "decoder.output", inputShape: shape, filters: configuration.inputShape[2],
-                                          kernelSize: k, stride: 1, padding: .same, activation: .sigmoid, using: &rng))
-        let network = try Sequential(layers)
+        let specs = configuration.layerSpecs
+        let network = try specs.makeNetwork(input: configuration.networkInputShape, using: &rng)
         guard network.outputShape == configuration.inputShape else {
             throw DAEError.invalidConfiguration(
-                "the decoder produces \(network.outputShape) for an input of \(configuration.inputShape)")
+                "the \(configuration.architecture == .residual ? "network" : "decoder") produces \(network.outputShape) for an input of \(configuration.inputShape)")
         }
-        return (network, decoderStart)
+        return (network, configuration.decoderStart ?? specs.count)
     }
 
     // MARK: - Parameters
@@ -146,14 +111,46 @@ public struct DenoisingAutoencoder: Sendable {
     /// the model's output is not finite (finite but huge weights overflow):
     /// a wrong image is never returned as a result. The same holds for
     /// ``encode(_:)`` and ``decode(_:)``.
+    ///
+    /// A model with a noise-level map (``Configuration/noiseMap``) is told
+    /// each image's noise std as ``NoiseLevelEstimator`` estimates it; use
+    /// ``denoise(_:noiseLevel:)`` to set it.
     public func denoise(_ batch: Tensor) throws -> Tensor {
+        try denoise(batch, noiseLevel: nil)
+    }
+
+    /// Removes noise of std `noiseLevel` (in [0, 1] units: 25/255 for σ 25)
+    /// with a model that takes a noise-level map: a higher level removes
+    /// more, a lower one keeps more detail. Nil estimates it per image
+    /// (``estimatedNoiseLevels(_:)``). Other models ignore the level.
+    ///
+    /// - Throws: `DAEError/invalidArgument(_:)` for a level outside 0...1,
+    ///   and the errors of ``denoise(_:)``.
+    public func denoise(_ batch: Tensor, noiseLevel: Float?) throws -> Tensor {
+        if let noiseLevel, !(0...1).contains(noiseLevel) {
+            throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
+        }
         if configuration.architecture == .residual {
             let size = batch.rank == 4 ? [batch.shape[1], batch.shape[2]] : [1, 1]
             try ImageValidation.check(batch, imageShape: size + [configuration.inputShape[2]], what: "denoise input")
-            return try Self.requireFinite(residualDenoise(batch))
+            let levels = noiseLevel.map { Array(repeating: $0, count: batch.shape[0]) } ?? estimatedNoiseLevels(batch)
+            return try Self.requireFinite(residualDenoise(batch, noiseLevels: levels))
         }
         try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "denoise input")
         return try run(batch, layers: network.layers.indices)
+    }
+
+    /// The noise std ``NoiseLevelEstimator`` estimates for each image of
+    /// `batch` (`[n, h, w, c]`, values in [0, 1]), as ``denoise(_:)`` uses it.
+    public func estimatedNoiseLevels(_ batch: Tensor) -> [Float] {
+        guard batch.rank == 4 else { return [] }
+        let (n, h, w, c) = (batch.shape[0], batch.shape[1], batch.shape[2], batch.shape[3])
+        return batch.withUnsafeBufferPointer { x in
+            (0..<n).map { image in
+                NoiseLevelEstimator.estimate(UnsafeBufferPointer(rebasing: x[(image * h * w * c)..<((image + 1) * h * w * c)]),
+                                             height: h, width: w, channels: c)
+            }
+        }
     }
 
     /// The latent vectors `[n, latentDim]` of `batch` (`[n] + inputShape`, values in [0, 1]).

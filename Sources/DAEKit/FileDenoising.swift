@@ -8,6 +8,9 @@ public struct FileDenoisingReport: Sendable, Equatable {
     public var width: Int, height: Int, channels: Int
     /// How: `"bands of N rows"` (a residual model), `"whole"` or `"N tiles of h×w"` (an autoencoder).
     public var method: String
+    /// The noise std (in [0, 1] units) a model with a noise-level map was
+    /// told: the one asked for, or the estimate; nil for other models.
+    public var noiseLevel: Float? = nil
 }
 
 extension DenoisingAutoencoder {
@@ -45,6 +48,18 @@ extension DenoisingAutoencoder {
     ///   file is left at `output` then.
     @discardableResult
     public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil) throws -> FileDenoisingReport {
+        try denoiseImageFile(input, to: output, overlap: overlap, noiseLevel: nil)
+    }
+
+    /// Denoises an image file as ``denoiseImageFile(_:to:overlap:)`` does,
+    /// telling a model with a noise-level map the noise std `noiseLevel`
+    /// (in [0, 1] units). Nil estimates it first, in a pass over the file
+    /// (``NoiseLevelEstimator``); the report gives the level used.
+    @discardableResult
+    public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil, noiseLevel: Float?) throws -> FileDenoisingReport {
+        if let noiseLevel, !(0...1).contains(noiseLevel) {
+            throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
+        }
         let reader = try ImageReader(contentsOf: input)
         let channels = configuration.inputShape[2]
         guard channels == 1 || channels == 3 else {
@@ -57,11 +72,13 @@ extension DenoisingAutoencoder {
         }
         let rows = RowWindow(reader: reader, channels: channels)
         if configuration.architecture == .residual {
+            var level: Float?
+            if configuration.noiseMap { level = try noiseLevel ?? Self.estimateNoiseLevel(ofImageFile: input, channels: channels) }
             let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)
-            try denoiseInBands(rows, writer: writer)
+            try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
-                                       method: "bands of up to \(ResidualInference.tileSide) rows")
+                                       method: "bands of up to \(ResidualInference.tileSide) rows", noiseLevel: level)
         }
         let (tileHeight, tileWidth) = (configuration.inputShape[0], configuration.inputShape[1])
         let overlap = overlap ?? min(tileHeight, tileWidth) / 2
@@ -85,14 +102,15 @@ extension DenoisingAutoencoder {
 
     /// Residual model: output bands of at most ``ResidualInference/tileSide``
     /// rows, each computed from its rows plus the receptive radius above and below.
-    private func denoiseInBands(_ rows: RowWindow, writer: PNGRowWriter) throws {
+    private func denoiseInBands(_ rows: RowWindow, noiseLevel: Float, writer: PNGRowWriter) throws {
         var inference = ResidualInference(model: self)
+        inference.noiseLevel = noiseLevel
         let band = ResidualInference.tileSide, radius = inference.radius
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
         var output = [Float](repeating: 0, count: band * width * channels)
         var bytes = [UInt8](repeating: 0, count: band * width * channels)
         // The same cut of the rows as an in-memory pass: the same tiles, the same bits.
-        for span in ResidualInference.spans(height) {
+        for span in ResidualInference.spans(height, alignment: inference.alignment) {
             let (top, bottom) = (span.lowerBound, span.upperBound)
             let needed = max(0, top - radius)..<min(height, bottom + radius)
             try rows.load(needed)
@@ -175,6 +193,23 @@ extension DenoisingAutoencoder {
             }
         }
         try emit(upTo: height)
+    }
+
+    /// The noise std of the image file at `url` read as `channels`-channel
+    /// rows, estimated in one streaming pass (``NoiseLevelEstimator``).
+    static func estimateNoiseLevel(ofImageFile url: URL, channels: Int) throws -> Float {
+        let reader = try ImageReader(contentsOf: url)
+        var estimator = NoiseLevelEstimator()
+        let chunk = 64, rowSize = reader.width * channels
+        var bytes = [UInt8](repeating: 0, count: chunk * rowSize)
+        var values = [Float](repeating: 0, count: chunk * rowSize)
+        while reader.rowsRead < reader.height {
+            let count = min(chunk, reader.height - reader.rowsRead)
+            try reader.readRows(count, channels: channels, into: &bytes)
+            for i in 0..<(count * rowSize) { values[i] = Float(bytes[i]) / 255 }
+            values.withUnsafeBufferPointer { estimator.add(rows: $0.baseAddress!, rowCount: count, width: reader.width, channels: channels) }
+        }
+        return estimator.estimate ?? 0
     }
 
     /// Writes `count` rows of `values` as bytes, after checking they are finite.

@@ -42,13 +42,14 @@ extension DenoisingAutoencoder {
         try configuration.checkResources(batch: batchSize)  // the buffers of this batch size, before allocating them
         let batches = (count + batchSize - 1) / batchSize
         let imageSize = Tensor.elementCount(of: shape)
+        let inputSize = Tensor.elementCount(of: configuration.networkInputShape)
         // The call's own engine: the workers' workspaces (about 20 MB for the
         // tutorial model at batch 32 on 2 workers) are freed when `fit` returns,
         // not kept alive by the model while it is evaluated or saved.
         let box = temporaryEngine(capacity: batchSize)
         var order = Array(0..<count)
         var records: [EpochRecord] = []
-        let residual = configuration.architecture == .residual
+        let residual = configuration.architecture == .residual, noiseMap = configuration.noiseMap
 
         for _ in 0..<options.epochs {
             let epoch = epochsCompleted + 1
@@ -62,20 +63,23 @@ extension DenoisingAutoencoder {
             var lossSum: Double = 0
             for b in 0..<batches {
                 let indices = order[(b * batchSize)..<min((b + 1) * batchSize, count)]
-                let loss = box.clean.withUnsafeMutableBufferPointer { clean in
-                    box.noisy.withUnsafeMutableBufferPointer { noisy in
-                        let (clean, noisy) = (clean.baseAddress!, noisy.baseAddress!)
-                        // Each worker converts and corrupts its own shard of the batch.
-                        return box.engine!.lossAndGradients(network: network, input: noisy, target: clean,
-                                                            batch: indices.count) { shard in
-                            let images = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
-                            let offset = shard.lowerBound * imageSize
-                            train.fill(images, epoch: epoch, into: clean + offset)
-                            (noisy + offset).update(from: clean + offset, count: shard.count * imageSize)
-                            RandomStreams.corrupt(noisy + offset, indices: images, imageSize: imageSize,
-                                                  noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
-                            if residual { Self.makeNoiseTarget(clean + offset, noisy: noisy + offset, count: shard.count * imageSize) }
+                let loss = box.withBuffers { clean, noisy, corrupted in
+                    // Each worker converts and corrupts its own shard of the batch.
+                    box.engine!.lossAndGradients(network: network, input: noisy, target: clean,
+                                                 batch: indices.count) { shard in
+                        let images = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
+                        let offset = shard.lowerBound * imageSize
+                        train.fill(images, epoch: epoch, into: clean + offset)
+                        (corrupted + offset).update(from: clean + offset, count: shard.count * imageSize)
+                        RandomStreams.corrupt(corrupted + offset, indices: images, imageSize: imageSize,
+                                              noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
+                        if noiseMap {
+                            let levels = RandomStreams.noiseLevels(indices: images, noise: options.noise, seed: options.seed,
+                                                                   .trainingNoise, major: noiseEpoch)
+                            Self.attachNoiseMap(corrupted + offset, levels: levels, pixelsPerImage: shape[0] * shape[1],
+                                                channels: shape[2], into: noisy + shard.lowerBound * inputSize)
                         }
+                        if residual { Self.makeNoiseTarget(clean + offset, noisy: corrupted + offset, count: shard.count * imageSize) }
                     }
                 }
                 guard loss.isFinite else { throw DAEError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: loss) }
@@ -104,6 +108,22 @@ extension DenoisingAutoencoder {
         return TrainingHistory(epochs: records)
     }
 
+    /// Writes the network input of a model with a noise-level map: each
+    /// image of `images` (`levels.count` images of `channels`-channel
+    /// pixels) with one more channel holding its noise std.
+    static func attachNoiseMap(_ images: UnsafePointer<Float>, levels: [Float], pixelsPerImage: Int, channels c: Int,
+                               into input: UnsafeMutablePointer<Float>) {
+        var from = images, to = input
+        for level in levels {
+            for _ in 0..<pixelsPerImage {
+                to.update(from: from, count: c)
+                to[c] = level
+                from += c
+                to += c + 1
+            }
+        }
+    }
+
     /// Turns the clean images at `target` into the residual model's target, `noisy − clean`.
     static func makeNoiseTarget(_ target: UnsafeMutablePointer<Float>, noisy: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { target[i] = noisy[i] - target[i] }
@@ -119,21 +139,25 @@ extension DenoisingAutoencoder {
         var sum: Double = 0
         for start in stride(from: 0, to: images.imageCount, by: chunk) {
             let indices = start..<min(start + chunk, images.imageCount)
-            box.clean.withUnsafeMutableBufferPointer { clean in
-                box.noisy.withUnsafeMutableBufferPointer { noisy in
-                    box.output.withUnsafeMutableBufferPointer { output in
-                        images.fill(indices, into: clean.baseAddress!)
-                        noisy.baseAddress!.update(from: clean.baseAddress!, count: indices.count * imageSize)
-                        RandomStreams.corrupt(noisy.baseAddress!, indices: indices, imageSize: imageSize,
-                                              noise: noise, seed: seed, .validationNoise, major: 0)
-                        engine.predict(network: network, input: noisy.baseAddress!, batch: indices.count, output: output.baseAddress!)
-                        // A residual model's output is the noise: the image is noisy − output.
-                        let residual = configuration.architecture == .residual
-                        for i in 0..<(indices.count * imageSize) {
-                            let prediction = residual ? noisy[i] - output[i] : output[i]
-                            let d = Double(prediction - clean[i])
-                            sum += d * d
-                        }
+            box.withBuffers { clean, input, noisy in
+                box.output.withUnsafeMutableBufferPointer { output in
+                    images.fill(indices, into: clean)
+                    noisy.update(from: clean, count: indices.count * imageSize)
+                    RandomStreams.corrupt(noisy, indices: indices, imageSize: imageSize,
+                                          noise: noise, seed: seed, .validationNoise, major: 0)
+                    if configuration.noiseMap {
+                        let levels = RandomStreams.noiseLevels(indices: indices, noise: noise, seed: seed, .validationNoise, major: 0)
+                        let shape = configuration.inputShape
+                        Self.attachNoiseMap(noisy, levels: levels, pixelsPerImage: shape[0] * shape[1], channels: shape[2], into: input)
+                    }
+                    engine.predict(network: network, input: configuration.noiseMap ? input : noisy, batch: indices.count,
+                                   output: output.baseAddress!)
+                    // A residual model's output is the noise: the image is noisy − output.
+                    let residual = configuration.architecture == .residual
+                    for i in 0..<(indices.count * imageSize) {
+                        let prediction = residual ? noisy[i] - output[i] : output[i]
+                        let d = Double(prediction - clean[i])
+                        sum += d * d
                     }
                 }
             }

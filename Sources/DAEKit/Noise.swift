@@ -82,8 +82,8 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
         switch self {
         case let .gaussian(mean, std):
             Self.addGaussian(to: pixels, mean: Double(mean), std: Double(std), using: &rng)
-        case let .blindGaussian(minStd, maxStd):
-            let std = Double(minStd) + Double(maxStd - minStd) * rng.nextUniform()
+        case .blindGaussian:
+            let std = drawnStd(using: &rng)
             Self.addGaussian(to: pixels, mean: 0, std: std, using: &rng)
         case let .saltAndPepper(amount):
             let threshold = Double(amount), half = Double(amount) / 2
@@ -97,6 +97,18 @@ public enum NoiseModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
             for i in pixels.indices where rng.nextUniform() < threshold {
                 pixels[i] = 0
             }
+        }
+    }
+
+    /// The noise std that `apply(to:using:)` adds with a generator in
+    /// `rng`'s state (its first draw for blind Gaussian noise, which
+    /// `rng` is advanced past), in [0, 1] units: what a noise-level map
+    /// holds. Salt-and-pepper and masking noise have no std: 0.
+    public func drawnStd(using rng: inout SplitMix64) -> Double {
+        switch self {
+        case let .gaussian(_, std): return Double(std)
+        case let .blindGaussian(minStd, maxStd): return Double(minStd) + Double(maxStd - minStd) * rng.nextUniform()
+        case .saltAndPepper, .masking: return 0
         }
     }
 

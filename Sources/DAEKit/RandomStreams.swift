@@ -25,4 +25,15 @@ enum RandomStreams {
             image += imageSize
         }
     }
+
+    /// The noise std ``corrupt(_:indices:imageSize:noise:seed:_:major:)``
+    /// adds to each of `indices` (the first draw of the same stream), as the
+    /// noise-level map of a model that takes one.
+    static func noiseLevels(indices: some Collection<Int>, noise: NoiseModel, seed: UInt64, _ purpose: Purpose,
+                            major: Int) -> [Float] {
+        indices.map { index in
+            var rng = generator(seed: seed, purpose, major, index)
+            return Float(noise.drawnStd(using: &rng))
+        }
+    }
 }

@@ -21,16 +21,27 @@ struct ResidualInference {
     static let tileSide = 128
 
     /// `0..<length` cut into the fewest near-equal spans of at most
-    /// ``tileSide``: tiles stay large (no thin remainder, whose small GEMMs
-    /// OpenBLAS may round differently), and the cut depends only on `length`.
-    static func spans(_ length: Int) -> [Range<Int>] {
-        let count = max(1, (length + tileSide - 1) / tileSide)
-        return (0..<count).map { (($0 * length) / count)..<((($0 + 1) * length) / count) }
+    /// ``tileSide``, each starting at a multiple of `alignment` (the
+    /// model's pixel-unshuffle factor): tiles stay large (no thin remainder,
+    /// whose small GEMMs OpenBLAS may round differently), and the cut
+    /// depends only on `length` and `alignment`.
+    static func spans(_ length: Int, alignment: Int = 1) -> [Range<Int>] {
+        let units = (length + alignment - 1) / alignment, side = max(tileSide / alignment, 1)
+        let count = max(1, (units + side - 1) / side)
+        return (0..<count).map { i in
+            min(length, ((i * units) / count) * alignment)..<min(length, (((i + 1) * units) / count) * alignment)
+        }
     }
 
     let model: DenoisingAutoencoder
+    /// The receptive radius, rounded up to a multiple of ``alignment``.
     let radius: Int
-    let channels: Int
+    /// The image's channels, and the network's (one more with a noise-level map).
+    let channels: Int, networkChannels: Int
+    /// Tile origins and image sides are multiples of this (the pixel-unshuffle factor).
+    let alignment: Int
+    /// The noise std written into the noise-level map channel, if the model has one.
+    var noiseLevel: Float = 0
     /// The networks for each tile shape met so far (layer structs sharing the model's weights: cheap).
     private var networks: [[Int]: Sequential] = [:]
     /// One engine, sized for the largest tile met so far: a workspace sized
@@ -40,8 +51,11 @@ struct ResidualInference {
 
     init(model: DenoisingAutoencoder) {
         self.model = model
-        radius = model.configuration.receptiveRadius
-        channels = model.configuration.inputShape[2]
+        let configuration = model.configuration
+        alignment = configuration.layerSpecs.alignment
+        radius = (configuration.receptiveRadius + alignment - 1) / alignment * alignment
+        channels = configuration.inputShape[2]
+        networkChannels = configuration.networkInputShape[2]
     }
 
     /// The network for input tiles of `height × width`, built once.
@@ -71,37 +85,47 @@ struct ResidualInference {
     /// Denoises rows `rows` of the `height × width` image at `input`
     /// (channels interleaved, values in [0, 1]) as if it were the whole
     /// image, writing `rows.count × width × channels` values to `output`.
-    /// `rows` is cut into tiles by ``spans(_:)`` of its own length.
+    /// `rows` is cut into tiles by ``spans(_:alignment:)`` of its own length.
+    /// An image whose sides are not multiples of ``alignment`` is run as if
+    /// its last row and column were repeated up to the next multiple.
     mutating func denoise(_ input: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
                           into output: UnsafeMutablePointer<Float>) throws {
-        let c = channels
+        let (c, nc, a) = (channels, networkChannels, alignment)
+        let paddedHeight = (height + a - 1) / a * a, paddedWidth = (width + a - 1) / a * a
         var groups: [[Int]: [Tile]] = [:]
-        for rowSpan in Self.spans(rows.count) {
-            for outColumns in Self.spans(width) {
+        for rowSpan in Self.spans(rows.count, alignment: a) {
+            for outColumns in Self.spans(width, alignment: a) {
                 let outRows = (rows.lowerBound + rowSpan.lowerBound)..<(rows.lowerBound + rowSpan.upperBound)
+                let alignedEnd = { (end: Int, padded: Int) in min(padded, (end + a - 1) / a * a) }
                 let tile = Tile(outputRows: outRows, outputColumns: outColumns,
-                                inputRows: max(0, outRows.lowerBound - radius)..<min(height, outRows.upperBound + radius),
-                                inputColumns: max(0, outColumns.lowerBound - radius)..<min(width, outColumns.upperBound + radius))
+                                inputRows: max(0, outRows.lowerBound - radius)..<min(paddedHeight, alignedEnd(outRows.upperBound, paddedHeight) + radius),
+                                inputColumns: max(0, outColumns.lowerBound - radius)..<min(paddedWidth, alignedEnd(outColumns.upperBound, paddedWidth) + radius))
                 groups[[tile.inputRows.count, tile.inputColumns.count], default: []].append(tile)
             }
         }
         let largest = groups.keys.reduce([0, 0]) { [max($0[0], $1[0]), max($0[1], $1[1])] }
         let engine = try engine(covering: largest)
+        let level = noiseLevel
         for (shape, tiles) in groups.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             let network = try network(height: shape[0], width: shape[1])
-            let tileCount = shape[0] * shape[1] * c
+            let tilePixels = shape[0] * shape[1]
             let chunk = engine.batchCapacity
-            var batch = [Float](repeating: 0, count: chunk * tileCount)
-            var prediction = [Float](repeating: 0, count: chunk * tileCount)
+            // The network's input (with the noise-level channel) and its predicted noise.
+            var batch = [Float](repeating: 0, count: chunk * tilePixels * nc)
+            var prediction = [Float](repeating: 0, count: chunk * tilePixels * c)
             for start in stride(from: 0, to: tiles.count, by: chunk) {
                 let part = tiles[start..<min(start + chunk, tiles.count)]
                 batch.withUnsafeMutableBufferPointer { b in
                     for (k, tile) in part.enumerated() {
-                        var to = b.baseAddress! + k * tileCount
+                        var to = b.baseAddress! + k * tilePixels * nc
                         for row in tile.inputRows {
-                            let from = input + (row * width + tile.inputColumns.lowerBound) * c
-                            to.update(from: from, count: tile.inputColumns.count * c)
-                            to += tile.inputColumns.count * c
+                            let from = input + min(row, height - 1) * width * c
+                            for column in tile.inputColumns {
+                                let pixel = from + min(column, width - 1) * c
+                                for ch in 0..<c { to[ch] = pixel[ch] }
+                                if nc > c { to[c] = level }
+                                to += nc
+                            }
                         }
                     }
                 }
@@ -112,13 +136,13 @@ struct ResidualInference {
                 }
                 // output = clip(input − predicted noise, 0, 1), the tile's own pixels only.
                 for (k, tile) in part.enumerated() {
-                    let base = k * tileCount
                     for row in tile.outputRows {
-                        let tileRow = row - tile.inputRows.lowerBound
-                        let offset = base + (tileRow * tile.inputColumns.count + tile.outputColumns.lowerBound - tile.inputColumns.lowerBound) * c
+                        let tilePixel = k * tilePixels + (row - tile.inputRows.lowerBound) * tile.inputColumns.count
+                            + tile.outputColumns.lowerBound - tile.inputColumns.lowerBound
                         let out = output + ((row - rows.lowerBound) * width + tile.outputColumns.lowerBound) * c
+                        let source = input + (row * width + tile.outputColumns.lowerBound) * c
                         for i in 0..<(tile.outputColumns.count * c) {
-                            out[i] = min(max(batch[offset + i] - prediction[offset + i], 0), 1)
+                            out[i] = min(max(source[i] - prediction[tilePixel * c + i], 0), 1)
                         }
                     }
                 }
@@ -130,18 +154,13 @@ struct ResidualInference {
 extension DenoisingAutoencoder {
     /// The residual network with this model's weights for inputs of `height × width`.
     func residualNetwork(height: Int, width: Int) throws -> Sequential {
-        let layers: [any Layer] = try network.layers.map { layer in
-            guard let conv = layer as? Conv2D else {
-                throw DAEError.invalidConfiguration("\(layer.name) is not a convolution: the model is not fully convolutional")
-            }
-            return try Conv2D(name: conv.name, inputShape: [height, width, conv.inputShape[2]], kernel: conv.kernel,
-                              bias: conv.bias, stride: 1, padding: .same, activation: conv.activation)
-        }
-        return try Sequential(layers)
+        try configuration.layerSpecs.makeNetwork(input: [height, width, configuration.networkInputShape[2]], weightsOf: network)
     }
 
-    /// Denoises a batch `[n, h, w, channels]` of any size with a residual model.
-    func residualDenoise(_ batch: Tensor) throws -> Tensor {
+    /// Denoises a batch `[n, h, w, channels]` of any size with a residual
+    /// model, each image with its own noise level (a model without a
+    /// noise-level map ignores them).
+    func residualDenoise(_ batch: Tensor, noiseLevels: [Float]) throws -> Tensor {
         let (n, height, width, channels) = (batch.shape[0], batch.shape[1], batch.shape[2], batch.shape[3])
         var inference = ResidualInference(model: self)
         var output = Tensor(zeros: batch.shape)
@@ -149,6 +168,7 @@ extension DenoisingAutoencoder {
         try batch.withUnsafeBufferPointer { x in
             try output.withUnsafeMutableBufferPointer { y in
                 for image in 0..<n {
+                    inference.noiseLevel = noiseLevels[image]
                     try inference.denoise(x.baseAddress! + image * imageSize, height: height, width: width, rows: 0..<height,
                                           into: y.baseAddress! + image * imageSize)
                 }

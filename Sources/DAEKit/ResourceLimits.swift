@@ -62,51 +62,15 @@ extension DenoisingAutoencoder.Configuration {
         guard inputShape.count == 3, kernelSize > 0, stride > 0 else { return nil }
         var parameters = CheckedSum(), perImage = CheckedSum()
         var widest = CheckedSum()  // its maximum: the widest layer
-        let k = kernelSize
-        var (height, width, channels) = (inputShape[0], inputShape[1], inputShape[2])
-        widest.add(height, width, channels)
-        if architecture == .residual {  // stride-1 Conv2D layers, then a linear one back to the channels
-            for filters in layerFilters + [inputShape[2]] {
-                parameters.add(k, k, channels, filters)
-                parameters.add(filters)
-                perImage.add(height, width, filters)
-                perImage.add(height, width, k, k, channels)
-                widest.add(height, width, filters)
-                channels = filters
-            }
-            perImage.add(height, width, inputShape[2])  // the clipped residual output
-        } else {
-            for filters in layerFilters {  // Conv2D: kernel [k, k, in, out], bias; output and patch matrix
-                parameters.add(k, k, channels, filters)
-                parameters.add(filters)
-                height = (height + stride - 1) / stride
-                width = (width + stride - 1) / stride
-                perImage.add(height, width, filters)
-                perImage.add(height, width, k, k, channels)
-                widest.add(height, width, filters)
-                channels = filters
-            }
-            let features = CheckedSum.product(height, width, channels)
-            guard let features else { return nil }
-            parameters.add(features, latentDim); parameters.add(latentDim)  // encoder.latent
-            parameters.add(latentDim, features); parameters.add(features)   // decoder.dense
-            perImage.add(latentDim); perImage.add(features)
-            widest.add(latentDim)
-            for filters in layerFilters.reversed() {  // Conv2DTranspose: kernel [k, k, out, in], bias
-                parameters.add(k, k, filters, channels)
-                parameters.add(filters)
-                perImage.add(height, width, k, k, filters)  // the column matrix of the input pixels
-                height = height.multipliedReportingOverflow(by: stride).partialValue
-                width = width.multipliedReportingOverflow(by: stride).partialValue
-                perImage.add(height, width, filters)
-                widest.add(height, width, filters)
-                channels = filters
-            }
-            parameters.add(k, k, inputShape[2], channels)  // decoder.output, stride 1
-            parameters.add(inputShape[2])
-            perImage.add(height, width, k, k, inputShape[2])
-            perImage.add(height, width, inputShape[2])
+        let input = networkInputShape
+        widest.add(input[0], input[1], input[2])
+        let specs = layerSpecs
+        guard let shapes = specs.shapes(input: input) else { return nil }
+        for (spec, (layerInput, output)) in zip(specs, zip([input] + shapes, shapes)) {
+            spec.estimate(input: layerInput, output: output, parameters: &parameters, perImage: &perImage)
+            widest.add(output.count == 3 ? output[0] : 1, output.count == 3 ? output[1] : 1, output.last ?? 0)
         }
+        if architecture == .residual { perImage.add(inputShape[0], inputShape[1], inputShape[2]) }  // the clipped residual output
         if let widest = widest.maximum { perImage.add(2, widest) }  // the back-propagated gradients
         guard let parameterCount = parameters.value, widest.maximum != nil, let elements = perImage.value else { return nil }
         return ResourceEstimate(parameters: parameterCount, elementsPerImage: elements)

@@ -141,10 +141,24 @@ final class EngineBox: @unchecked Sendable {
     var engine: DataParallelEngine?
     /// Gradient pointers in parameter order, for the optimizer.
     var flatGradients: [UnsafeMutablePointer<Float>] = []
-    /// Input, target and noise buffers of one batch.
+    /// The network's input, the target (first the clean images) and the
+    /// corrupted images of one batch; `noisy` *is* the corrupted images for a
+    /// model without a noise-level map (`corrupted` stays empty).
     var noisy: [Float] = []
     var clean: [Float] = []
+    var corrupted: [Float] = []
     var output: [Float] = []
+
+    /// Gives `body` the target, the network input and the corrupted images
+    /// (the network input itself when the model has no noise-level map).
+    func withBuffers<R>(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        try clean.withUnsafeMutableBufferPointer { clean in
+            try noisy.withUnsafeMutableBufferPointer { noisy in
+                if corrupted.isEmpty { return try body(clean.baseAddress!, noisy.baseAddress!, noisy.baseAddress!) }
+                return try corrupted.withUnsafeMutableBufferPointer { try body(clean.baseAddress!, noisy.baseAddress!, $0.baseAddress!) }
+            }
+        }
+    }
 
     /// Whether the engine runs batches of up to `capacity` with the worker count `workers` asks for.
     func fits(capacity: Int, workers: Int) -> Bool {
@@ -153,13 +167,15 @@ final class EngineBox: @unchecked Sendable {
     }
 
     /// (Re)builds the engine and the batch buffers for batches of up to
-    /// `capacity` examples of `imageSize` floats.
-    func build(network: Sequential, capacity: Int, workers: Int, imageSize: Int) {
+    /// `capacity` examples of `imageSize` floats (the network's input
+    /// example has `inputSize`, more with a noise-level map).
+    func build(network: Sequential, capacity: Int, workers: Int, imageSize: Int, inputSize: Int) {
         let engine = DataParallelEngine(network: network, batchCapacity: capacity, workers: workers)
         self.engine = engine
         flatGradients = engine.parameterGradients.flatMap { $0 }
-        noisy = [Float](repeating: 0, count: capacity * imageSize)
+        noisy = [Float](repeating: 0, count: capacity * inputSize)
         clean = [Float](repeating: 0, count: capacity * imageSize)
+        corrupted = inputSize == imageSize ? [] : [Float](repeating: 0, count: capacity * imageSize)
     }
 }
 
@@ -169,7 +185,8 @@ extension DenoisingAutoencoder {
         if !isKnownUniquelyReferenced(&trainingEngine) { trainingEngine = EngineBox() }
         if !trainingEngine.fits(capacity: capacity, workers: workers) {
             trainingEngine.build(network: network, capacity: capacity, workers: workers,
-                                 imageSize: Tensor.elementCount(of: configuration.inputShape))
+                                 imageSize: Tensor.elementCount(of: configuration.inputShape),
+                                 inputSize: Tensor.elementCount(of: configuration.networkInputShape))
         }
         return trainingEngine
     }
@@ -178,7 +195,8 @@ extension DenoisingAutoencoder {
     func temporaryEngine(capacity: Int) -> EngineBox {
         let box = EngineBox()
         box.build(network: network, capacity: capacity, workers: workers,
-                  imageSize: Tensor.elementCount(of: configuration.inputShape))
+                  imageSize: Tensor.elementCount(of: configuration.inputShape),
+                  inputSize: Tensor.elementCount(of: configuration.networkInputShape))
         return box
     }
 
@@ -226,12 +244,45 @@ extension DenoisingAutoencoder {
                 noisy.withUnsafeBufferPointer { Self.makeNoiseTarget(t.baseAddress!, noisy: $0.baseAddress!, count: t.count) }
             }
         }
-        let loss = noisy.withUnsafeBufferPointer { x in
+        let input = try networkInput(noisy, noiseLevels: configuration.noiseMap ? Self.noiseLevels(noisy: noisy, clean: clean) : nil)
+        let loss = input.withUnsafeBufferPointer { x in
             target.withUnsafeBufferPointer { t in
                 box.engine!.lossAndGradients(network: network, input: x.baseAddress!, target: t.baseAddress!, batch: n)
             }
         }
         return (box, loss)
+    }
+
+    /// The noise std of each image of a `noisy`/`clean` pair, `√mean((noisy − clean)²)`:
+    /// the noise-level map ``lossAndGradients(noisy:clean:)`` and
+    /// ``trainStep(noisy:clean:)`` give a model that takes one.
+    static func noiseLevels(noisy: Tensor, clean: Tensor) -> [Float] {
+        let n = noisy.shape[0], size = noisy.count / max(n, 1)
+        return (0..<n).map { image in
+            var sum: Double = 0
+            for i in (image * size)..<((image + 1) * size) {
+                let d = Double(noisy.scalars[i] - clean.scalars[i])
+                sum += d * d
+            }
+            return Float((sum / Double(max(size, 1))).squareRoot())
+        }
+    }
+
+    /// `images` (`[n, h, w, c]`) as the network takes them: unchanged, or
+    /// with the noise-level channel holding `noiseLevels[i]` for image `i`.
+    func networkInput(_ images: Tensor, noiseLevels: [Float]?) throws -> Tensor {
+        guard configuration.noiseMap, let noiseLevels else { return images }
+        let (n, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        guard noiseLevels.count == n else {
+            throw DAEError.invalidArgument("\(noiseLevels.count) noise levels for \(n) images")
+        }
+        var input = Tensor(zeros: [n, h, w, c + 1])
+        images.withUnsafeBufferPointer { x in
+            input.withUnsafeMutableBufferPointer { y in
+                Self.attachNoiseMap(x.baseAddress!, levels: noiseLevels, pixelsPerImage: h * w, channels: c, into: y.baseAddress!)
+            }
+        }
+        return input
     }
 
     /// One Adam update of every parameter from the engine's gradients.

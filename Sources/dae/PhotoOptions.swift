@@ -19,6 +19,11 @@ struct PhotoOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Channels of the photo model: 1 or 3 (with --images; default: 3 if any image is colour).", valueName: "n"))
     var channels: Int?
 
+    @Option(help: ArgumentHelp("The architecture of a new photo model: 'photo' (7 convolutions of 48, the default) or "
+                               + "'ffdnet' (the built-in denoiser's: 2×2 pixel unshuffle, a noise-level map, 12 convolutions of 64; "
+                               + "64×64 patches by default) (with --images).", valueName: "name"))
+    var preset: PhotoPreset?
+
     @Flag(help: "Do not flip or rotate the patches (with --images).")
     var noAugment = false
 
@@ -28,8 +33,8 @@ struct PhotoOptions: ParsableArguments {
 
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
-            || patchScales != nil {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels and --no-augment need --images")
+            || patchScales != nil || preset != nil {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset and --no-augment need --images")
         }
         try require(patchSize, atLeast: 1, "--patch-size")
         try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")
@@ -45,7 +50,7 @@ struct PhotoOptions: ParsableArguments {
             throw CLIError("\(folder.root.path) holds only \(folder.count) image: training needs at least two (one is held out)")
         }
         let (train, validation) = try folder.split(validationFiles: held)
-        let patch = patchSize ?? 40
+        let patch = patchSize ?? (preset ?? .photo).defaultPatchSize
         let scales = patchScales ?? PatchSampler.photoScales
         let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment,
                                        scales: scales)
@@ -53,6 +58,22 @@ struct PhotoOptions: ParsableArguments {
                                                  scales: scales, seed: 1)
         return PhotoData(folder: folder, train: train, validation: validation, patches: patches, validationPatches: validationPatches)
     }
+}
+
+/// The architectures `--preset` names for a new photo model.
+enum PhotoPreset: String, ExpressibleByArgument, CaseIterable {
+    case photo, ffdnet
+
+    /// The architecture for images of `channels`.
+    func configuration(channels: Int) -> DenoisingAutoencoder.Configuration {
+        switch self {
+        case .photo: .photo(channels: channels)
+        case .ffdnet: .ffdnet(channels: channels)
+        }
+    }
+
+    /// The side of its training patches unless `--patch-size` says otherwise.
+    var defaultPatchSize: Int { configuration(channels: 1).inputShape[0] }
 }
 
 /// A photo folder ready to train on.

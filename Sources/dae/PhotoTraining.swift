@@ -65,7 +65,14 @@ struct PhotoTraining {
                                 scales: data.patches.scales,
                                 // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
                                 decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil))
-        var configuration = DenoisingAutoencoder.Configuration.photo(channels: data.folder.channels)
+        if let model, let preset = options.preset {
+            var named = preset.configuration(channels: model.configuration.inputShape[2])
+            named.inputShape = model.configuration.inputShape
+            guard named == model.configuration else {
+                throw CLIError("--preset \(preset.rawValue) differs from the checkpoint's architecture; omit it to resume")
+            }
+        }
+        var configuration = (options.preset ?? .photo).configuration(channels: data.folder.channels)
         configuration.inputShape = [photo.patchSize, photo.patchSize, photo.channels]
         if let model, model.configuration.inputShape != configuration.inputShape {
             throw CLIError("the checkpoint's patches are \(model.configuration.inputShape), these flags ask for \(configuration.inputShape)")

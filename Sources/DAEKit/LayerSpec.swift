@@ -1,0 +1,240 @@
+import DAELayers
+
+/// One layer of a network description: what it is, its sizes, its
+/// activation and its Keras name.
+///
+/// A ``DenoisingAutoencoder/Configuration`` describes its network as a list
+/// of these (``DenoisingAutoencoder/Configuration/layerSpecs``). Everything
+/// that depends on the architecture comes from that one list: the layers
+/// themselves (``makeLayer(inputShape:using:)``), their output shapes, the
+/// parameter count and memory estimate (``ResourceLimits``), the summary,
+/// and the networks rebuilt for other image sizes during inference. A new
+/// kind of layer is one new ``Kind`` case here and its forward/backward pair
+/// in `DAELayers`.
+///
+/// ```swift
+/// let specs = DenoisingAutoencoder.Configuration.ffdnet(channels: 3).layerSpecs
+/// // denoiser.downsample (SpaceToDepth 2), denoiser.conv0 … conv10 (Conv2D 64, ReLU),
+/// // denoiser.output (Conv2D 12, linear), denoiser.upsample (DepthToSpace 2)
+/// ```
+public struct LayerSpec: Sendable, Hashable {
+    /// The kinds of layer a network can hold, with their sizes.
+    public enum Kind: Sendable, Hashable {
+        /// `Conv2D(filters, kernelSize × kernelSize, stride, same)`: kernel `[k, k, in, filters]`.
+        case conv2D(filters: Int, kernelSize: Int, stride: Int)
+        /// `Conv2DTranspose(filters, kernelSize × kernelSize, stride, same)`: kernel `[k, k, filters, in]`.
+        case conv2DTranspose(filters: Int, kernelSize: Int, stride: Int)
+        /// `Dense(units)` on a vector: kernel `[in, units]`.
+        case dense(units: Int)
+        /// `Flatten`: an image to a vector in (h, w, c) order.
+        case flatten
+        /// `Reshape(shape)`: a vector back to an image.
+        case reshape(to: [Int])
+        /// `tf.nn.space_to_depth(block)`: `[h, w, c]` → `[h/b, w/b, b²c]`.
+        case spaceToDepth(block: Int)
+        /// `tf.nn.depth_to_space(block)`: `[h, w, b²c]` → `[h·b, w·b, c]`.
+        case depthToSpace(block: Int)
+    }
+
+    /// The Keras-style name, prefix of the layer's parameter names (`denoiser.conv0`).
+    public var name: String
+    /// What the layer is.
+    public var kind: Kind
+    /// The activation after the layer's bias (identity for layers without one).
+    public var activation: Activation
+
+    /// A spec; `activation` defaults to identity.
+    public init(_ name: String, _ kind: Kind, activation: Activation = .identity) {
+        self.name = name
+        self.kind = kind
+        self.activation = activation
+    }
+
+    /// The layer for inputs of `inputShape`, with Glorot-uniform kernels and
+    /// zero biases drawn from `rng` (layers without weights draw nothing).
+    public func makeLayer(inputShape: [Int], using rng: inout SplitMix64) throws -> any Layer {
+        switch kind {
+        case let .conv2D(filters, k, stride):
+            return try Conv2D(name: name, inputShape: inputShape, filters: filters, kernelSize: k, stride: stride,
+                              padding: .same, activation: activation, using: &rng)
+        case let .conv2DTranspose(filters, k, stride):
+            return try Conv2DTranspose(name: name, inputShape: inputShape, filters: filters, kernelSize: k, stride: stride,
+                                       padding: .same, activation: activation, using: &rng)
+        case let .dense(units):
+            return try Dense(name: name, inputFeatures: Tensor.elementCount(of: inputShape), units: units,
+                             activation: activation, using: &rng)
+        case .flatten:
+            return try Reshape.flatten(name: name, inputShape: inputShape)
+        case let .reshape(shape):
+            return try Reshape(name: name, inputShape: inputShape, outputShape: shape)
+        case let .spaceToDepth(block):
+            return try SpaceToDepth(name: name, inputShape: inputShape, block: block)
+        case let .depthToSpace(block):
+            return try DepthToSpace(name: name, inputShape: inputShape, block: block)
+        }
+    }
+
+    /// The layer for inputs of `inputShape` with the weights of `trained`
+    /// (the same spec's layer built for another size): how a fully
+    /// convolutional model runs on a tile of another shape.
+    func makeLayer(inputShape: [Int], weightsOf trained: any Layer) throws -> any Layer {
+        let weights = trained.parameters
+        switch kind {
+        case let .conv2D(_, _, stride):
+            return try Conv2D(name: name, inputShape: inputShape, kernel: weights[0], bias: weights[1],
+                              stride: stride, padding: .same, activation: activation)
+        case .conv2DTranspose, .dense, .flatten, .reshape:
+            throw DAEError.invalidConfiguration("\(name) (\(kind.kerasName)) depends on the input size: the model is not fully convolutional")
+        case .spaceToDepth, .depthToSpace:
+            var unused = SplitMix64(seed: 0)
+            return try makeLayer(inputShape: inputShape, using: &unused)
+        }
+    }
+
+    /// The output shape for an input of `input`, computed with checked
+    /// arithmetic; nil when a size overflows or does not fit the layer.
+    func outputShape(for input: [Int]) -> [Int]? {
+        switch kind {
+        case let .conv2D(filters, _, stride):
+            guard input.count == 3, stride > 0 else { return nil }
+            return [(input[0] + stride - 1) / stride, (input[1] + stride - 1) / stride, filters]
+        case let .conv2DTranspose(filters, _, stride):
+            guard input.count == 3, let h = CheckedSum.product(input[0], stride), let w = CheckedSum.product(input[1], stride) else { return nil }
+            return [h, w, filters]
+        case let .dense(units):
+            return [units]
+        case .flatten:
+            return CheckedSum.product(input).map { [$0] }
+        case let .reshape(shape):
+            return shape
+        case let .spaceToDepth(b):
+            guard input.count == 3, b > 0, input[0] % b == 0, input[1] % b == 0, let c = CheckedSum.product(input[2], b, b) else { return nil }
+            return [input[0] / b, input[1] / b, c]
+        case let .depthToSpace(b):
+            guard input.count == 3, b > 0, input[2] % (b * b) == 0, let h = CheckedSum.product(input[0], b),
+                  let w = CheckedSum.product(input[1], b) else { return nil }
+            return [h, w, input[2] / (b * b)]
+        }
+    }
+
+    /// Adds the layer's trainable scalars to `parameters` and the floats one
+    /// example needs (its output and its patch or column matrix) to
+    /// `perImage`, for an input of `input` giving `output`.
+    func estimate(input: [Int], output: [Int], parameters: inout CheckedSum, perImage: inout CheckedSum) {
+        switch kind {
+        case let .conv2D(filters, k, _):  // kernel [k, k, in, out], bias; output and patch matrix
+            parameters.add(k, k, input[2], filters)
+            parameters.add(filters)
+            perImage.add(output[0], output[1], filters)
+            perImage.add(output[0], output[1], k, k, input[2])
+        case let .conv2DTranspose(filters, k, _):  // kernel [k, k, out, in], bias; the column matrix of the input pixels
+            parameters.add(k, k, filters, input[2])
+            parameters.add(filters)
+            perImage.add(input[0], input[1], k, k, filters)
+            perImage.add(output[0], output[1], filters)
+        case let .dense(units):
+            parameters.add(input[0], units)
+            parameters.add(units)
+            perImage.add(units)
+        case .flatten, .reshape:
+            break  // shares its input's buffer
+        case .spaceToDepth, .depthToSpace:
+            perImage.add(output[0], output[1], output[2])
+        }
+    }
+
+    /// Pixels of the input each output pixel depends on around it, for a
+    /// stride-1 layer at its own resolution; nil when the layer depends on
+    /// the whole input (dense layers) or changes the resolution.
+    var radius: Int? {
+        switch kind {
+        case let .conv2D(_, k, stride) where stride == 1: return (k - 1) / 2
+        default: return nil
+        }
+    }
+}
+
+extension LayerSpec.Kind {
+    /// Keras's name for the kind, for summaries and messages.
+    public var kerasName: String {
+        switch self {
+        case .conv2D: "Conv2D"
+        case .conv2DTranspose: "Conv2DTranspose"
+        case .dense: "Dense"
+        case .flatten: "Flatten"
+        case .reshape: "Reshape"
+        case .spaceToDepth: "SpaceToDepth"
+        case .depthToSpace: "DepthToSpace"
+        }
+    }
+}
+
+extension Array where Element == LayerSpec {
+    /// Every layer's output shape for an input of `input`, or nil when a size
+    /// overflows or a layer cannot take its input.
+    func shapes(input: [Int]) -> [[Int]]? {
+        var shape = input
+        var shapes: [[Int]] = []
+        for spec in self {
+            guard let next = spec.outputShape(for: shape), next.allSatisfy({ $0 > 0 }) else { return nil }
+            shapes.append(next)
+            shape = next
+        }
+        return shapes
+    }
+
+    /// The layers for inputs of `input`, with weights drawn from `rng`.
+    func makeNetwork(input: [Int], using rng: inout SplitMix64) throws -> Sequential {
+        var layers: [any Layer] = []
+        var shape = input
+        for spec in self {
+            let layer = try spec.makeLayer(inputShape: shape, using: &rng)
+            layers.append(layer)
+            shape = layer.outputShape
+        }
+        return try Sequential(layers)
+    }
+
+    /// The layers for inputs of `input`, with the weights of `trained` (built
+    /// from the same specs for another size).
+    func makeNetwork(input: [Int], weightsOf trained: Sequential) throws -> Sequential {
+        guard trained.layers.count == count else {
+            throw DAEError.invalidConfiguration("the network has \(trained.layers.count) layers, its description \(count)")
+        }
+        var layers: [any Layer] = []
+        var shape = input
+        for (spec, layer) in zip(self, trained.layers) {
+            let rebuilt = try spec.makeLayer(inputShape: shape, weightsOf: layer)
+            layers.append(rebuilt)
+            shape = rebuilt.outputShape
+        }
+        return try Sequential(layers)
+    }
+
+    /// The receptive radius of a fully convolutional stack in input pixels:
+    /// each stride-1 convolution adds its radius at the current resolution,
+    /// and a space-to-depth block multiplies what follows by its block. Nil
+    /// when a layer depends on the whole input.
+    var receptiveRadius: Int? {
+        var radius = 0, scale = 1
+        for spec in self {
+            switch spec.kind {
+            case let .spaceToDepth(b): scale *= b
+            case let .depthToSpace(b): scale /= Swift.max(b, 1)
+            default:
+                guard let r = spec.radius else { return nil }
+                radius += r * scale
+            }
+        }
+        return radius
+    }
+
+    /// The product of the space-to-depth blocks: image sides (and tile
+    /// origins) of a fully convolutional stack must be multiples of it.
+    var alignment: Int {
+        reduce(1) { acc, spec in
+            if case let .spaceToDepth(b) = spec.kind { return acc * b }
+            return acc
+        }
+    }
+}
