@@ -76,6 +76,8 @@ let package = Package(
         .target(
             name: "DAEKit",
             dependencies: ["DAELayers", "DAEImageIO", "CZlib"],
+            // The built-in models (PretrainedModel): weights trained by scripts/train-builtin-model.
+            resources: [.copy("Models")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -31,15 +31,30 @@ extension DenoisingAutoencoder {
     /// the same directory, flushed to disk and renamed over `url`; a crash
     /// or error never leaves a partial file in its place.
     public func save(to url: URL) throws {
+        try write(to: url, optimizerState: true)
+    }
+
+    /// Writes the model for use, not for further training: the weights,
+    /// the configuration, the history and the application metadata, without
+    /// Adam's moments (a third of the size of ``save(to:)``'s file). It loads
+    /// with ``init(contentsOf:)`` like any checkpoint; training it again
+    /// starts a fresh optimizer. The built-in models ship this way.
+    public func saveForInference(to url: URL) throws {
+        try write(to: url, optimizerState: false)
+    }
+
+    private func write(to url: URL, optimizerState: Bool) throws {
         var tensors = parameters
-        for (name, moment) in optimizer.firstMoments { tensors[CheckpointKeys.firstMoment(name)] = moment }
-        for (name, moment) in optimizer.secondMoments { tensors[CheckpointKeys.secondMoment(name)] = moment }
+        if optimizerState {
+            for (name, moment) in optimizer.firstMoments { tensors[CheckpointKeys.firstMoment(name)] = moment }
+            for (name, moment) in optimizer.secondMoments { tensors[CheckpointKeys.secondMoment(name)] = moment }
+        }
         var metadata: [String: String] = [
             CheckpointKeys.format: CheckpointKeys.formatValue,
             CheckpointKeys.formatVersion: String(CheckpointKeys.currentFormatVersion),
             CheckpointKeys.configuration: try JSONCoding.string(configuration),
             CheckpointKeys.architecture: configuration.architectureJSON,
-            CheckpointKeys.optimizerStep: String(optimizer.step),
+            CheckpointKeys.optimizerStep: String(optimizerState ? optimizer.step : 0),
             CheckpointKeys.epochsCompleted: String(epochsCompleted),
             CheckpointKeys.history: try JSONCoding.string(history),
         ]

@@ -55,8 +55,12 @@ extension DenoisingAutoencoder {
     /// telling a model with a noise-level map the noise std `noiseLevel`
     /// (in [0, 1] units). Nil estimates it first, in a pass over the file
     /// (``NoiseLevelEstimator``); the report gives the level used.
+    ///
+    /// `progress` is called with the fraction of rows written so far (0 to
+    /// 1) after each band of a residual model, for a progress display.
     @discardableResult
-    public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil, noiseLevel: Float?) throws -> FileDenoisingReport {
+    public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil, noiseLevel: Float?,
+                                 progress: (@Sendable (Double) -> Void)? = nil) throws -> FileDenoisingReport {
         if let noiseLevel, !(0...1).contains(noiseLevel) {
             throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
         }
@@ -75,7 +79,7 @@ extension DenoisingAutoencoder {
             var level: Float?
             if configuration.noiseMap { level = try noiseLevel ?? Self.estimateNoiseLevel(ofImageFile: input, channels: channels) }
             let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)
-            try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer)
+            try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
                                        method: "bands of up to \(ResidualInference.tileSide) rows", noiseLevel: level)
@@ -102,7 +106,8 @@ extension DenoisingAutoencoder {
 
     /// Residual model: output bands of at most ``ResidualInference/tileSide``
     /// rows, each computed from its rows plus the receptive radius above and below.
-    private func denoiseInBands(_ rows: RowWindow, noiseLevel: Float, writer: PNGRowWriter) throws {
+    private func denoiseInBands(_ rows: RowWindow, noiseLevel: Float, writer: PNGRowWriter,
+                                progress: (@Sendable (Double) -> Void)?) throws {
         var inference = ResidualInference(model: self)
         inference.noiseLevel = noiseLevel
         let band = ResidualInference.tileSide, radius = inference.radius
@@ -121,6 +126,7 @@ extension DenoisingAutoencoder {
                 }
             }
             try writeRows(output, count: bottom - top, bytes: &bytes, writer: writer)
+            progress?(Double(bottom) / Double(max(height, 1)))
         }
     }
 

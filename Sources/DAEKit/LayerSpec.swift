@@ -42,21 +42,26 @@ public struct LayerSpec: Sendable, Hashable {
     public var kind: Kind
     /// The activation after the layer's bias (identity for layers without one).
     public var activation: Activation
+    /// How a new convolution's kernel is drawn (Keras's default: Glorot uniform).
+    public var kernelInitializer: KernelInitializer
 
-    /// A spec; `activation` defaults to identity.
-    public init(_ name: String, _ kind: Kind, activation: Activation = .identity) {
+    /// A spec; `activation` defaults to identity, the initializer to Glorot uniform.
+    public init(_ name: String, _ kind: Kind, activation: Activation = .identity,
+                kernelInitializer: KernelInitializer = .glorotUniform) {
         self.name = name
         self.kind = kind
         self.activation = activation
+        self.kernelInitializer = kernelInitializer
     }
 
-    /// The layer for inputs of `inputShape`, with Glorot-uniform kernels and
-    /// zero biases drawn from `rng` (layers without weights draw nothing).
+    /// The layer for inputs of `inputShape`, with kernels drawn by
+    /// ``kernelInitializer`` and zero biases from `rng` (layers without
+    /// weights draw nothing; dense and transposed layers draw Glorot uniform).
     public func makeLayer(inputShape: [Int], using rng: inout SplitMix64) throws -> any Layer {
         switch kind {
         case let .conv2D(filters, k, stride):
             return try Conv2D(name: name, inputShape: inputShape, filters: filters, kernelSize: k, stride: stride,
-                              padding: .same, activation: activation, using: &rng)
+                              padding: .same, activation: activation, kernelInitializer: kernelInitializer, using: &rng)
         case let .conv2DTranspose(filters, k, stride):
             return try Conv2DTranspose(name: name, inputShape: inputShape, filters: filters, kernelSize: k, stride: stride,
                                        padding: .same, activation: activation, using: &rng)

@@ -59,15 +59,16 @@ public struct Conv2D: Layer {
         self.lowered = LoweredConvolution(geometry: geometry, outputChannels: kernel.shape[3])
     }
 
-    /// A convolution with a Glorot-uniform kernel and zero bias drawn from `rng`.
+    /// A convolution with a kernel drawn from `rng` and a zero bias;
+    /// `kernelInitializer` draws the kernel (Keras's default, Glorot uniform, unless told).
     public init(name: String, inputShape: [Int], filters: Int, kernelSize: Int, stride: Int = 1,
                 padding: Padding = .same, activation: Activation = .identity,
-                using rng: inout SplitMix64) throws {
+                kernelInitializer: KernelInitializer = .glorotUniform, using rng: inout SplitMix64) throws {
         guard inputShape.count == 3, filters > 0, kernelSize > 0 else {
             throw DAEError.invalidConfiguration(
                 "\(name): needs an input [height, width, channels] and positive filters and kernel size")
         }
-        let kernel = Initializer.glorotUniform(shape: [kernelSize, kernelSize, inputShape[2], filters], using: &rng)
+        let kernel = kernelInitializer.kernel(shape: [kernelSize, kernelSize, inputShape[2], filters], using: &rng)
         try self.init(name: name, inputShape: inputShape, kernel: kernel, bias: Tensor(zeros: [filters]),
                       stride: stride, padding: padding, activation: activation)
     }

@@ -131,3 +131,4 @@ public struct DepthToSpace: Layer {
                                width: inputShape[1], channels: outputShape[2], block: block, toDepth: true)
     }
 }
+

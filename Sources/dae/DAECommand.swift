@@ -31,7 +31,7 @@ struct DAECommand: ParsableCommand {
           dae fetch mnist
         """,
         version: "1.0.0",
-        subcommands: [Demo.self, Train.self, Evaluate.self, Denoise.self, Summary.self, Fetch.self])
+        subcommands: [Demo.self, Train.self, Evaluate.self, Denoise.self, Summary.self, Export.self, Fetch.self])
 
     /// Parses the command line, runs the command, and reports any failure as one line.
     static func main() {

@@ -27,14 +27,26 @@ struct Denoise: ParsableCommand {
         Every input is tried: a file that fails is reported and the others \
         are still denoised; the exit status is then 1.
 
+        Without --model, the built-in photo denoiser runs (trained by the \
+        library on photographs of Debian packages; see the README). It takes \
+        the noise level as an input: --sigma sets it (0-255 scale), otherwise \
+        it is estimated for each image and printed.
+
         Examples:
+          dae denoise photo.jpg
+          dae denoise night.jpg --sigma 30 --output cleaned
           dae denoise --model out/model.safetensors digit.png
           dae denoise --model photos.safetensors holiday/*.jpg --output cleaned
           dae denoise --model fashion.safetensors scan.png --overlap 20
         """)
 
-    @Option(help: ArgumentHelp("The model (a checkpoint written by 'dae train' or 'dae demo').", valueName: "file"))
-    var model: String
+    @Option(help: ArgumentHelp("The model (a checkpoint written by 'dae train' or 'dae demo'); default: the built-in photo denoiser.",
+                               valueName: "file"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("The noise std on the 0-255 scale, for a model with a noise-level map such as the built-in one "
+                               + "(higher removes more); default: estimated for each image and printed.", valueName: "n"))
+    var sigma: Float?
 
     @Argument(help: ArgumentHelp("PNG or JPEG images to denoise.", valueName: "input"))
     var inputs: [String]
@@ -51,21 +63,43 @@ struct Denoise: ParsableCommand {
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one PNG or JPEG image to denoise") }
         try require(overlap, atLeast: 0, "--overlap")
+        if let sigma, !(sigma.isFinite && sigma >= 0 && sigma <= 255) {
+            throw ValidationError("--sigma must be in 0...255 (the noise std of 8-bit pixel values), got \(sigma)")
+        }
     }
 
     func run() throws {
         Interruption.shared.install()
         Interruption.shared.setExitMessage("interrupted: the image being written was removed")
-        var loaded = try ModelFile.load(model, inputShape: inputShape.value)
-        loaded.workers = workers.count
-        let shape = loaded.configuration.inputShape
-        if loaded.configuration.architecture == .autoencoder, let overlap, overlap >= min(shape[0], shape[1]) {
-            throw CLIError("--overlap \(overlap) must be smaller than the model's \(shape[0])x\(shape[1]) tiles")
-        }
         let outputURL = FileSystem.url(output)
         let names = inputs.map { FileSystem.url($0).deletingPathExtension().lastPathComponent + "-denoised.png" }
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw CLIError("two inputs would both be written to \(outputURL.appendingPathComponent(repeated).path); denoise them separately")
+        }
+        // No output may be one of the inputs (a.png and a-denoised.png given together, say).
+        let inputPaths = Set(inputs.map { FileSystem.url($0).standardizedFileURL.resolvingSymlinksInPath().path })
+        for name in names {
+            let destination = outputURL.appendingPathComponent(name).standardizedFileURL.resolvingSymlinksInPath().path
+            if inputPaths.contains(destination) {
+                throw CLIError("\(destination) is one of the inputs and would be overwritten by another input's result; "
+                    + "choose another --output directory")
+            }
+        }
+        var loaded: DenoisingAutoencoder
+        if let model {
+            loaded = try ModelFile.load(model, inputShape: inputShape.value)
+        } else {
+            if inputShape.value != nil { throw CLIError("--input-shape is for a weights-only --model file") }
+            loaded = try DenoisingAutoencoder.pretrained(.photo)
+            Console.note("model: the built-in photo denoiser (\(loaded.parameterCount) parameters; --model picks another)")
+        }
+        if sigma != nil, !loaded.configuration.noiseMap {
+            Console.note("--sigma is ignored: this model has no noise-level map (it was trained blind)")
+        }
+        loaded.workers = workers.count
+        let shape = loaded.configuration.inputShape
+        if loaded.configuration.architecture == .autoencoder, let overlap, overlap >= min(shape[0], shape[1]) {
+            throw CLIError("--overlap \(overlap) must be smaller than the model's \(shape[0])x\(shape[1]) tiles")
         }
         try FileSystem.prepareOutputDirectory(outputURL)
         var failures = 0
@@ -73,8 +107,12 @@ struct Denoise: ParsableCommand {
             let inputURL = FileSystem.url(input)
             let destination = outputURL.appendingPathComponent(name)
             do {
-                let report = try loaded.denoiseImageFile(inputURL, to: destination, overlap: overlap)
-                Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height), \(report.method))")
+                let bar = FileProgress(label: inputURL.lastPathComponent)
+                defer { bar.finish() }
+                let report = try loaded.denoiseImageFile(inputURL, to: destination, overlap: overlap,
+                                                         noiseLevel: sigma.map { $0 / 255 }, progress: bar.update)
+                let level = report.noiseLevel.map { String(format: ", noise σ %.1f%@", $0 * 255, sigma == nil ? " (estimated)" : "") } ?? ""
+                Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height), \(report.method)\(level))")
             } catch {
                 if inputs.count == 1 { throw error }  // one input: its error is the one line
                 failures += 1

@@ -19,9 +19,10 @@ struct PhotoOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Channels of the photo model: 1 or 3 (with --images; default: 3 if any image is colour).", valueName: "n"))
     var channels: Int?
 
-    @Option(help: ArgumentHelp("The architecture of a new photo model: 'photo' (7 convolutions of 48, the default) or "
-                               + "'ffdnet' (the built-in denoiser's: 2×2 pixel unshuffle, a noise-level map, 12 convolutions of 64; "
-                               + "64×64 patches by default) (with --images).", valueName: "name"))
+    @Option(help: ArgumentHelp("The architecture of a new photo model: 'photo' (7 convolutions of 48, the default), "
+                               + "'builtin' (the built-in denoiser's: a noise-level map, 10 convolutions of 48, 48×48 patches) or "
+                               + "'ffdnet' (2×2 pixel unshuffle, a noise-level map, 12 convolutions of 64 at half resolution, "
+                               + "64×64 patches) (with --images).", valueName: "name"))
     var preset: PhotoPreset?
 
     @Flag(help: "Do not flip or rotate the patches (with --images).")
@@ -62,12 +63,13 @@ struct PhotoOptions: ParsableArguments {
 
 /// The architectures `--preset` names for a new photo model.
 enum PhotoPreset: String, ExpressibleByArgument, CaseIterable {
-    case photo, ffdnet
+    case photo, builtin, ffdnet
 
     /// The architecture for images of `channels`.
     func configuration(channels: Int) -> DenoisingAutoencoder.Configuration {
         switch self {
         case .photo: .photo(channels: channels)
+        case .builtin: .builtInPhoto(channels: channels)
         case .ffdnet: .ffdnet(channels: channels)
         }
     }

@@ -97,3 +97,36 @@ final class ProgressBar {
         return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
     }
 }
+
+/// Shows how far the denoising of one image file has got, on a terminal
+/// only, from one second in (small images finish without a line):
+///
+///     denoising IMG_2041.jpg [########------------] 41%
+///
+/// `update` is called by the library after each band of rows.
+final class FileProgress: @unchecked Sendable {
+    let label: String
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var lastDraw: UInt64 = 0
+    private var visible = false
+
+    init(label: String) { self.label = label }
+
+    /// Redraws the line for `fraction` (0 to 1) of the rows written, at most ten times a second.
+    func update(_ fraction: Double) {
+        guard Console.stderrIsTerminal else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - start > 1_000_000_000, now - lastDraw > 100_000_000 else { return }
+        lastDraw = now
+        let filled = min(ProgressBar.width, Int(fraction * Double(ProgressBar.width)))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: ProgressBar.width - filled)
+        Console.writeError("\r\u{1B}[2Kdenoising \(label) [\(bar)] \(Int(fraction * 100))%")
+        visible = true
+    }
+
+    /// Removes the line, if one was drawn.
+    func finish() {
+        if visible { Console.writeError("\r\u{1B}[2K") }
+        visible = false
+    }
+}

@@ -222,3 +222,37 @@ struct NoiseLevelEstimatorTests {
         #expect(streamed.estimate == noisy.withUnsafeBufferPointer { NoiseLevelEstimator.estimate($0, height: 80, width: 120, channels: 3) })
     }
 }
+
+@Suite("The built-in photo denoiser")
+struct BuiltInModelTests {
+    @Test("the shipped file loads as the builtInPhoto architecture and denoises any size, tiled bit for bit as whole")
+    func shippedModelLoadsAndDenoises() throws {
+        let url = try #require(DenoisingAutoencoder.pretrainedURL(.photo), "the package's resource bundle lacks the built-in model")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        #expect(size <= 8 << 20)
+        var model = try DenoisingAutoencoder.pretrained(.photo)
+        var expected = DenoisingAutoencoder.Configuration.builtInPhoto(channels: 3)
+        expected.inputShape = model.configuration.inputShape
+        #expect(model.configuration == expected)
+        #expect(model.parameterCount == 169_347)
+        #expect(model.epochsCompleted >= 1)
+        model.workers = 2
+        let clean = Tensor(shape: [1, 150, 131, 3], scalars: (0..<(150 * 131 * 3)).map { 0.5 + 0.3 * Float(sin(Double($0 % 393) / 40)) })
+        let noisy = NoiseModel.photo(std: 25 / 255).applied(to: clean, seed: 1)
+        let denoised = try model.denoise(noisy)
+        func mse(_ t: Tensor) -> Double { zip(t.scalars, clean.scalars).reduce(0) { $0 + pow(Double($1.0 - $1.1), 2) } / Double(t.count) }
+        #expect(mse(denoised) < mse(noisy) / 2, "the built-in model should remove most of σ 25 noise")
+        let level = try #require(model.estimatedNoiseLevels(noisy).first)
+        #expect(abs(level * 255 - 25) < 3)
+    }
+
+    @Test("the builtInPhoto preset: a noise map, 10 convolutions of 48, He-uniform kernels")
+    func preset() throws {
+        let configuration = DenoisingAutoencoder.Configuration.builtInPhoto(channels: 1)
+        #expect(configuration.noiseMap && configuration.downsampling == 1 && configuration.kernelInitializer == .heUniform)
+        #expect(configuration.layerSpecs.count == 10 && configuration.receptiveRadius == 10)
+        #expect(configuration.networkInputShape == [48, 48, 2])
+        let specs = configuration.layerSpecs
+        #expect(specs.allSatisfy { $0.kernelInitializer == .heUniform })
+    }
+}

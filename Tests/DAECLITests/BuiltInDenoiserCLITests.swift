@@ -1,0 +1,90 @@
+import DAEImageIO
+import DAEKit
+import Foundation
+import Testing
+
+/// `dae denoise` with no --model: the built-in photo denoiser, its noise level, and its safety checks.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct BuiltInDenoiserCLITests {
+    /// A noisy colour photograph-like PNG of `width × height`.
+    static func noisyPNG(width: Int, height: Int, sigma: Float, to url: URL) throws {
+        var pixels = [Float]()
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 { pixels.append(0.5 + 0.3 * Float(sin(Double(x) / 13 + Double(c)) * cos(Double(y) / 9))) }
+            }
+        }
+        let noisy = NoiseModel.photo(std: sigma).applied(to: Tensor(shape: [1, height, width, 3], scalars: pixels), seed: 5)
+        try PNG.write(try Image(width: width, height: height, channels: 3, pixels: noisy.scalars.map(Image.byte(from:))), to: url)
+    }
+
+    @Test("no --model: the built-in denoiser runs, estimates σ and prints it, and removes noise")
+    func denoisesWithTheBuiltInModel() throws {
+        try withTemporaryDirectory("builtin") { directory in
+            let input = directory.appendingPathComponent("photo.png")
+            try Self.noisyPNG(width: 97, height: 64, sigma: 25 / 255, to: input)
+            let result = try CLITool.run(["denoise", input.path, "--output", directory.path, "--workers", "1"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            #expect(result.stderr.contains("built-in photo denoiser"))
+            #expect(result.stdout.contains("(estimated)"))
+            let output = try PNG.read(contentsOf: directory.appendingPathComponent("photo-denoised.png"))
+            #expect(output.width == 97 && output.height == 64 && output.channels == 3)
+            // Against the clean image, the output is closer than the input.
+            var clean = [Float]()
+            for y in 0..<64 { for x in 0..<97 { for c in 0..<3 { clean.append(0.5 + 0.3 * Float(sin(Double(x) / 13 + Double(c)) * cos(Double(y) / 9))) } } }
+            let noisy = try PNG.read(contentsOf: input)
+            func mse(_ pixels: [UInt8]) -> Double {
+                zip(pixels, clean).reduce(0) { $0 + pow(Double($1.0) / 255 - Double($1.1), 2) } / Double(clean.count)
+            }
+            #expect(mse(output.pixels) < mse(noisy.pixels) / 2)
+        }
+    }
+
+    @Test("--sigma sets the strength: another level gives another image; a bad value is refused")
+    func sigmaSetsTheStrength() throws {
+        try withTemporaryDirectory("builtin-sigma") { directory in
+            let input = directory.appendingPathComponent("p.png")
+            try Self.noisyPNG(width: 40, height: 30, sigma: 15 / 255, to: input)
+            let low = directory.appendingPathComponent("low"), high = directory.appendingPathComponent("high")
+            let a = try CLITool.run(["denoise", input.path, "--sigma", "5", "--output", low.path, "--workers", "1"])
+            let b = try CLITool.run(["denoise", input.path, "--sigma", "50", "--output", high.path, "--workers", "1"])
+            try #require(a.status == 0 && b.status == 0, "\(a.diagnostics) \(b.diagnostics)")
+            #expect(a.stdout.contains("noise σ 5.0") && b.stdout.contains("noise σ 50.0"))
+            let first = try PNG.read(contentsOf: low.appendingPathComponent("p-denoised.png"))
+            let second = try PNG.read(contentsOf: high.appendingPathComponent("p-denoised.png"))
+            #expect(first.pixels != second.pixels)
+            let bad = try CLITool.run(["denoise", input.path, "--sigma", "300"])
+            CLITool.expectOneLineError(bad, containing: ["--sigma"])
+        }
+    }
+
+    @Test("an input that is another input's output is refused before anything is written")
+    func refusesToOverwriteAnInput() throws {
+        try withTemporaryDirectory("builtin-collide") { directory in
+            let a = directory.appendingPathComponent("a.png"), b = directory.appendingPathComponent("a-denoised.png")
+            try Self.noisyPNG(width: 20, height: 20, sigma: 0.1, to: a)
+            try Self.noisyPNG(width: 20, height: 20, sigma: 0.2, to: b)
+            let before = try Data(contentsOf: b)
+            let result = try CLITool.run(["denoise", a.path, b.path, "--output", directory.path])
+            CLITool.expectOneLineError(result, containing: ["one of the inputs"])
+            #expect(try Data(contentsOf: b) == before)
+        }
+    }
+
+    @Test("dae export writes a model without optimizer state that loads and denoises the same")
+    func exportKeepsTheWeights() throws {
+        try withTemporaryDirectory("export") { directory in
+            let exported = directory.appendingPathComponent("m.safetensors")
+            let result = try CLITool.run(["export", try Fixtures.modelURL().path, exported.path])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            let original = try DenoisingAutoencoder(contentsOf: try Fixtures.modelURL())
+            let loaded = try DenoisingAutoencoder(contentsOf: exported)
+            #expect(loaded.parameters == original.parameters && loaded.optimizer.step == 0)
+            let exportedSize = try #require(try FileManager.default.attributesOfItem(atPath: exported.path)[.size] as? Int)
+            let checkpointSize = try #require(try FileManager.default.attributesOfItem(atPath: try Fixtures.modelURL().path)[.size] as? Int)
+            #expect(exportedSize < checkpointSize)
+            let again = try CLITool.run(["export", try Fixtures.modelURL().path, exported.path])
+            CLITool.expectOneLineError(again, containing: ["--force"])
+        }
+    }
+}
