@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-"""The photo preset's architecture in Keras, for the training-speed comparison.
+"""The photo presets' architectures in Keras, for the training-speed comparison.
+
+--preset photo (the default) is DenoisingAutoencoder.Configuration.photo();
+--preset builtin is .builtInPhoto(), the built-in denoiser's: the input is the
+image plus a noise-level map (one channel holding each patch's noise std),
+nine Conv2D(48, 3x3, same, ReLU) and a linear Conv2D(3), He-uniform kernels,
+48x48 patches. Layer names are DAEKit's (denoiser.conv{i}, denoiser.output),
+so `load_daekit_weights` reads a DAEKit safetensors file into the model.
 
 The same network as DenoisingAutoencoder.Configuration.photo(): six
 Conv2D(48, 3x3, same, ReLU) and a linear Conv2D(3, 3x3, same) that predicts
@@ -35,7 +42,11 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preset", choices=["photo", "builtin"], default="photo")
+    p.add_argument("--weights", default=None, help="a DAEKit safetensors file to load (builtin preset)")
     args = p.parse_args()
+    if args.preset == "builtin" and args.patch_size == 40:
+        args.patch_size = 48
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
@@ -67,14 +78,14 @@ def main():
             out[k] = patch / 255.0
         std = rng.uniform(0, 55 / 255, size=(count, 1, 1, 1)).astype(np.float32)
         noisy = np.clip(out + rng.normal(0, 1, out.shape).astype(np.float32) * std, 0, 1)
+        if args.preset == "builtin":  # the noise-level map: one more channel holding the patch's std
+            level = np.broadcast_to(std, noisy.shape[:3] + (1,))
+            return np.concatenate([noisy, level], axis=-1), noisy - out
         return noisy, noisy - out
 
-    inputs = keras.Input(shape=(None, None, 3))
-    x = inputs
-    for i in range(6):
-        x = layers.Conv2D(48, 3, padding="same", activation="relu", name=f"conv{i}")(x)
-    noise = layers.Conv2D(3, 3, padding="same", name="output")(x)
-    model = keras.Model(inputs, noise)
+    model = build_model(keras, layers, args.preset)
+    if args.weights:
+        load_daekit_weights(model, args.weights)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
 
     seconds = []
@@ -88,6 +99,42 @@ def main():
     print(json.dumps({"framework": f"keras {keras.__version__} / tensorflow {tf.__version__}", "threads": args.threads,
                       "patchesPerEpoch": args.patches, "patchSize": args.patch_size, "epochSeconds": seconds,
                       "samplesPerSecond": args.patches / median}))
+
+
+def build_model(keras, layers, preset):
+    """The Keras copy of a DAEKit photo preset, under DAEKit's layer names."""
+    if preset == "builtin":
+        inputs = keras.Input(shape=(None, None, 4))  # RGB + the noise-level map
+        x = inputs
+        for i in range(9):
+            x = layers.Conv2D(48, 3, padding="same", activation="relu", kernel_initializer="he_uniform", name=f"denoiser.conv{i}")(x)
+        noise = layers.Conv2D(3, 3, padding="same", kernel_initializer="he_uniform", name="denoiser.output")(x)
+        return keras.Model(inputs, noise)
+    inputs = keras.Input(shape=(None, None, 3))
+    x = inputs
+    for i in range(6):
+        x = layers.Conv2D(48, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+    noise = layers.Conv2D(3, 3, padding="same", name="output")(x)
+    return keras.Model(inputs, noise)
+
+
+def load_daekit_weights(model, path):
+    """Reads DAEKit's safetensors (kernels [kh, kw, in, out], Keras's own layout) into `model` by layer name."""
+    import numpy as np
+    import struct
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        data = f.read()
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        tensors = []
+        for part in ("kernel", "bias"):
+            entry = header[f"{layer.name}.{part}"]
+            start, end = entry["data_offsets"]
+            tensors.append(np.frombuffer(data[start:end], dtype="<f4").reshape(entry["shape"]))
+        layer.set_weights(tensors)
 
 
 if __name__ == "__main__":
