@@ -10,7 +10,11 @@ public enum Initializer {
         let receptiveField = shape.dropLast(2).reduce(1, *)
         let fanIn = shape.count >= 2 ? shape[shape.count - 2] * receptiveField : (shape.first ?? 1)
         let fanOut = shape.count >= 2 ? shape[shape.count - 1] * receptiveField : (shape.first ?? 1)
-        let limit = (6 / Double(max(fanIn + fanOut, 1))).squareRoot()
+        return uniform(shape: shape, limit: (6 / Double(max(fanIn + fanOut, 1))).squareRoot(), using: &rng)
+    }
+
+    /// `U(−limit, limit)` for every element, drawn in order.
+    static func uniform(shape: [Int], limit: Double, using rng: inout SplitMix64) -> Tensor {
         let count = Tensor.elementCount(of: shape)
         var scalars = [Float](repeating: 0, count: count)
         for i in 0..<count {
@@ -27,13 +31,7 @@ public enum Initializer {
     public static func heUniform(shape: [Int], using rng: inout SplitMix64) -> Tensor {
         let receptiveField = shape.dropLast(2).reduce(1, *)
         let fanIn = shape.count >= 2 ? shape[shape.count - 2] * receptiveField : (shape.first ?? 1)
-        let limit = (6 / Double(max(fanIn, 1))).squareRoot()
-        let count = Tensor.elementCount(of: shape)
-        var scalars = [Float](repeating: 0, count: count)
-        for i in 0..<count {
-            scalars[i] = Float((2 * rng.nextUniform() - 1) * limit)
-        }
-        return Tensor(shape: shape, scalars: scalars)
+        return uniform(shape: shape, limit: (6 / Double(max(fanIn, 1))).squareRoot(), using: &rng)
     }
 }
 

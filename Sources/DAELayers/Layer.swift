@@ -141,3 +141,14 @@ extension Layer {
     }
 }
 
+/// A layer without parameters or scratch memory (a reshape or a permutation of its input): the
+/// parameter requirements come with it.
+public protocol WeightlessLayer: Layer {}
+
+extension WeightlessLayer {
+    public var parameterNames: [String] { [] }
+    public var parameters: [Tensor] { [] }
+    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
+    public func workspaceCount(batch: Int) -> Int { 0 }
+}
+

@@ -4,7 +4,7 @@
 /// `(h, w, c)` order, which is memory order): inside a ``Sequential``
 /// network its output shares its input's buffer and the passes are skipped;
 /// run on its own, the passes are copies.
-public struct Reshape: Layer {
+public struct Reshape: WeightlessLayer {
     public let name: String
     public let kind: String
     public let inputShape: [Int]
@@ -27,11 +27,7 @@ public struct Reshape: Layer {
         try Reshape(name: name, inputShape: inputShape, outputShape: [Tensor.elementCount(of: inputShape)])
     }
 
-    public var parameterNames: [String] { [] }
-    public var parameters: [Tensor] { [] }
-    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
     public var passesInputThrough: Bool { true }
-    public func workspaceCount(batch: Int) -> Int { 0 }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {

@@ -10,6 +10,13 @@
 /// neither has parameters. A Keras copy of a network that uses them wraps
 /// `tf.nn.space_to_depth` in a `Lambda` layer and loads the same weights.
 enum PixelShuffle {
+    /// Throws unless `shape` is `[height, width, channels]` of positive sizes and `block` is positive.
+    static func checkShape(name: String, _ shape: [Int], block: Int) throws {
+        guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), block > 0 else {
+            throw DAEError.invalidConfiguration("\(name): needs an input [height, width, channels] and a positive block, got \(shape), block \(block)")
+        }
+    }
+
     /// Moves `batch` images between the two layouts: `toDepth` reads
     /// `[h·b, w·b, c]` images and writes `[h, w, b²·c]`, otherwise the reverse.
     /// Each step copies `c` contiguous floats.
@@ -44,7 +51,7 @@ enum PixelShuffle {
 /// let down = try SpaceToDepth(name: "denoiser.downsample", inputShape: [64, 64, 4], block: 2)
 /// let y = try down(x)   // [n, 32, 32, 16]
 /// ```
-public struct SpaceToDepth: Layer {
+public struct SpaceToDepth: WeightlessLayer {
     public let name: String
     public var kind: String { "SpaceToDepth" }
     public let inputShape: [Int]
@@ -54,9 +61,7 @@ public struct SpaceToDepth: Layer {
 
     /// Folds `block × block` pixel blocks into channels; throws when the size is not a multiple of `block`.
     public init(name: String, inputShape: [Int], block: Int) throws {
-        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }), block > 0 else {
-            throw DAEError.invalidConfiguration("\(name): needs an input [height, width, channels] and a positive block, got \(inputShape), block \(block)")
-        }
+        try PixelShuffle.checkShape(name: name, inputShape, block: block)
         guard inputShape[0] % block == 0, inputShape[1] % block == 0 else {
             throw DAEError.invalidConfiguration("\(name): input \(inputShape[0])x\(inputShape[1]) is not a multiple of the block \(block)")
         }
@@ -65,11 +70,6 @@ public struct SpaceToDepth: Layer {
         self.outputShape = [inputShape[0] / block, inputShape[1] / block, inputShape[2] * block * block]
         self.block = block
     }
-
-    public var parameterNames: [String] { [] }
-    public var parameters: [Tensor] { [] }
-    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
-    public func workspaceCount(batch: Int) -> Int { 0 }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
@@ -89,7 +89,7 @@ public struct SpaceToDepth: Layer {
 
 /// `tf.nn.depth_to_space(x, block)`: `[h, w, block²·c]` → `[h·block, w·block, c]`,
 /// the inverse of ``SpaceToDepth``.
-public struct DepthToSpace: Layer {
+public struct DepthToSpace: WeightlessLayer {
     public let name: String
     public var kind: String { "DepthToSpace" }
     public let inputShape: [Int]
@@ -99,9 +99,7 @@ public struct DepthToSpace: Layer {
 
     /// Unfolds channels into `block × block` pixel blocks; the channels must be a multiple of `block²`.
     public init(name: String, inputShape: [Int], block: Int) throws {
-        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }), block > 0 else {
-            throw DAEError.invalidConfiguration("\(name): needs an input [height, width, channels] and a positive block, got \(inputShape), block \(block)")
-        }
+        try PixelShuffle.checkShape(name: name, inputShape, block: block)
         guard inputShape[2] % (block * block) == 0 else {
             throw DAEError.invalidConfiguration("\(name): \(inputShape[2]) channels are not a multiple of block² = \(block * block)")
         }
@@ -110,11 +108,6 @@ public struct DepthToSpace: Layer {
         self.outputShape = [inputShape[0] * block, inputShape[1] * block, inputShape[2] / (block * block)]
         self.block = block
     }
-
-    public var parameterNames: [String] { [] }
-    public var parameters: [Tensor] { [] }
-    public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
-    public func workspaceCount(batch: Int) -> Int { 0 }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {

@@ -61,6 +61,18 @@ struct Demo: ParsableCommand {
     @Flag(help: "Print one JSON object as the last line of standard output.")
     var json = false
 
+    @Flag(help: "Replace the files an earlier run left in the output directory (model.safetensors, the figures).")
+    var force = false
+
+    /// Throws when one of `names` exists in the output directory and --force was not given:
+    /// a demo never writes over a file it did not create in this run unasked.
+    func checkOutputsAreNew(_ names: [String], in directory: URL) throws {
+        guard !force else { return }
+        for name in names where FileSystem.exists(directory.appendingPathComponent(name)) {
+            throw CLIError("\(directory.appendingPathComponent(name).path) already exists; add --force to replace it, or choose another --output")
+        }
+    }
+
     func validate() throws {
         try require(epochs, atLeast: 1, "--epochs")
         try require(batchSize, atLeast: 1, "--batch-size")
@@ -74,6 +86,7 @@ struct Demo: ParsableCommand {
         if let images = photos.images { return try PhotoDemo(demo: self, directory: images).run() }
         let epochs = self.epochs ?? 10
         let outputURL = FileSystem.url(output)
+        try checkOutputsAreNew(["model.safetensors", "denoised.png", "robustness.png"], in: outputURL)
         try FileSystem.prepareOutputDirectory(outputURL)
         let location = try DataLocation.resolve(flag: data)
         let dataset = try location.load(limit: limit)

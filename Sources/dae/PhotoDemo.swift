@@ -13,6 +13,7 @@ struct PhotoDemo {
 
     func run() throws {
         let outputURL = FileSystem.url(demo.output)
+        try demo.checkOutputsAreNew(["model.safetensors", "denoised.png"], in: outputURL)
         let data = try demo.photos.load(directory)
         try FileSystem.prepareOutputDirectory(outputURL)
         data.announce()

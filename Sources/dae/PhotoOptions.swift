@@ -39,6 +39,12 @@ struct PhotoOptions: ParsableArguments {
         }
         try require(patchSize, atLeast: 1, "--patch-size")
         try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")
+        if let patchesPerEpoch, patchesPerEpoch > PatchSampler.maximumPatchesPerEpoch {
+            throw ValidationError("--patches-per-epoch \(patchesPerEpoch) is more than \(PatchSampler.maximumPatchesPerEpoch), the most one epoch draws")
+        }
+        if let patchSize, patchSize > PatchSampler.maximumPatchSize {
+            throw ValidationError("--patch-size \(patchSize) is more than \(PatchSampler.maximumPatchSize) pixels")
+        }
         try require(validationFiles, atLeast: 1, "--validation-files")
         if let channels, channels != 1, channels != 3 { throw ValidationError("--channels must be 1 or 3, got \(channels)") }
     }

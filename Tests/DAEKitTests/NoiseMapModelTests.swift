@@ -10,12 +10,7 @@ import Testing
 struct NoiseMapModelTests {
     /// A small model of the `ffdnet` kind: unshuffle 2, 3 convolutions of 8, noise map.
     static func smallModel(channels: Int = 3, seed: UInt64 = 7) throws -> DenoisingAutoencoder {
-        var configuration = DenoisingAutoencoder.Configuration.ffdnet(channels: channels)
-        configuration.layerFilters = [8, 8]
-        configuration.inputShape = [16, 16, channels]
-        var model = try DenoisingAutoencoder(configuration: configuration, seed: seed)
-        model.workers = 2
-        return model
+        try Photos.residualModel(channels: channels, seed: seed) { .ffdnet(channels: $0) }
     }
 
     @Test("the preset is one list of layer specs, and every count comes from it")

@@ -50,9 +50,10 @@ enum Photos {
         return x
     }
 
-    /// A small residual model: 3 convolutions of 8 filters.
-    static func residualModel(channels: Int = 3, seed: UInt64 = 5) throws -> DenoisingAutoencoder {
-        var configuration = DenoisingAutoencoder.Configuration.photo(channels: channels)
+    /// A small residual model: 3 convolutions of 8 filters, otherwise `preset`'s architecture.
+    static func residualModel(channels: Int = 3, seed: UInt64 = 5,
+                              preset: (Int) -> DenoisingAutoencoder.Configuration = { .photo(channels: $0) }) throws -> DenoisingAutoencoder {
+        var configuration = preset(channels)
         configuration.layerFilters = [8, 8]
         configuration.inputShape = [16, 16, channels]
         var model = try DenoisingAutoencoder(configuration: configuration, seed: seed)

@@ -51,10 +51,23 @@ public struct PatchSampler: ImageSource {
     ///
     /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size,
     ///   count or scale, or when no image is at least `patchSize` on both sides.
+    /// The most patches one epoch may draw (2²⁸): `fit` keeps a shuffled
+    /// order of an epoch's indices, 8 bytes each.
+    public static let maximumPatchesPerEpoch = 1 << 28
+    /// The largest patch side (4096 pixels).
+    public static let maximumPatchSize = 4096
+
     public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, scales: [Int] = [1],
                 seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
             throw DAEError.invalidArgument("patch size and patches per epoch must be positive, got \(patchSize) and \(patchesPerEpoch)")
+        }
+        guard patchesPerEpoch <= Self.maximumPatchesPerEpoch else {
+            throw DAEError.invalidArgument("\(patchesPerEpoch) patches per epoch is more than the \(Self.maximumPatchesPerEpoch) "
+                + "an epoch may draw (its shuffled order alone would need \(ResourceLimits.format(bytes: patchesPerEpoch.multipliedReportingOverflow(by: 8).overflow ? Int.max : patchesPerEpoch * 8)))")
+        }
+        guard patchSize <= Self.maximumPatchSize else {
+            throw DAEError.invalidArgument("patch size \(patchSize) is more than \(Self.maximumPatchSize) pixels")
         }
         guard !scales.isEmpty, scales.allSatisfy({ (1...16).contains($0) }) else {
             throw DAEError.invalidArgument("patch scales must be 1 to 16, got \(scales)")
