@@ -89,20 +89,22 @@ struct NoiseMapModelTests {
         }
         // One pass over the image padded to even sides by repeating its edge, without tiles.
         let (evenH, evenW) = ((height + 1) / 2 * 2, (width + 1) / 2 * 2)
-        var padded = Tensor(zeros: [1, evenH, evenW, 4])
+        // (Plain arrays: element writes through Tensor.scalars copy in debug builds.)
+        let source = batch.scalars
+        var paddedScalars = [Float](repeating: level, count: evenH * evenW * 4)
         for y in 0..<evenH {
             for x in 0..<evenW {
-                for c in 0..<3 { padded.scalars[(y * evenW + x) * 4 + c] = batch.scalars[(min(y, height - 1) * width + min(x, width - 1)) * 3 + c] }
-                padded.scalars[(y * evenW + x) * 4 + 3] = level
+                for c in 0..<3 { paddedScalars[(y * evenW + x) * 4 + c] = source[(min(y, height - 1) * width + min(x, width - 1)) * 3 + c] }
             }
         }
-        let whole = try wholePass(model, padded)
+        let whole = try wholePass(model, Tensor(shape: [1, evenH, evenW, 4], scalars: paddedScalars)).scalars
+        let denoised = inMemory.scalars
         var worst: Float = 0
         for y in 0..<height {
             for x in 0..<width {
                 for c in 0..<3 {
-                    let expected = min(max(batch.scalars[(y * width + x) * 3 + c] - whole.scalars[(y * evenW + x) * 3 + c], 0), 1)
-                    worst = max(worst, abs(expected - inMemory.scalars[(y * width + x) * 3 + c]))
+                    let expected = min(max(source[(y * width + x) * 3 + c] - whole[(y * evenW + x) * 3 + c], 0), 1)
+                    worst = max(worst, abs(expected - denoised[(y * width + x) * 3 + c]))
                 }
             }
         }
@@ -249,5 +251,28 @@ struct BuiltInModelTests {
         #expect(configuration.networkInputShape == [48, 48, 2])
         let specs = configuration.layerSpecs
         #expect(specs.allSatisfy { $0.kernelInitializer == .heUniform })
+    }
+}
+
+@Suite("Image folders of links")
+struct LinkedImageFolderTests {
+    @Test("symbolic links to image files are listed under their own names; links to folders or nothing are not")
+    func followsLinksToFiles() throws {
+        try withTemporaryDirectory { directory in
+            let originals = directory.appendingPathComponent("originals"), linked = directory.appendingPathComponent("linked")
+            try FileManager.default.createDirectory(at: originals, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: linked, withIntermediateDirectories: true)
+            for i in 0..<2 {
+                try PNG.write(try Photos.image(width: 30, height: 20, channels: 3, seed: UInt64(i)), to: originals.appendingPathComponent("o\(i).png"))
+                try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("l\(i).png"),
+                                                           withDestinationURL: originals.appendingPathComponent("o\(i).png"))
+            }
+            try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("dangling.png"),
+                                                       withDestinationURL: directory.appendingPathComponent("missing.png"))
+            try PNG.write(try Photos.image(width: 30, height: 20, channels: 1, seed: 7), to: linked.appendingPathComponent("real.png"))
+            let folder = try ImageFolder(directory: linked)
+            #expect(folder.files.map(\.name) == ["l0.png", "l1.png", "real.png"])
+            #expect(try folder.image(at: 0).width == 30)
+        }
     }
 }

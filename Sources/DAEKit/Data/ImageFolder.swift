@@ -67,14 +67,13 @@ public struct ImageFolder: Sendable {
             throw DAEError.fileUnreadable(path: root.path, reason: "not a directory")
         }
         guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else {
+            at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey], options: [.skipsHiddenFiles]) else {
             throw DAEError.fileUnreadable(path: root.path, reason: "cannot list the directory")
         }
         var found: [(name: String, url: URL)] = []
         let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
         for case let url as URL in enumerator {
-            guard ImageFile.extensions.contains(url.pathExtension.lowercased()),
-                  (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            guard ImageFile.extensions.contains(url.pathExtension.lowercased()), Self.isRegularFile(url) else { continue }
             let path = url.standardizedFileURL.path
             let name = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : url.lastPathComponent
             found.append((name, url))
@@ -89,6 +88,15 @@ public struct ImageFolder: Sendable {
         }
         self.init(root: root, channels: channels ?? (files.contains { $0.channels == 3 } ? 3 : 1), files: files,
                   memoryBudget: memoryBudget)
+    }
+
+    /// Whether `url` is a regular file, or a symbolic link to one (links are
+    /// followed, as `dae denoise` follows them: a folder of linked photographs trains).
+    private static func isRegularFile(_ url: URL) -> Bool {
+        guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else { return false }
+        if values.isRegularFile == true { return true }
+        guard values.isSymbolicLink == true else { return false }
+        return (try? url.resolvingSymlinksInPath().resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
     }
 
     private init(root: URL, channels: Int, files: [File], memoryBudget: Int) {
