@@ -38,11 +38,23 @@ struct PhotoDemo {
         try PNG.write(try Self.figure(model: model, heldOut: data.validation), to: figureURL)
         Console.note("evaluating on \(data.validation.count) held-out images at full resolution, noise std 15, 25, 50 (/255)…")
         let robustness = try model.evaluate(photos: data.validation)
+        // The built-in photo denoiser on the same held-out images and noise, for comparison (colour folders only).
+        var builtIn: [RobustnessResult]?
+        if data.folder.channels == 3, var pretrained = try? DenoisingAutoencoder.pretrained(.photo) {
+            pretrained.workers = model.workers
+            Console.note("evaluating the built-in photo denoiser (σ estimated per image) on the same images…")
+            builtIn = try pretrained.evaluate(photos: data.validation)
+        }
         Console.note("wrote \(figureURL.path), \(modelURL.path)")
 
         Tables.history(model.history).print()
         Console.output("")
         Tables.robustness(robustness, stdScale: 255).print()
+        if let builtIn {
+            Console.output("")
+            Console.output("The built-in photo denoiser (dae denoise without --model) on the same held-out images:")
+            Tables.robustness(builtIn, stdScale: 255).print()
+        }
         if demo.json {
             Console.output(JSON.object([
                 ("dataset", .string("images")),
@@ -59,6 +71,7 @@ struct PhotoDemo {
                 ("configuration", JSONReport.configuration(of: model)),
                 ("history", JSONReport.history(model.history)),
                 ("robustness", JSONReport.robustness(robustness)),
+                ("builtInRobustness", builtIn.map(JSONReport.robustness) ?? .null),
                 ("outputs", .object([
                     ("denoised", .string(figureURL.path)),
                     ("model", .string(modelURL.path)),

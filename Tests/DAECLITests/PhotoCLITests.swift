@@ -47,6 +47,14 @@ struct PhotoCLITests {
         #expect((object["history"] as? [[String: Any]])?.count == 2)
         let rows = try #require(object["robustness"] as? [[String: Any]])
         #expect(rows.compactMap { ($0["std"] as? NSNumber)?.doubleValue }.map { ($0 * 255).rounded() } == [15, 25, 50])
+        // The built-in photo denoiser is measured on the same held-out images, and removes noise there.
+        let builtIn = try #require(object["builtInRobustness"] as? [[String: Any]])
+        #expect(builtIn.count == 3)
+        for row in builtIn {
+            let noisy = try #require((row["noisyPSNR"] as? NSNumber)?.doubleValue), denoised = try #require((row["psnr"] as? NSNumber)?.doubleValue)
+            #expect(denoised > noisy + 3)
+        }
+        #expect(result.stdout.contains("The built-in photo denoiser"))
         for row in rows {
             for key in ["noisyPSNR", "psnr", "noisySSIM", "ssim"] {
                 let value = try #require((row[key] as? NSNumber)?.doubleValue, "\(key) missing")
