@@ -28,14 +28,17 @@ struct PhotoOptions: ParsableArguments {
     @Flag(help: "Do not flip or rotate the patches (with --images).")
     var noAugment = false
 
+    @Flag(help: "With --resume: continue although the image folder differs from the first run's (the result then differs from an uninterrupted run).")
+    var acceptChangedImages = false
+
     @Option(help: ArgumentHelp("Reduction factors patches are drawn at, comma-separated (with --images; default 1,2,3,4).",
                                valueName: "list"), transform: Parse.positiveIntegers)
     var patchScales: [Int]?
 
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
-            || patchScales != nil || preset != nil {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset and --no-augment need --images")
+            || patchScales != nil || preset != nil || acceptChangedImages {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --no-augment and --accept-changed-images need --images")
         }
         try require(patchSize, atLeast: 1, "--patch-size")
         try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")

@@ -12,6 +12,22 @@ struct PhotoRecipe: Codable, Equatable {
     var scales: [Int]? = nil
     /// The epochs of the cosine learning-rate decay (the first run's `--epochs`); absent: constant.
     var decayEpochs: Int? = nil
+    /// The identity of the image folder the first run trained on (``folderIdentity(of:)``);
+    /// absent in the records of runs before it existed (then not checked).
+    var folderIdentity: String? = nil
+
+    /// Names and byte sizes of every file of `folder`, hashed (FNV-1a, 64 bits):
+    /// another file, one file fewer, or a file changed in size gives another identity.
+    static func folderIdentity(of folder: ImageFolder) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for file in folder.files {
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? -1
+            for byte in "\(file.name)\t\(size)\n".utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+        }
+        return "\(folder.files.count) files, fnv1a64 " + String(hash, radix: 16)
+    }
 
     /// The photo model's learning-rate decay: to a tenth of Adam's rate over `epochs`.
     static func schedule(epochs: Int?) -> LearningRateSchedule {
@@ -57,6 +73,11 @@ struct PhotoTraining {
             options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
         }
         let data = try options.load(directory)
+        let identity = PhotoRecipe.folderIdentity(of: data.folder)
+        if let first = recorded?.photo?.folderIdentity, first != identity, !train.photos.acceptChangedImages {
+            throw CLIError("\(data.folder.root.path) is not the folder the first run trained on (then \(first), now \(identity)): "
+                + "a resumed run would not match an uninterrupted one; give the same folder, or --accept-changed-images")
+        }
         let recipe = try TrainingRecipe.merge(
             recorded: recorded, checkpointSeed: model?.trainingSeed,
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
@@ -64,7 +85,8 @@ struct PhotoTraining {
                                 augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,
                                 scales: data.patches.scales,
                                 // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
-                                decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil))
+                                decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil),
+                                folderIdentity: recorded?.photo?.folderIdentity ?? identity)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape

@@ -227,3 +227,78 @@ struct ReliabilityCLITests {
         }
     }
 }
+
+/// Count flags past what can be allocated are refused with a message, not a trap or an abort.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct HugeCountFlagTests {
+    @Test("--patches-per-epoch of 2⁶³ − 1 or 10¹¹ is one error line, in train and demo", arguments: ["9223372036854775807", "100000000000"])
+    func hugePatchCounts(_ count: String) throws {
+        try withTemporaryDirectory("huge-patches") { directory in
+            let photos = directory.appendingPathComponent("photos")
+            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 48, height: 48, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let train = try CLITool.run(["train", "--images", photos.path, "--checkpoint", directory.appendingPathComponent("c.safetensors").path,
+                                         "--patches-per-epoch", count, "--epochs", "1"])
+            CLITool.expectOneLineError(train, containing: ["--patches-per-epoch"])
+            let demo = try CLITool.run(["demo", "--images", photos.path, "--output", directory.appendingPathComponent("out").path,
+                                        "--patches-per-epoch", count, "--epochs", "1"])
+            CLITool.expectOneLineError(demo, containing: ["--patches-per-epoch"])
+        }
+    }
+}
+
+/// `dae demo` never writes over a file it did not create in this run, unless --force.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct DemoOverwriteTests {
+    @Test("a trained model.safetensors in --output is kept, and --force replaces it")
+    func tutorialDemoKeepsAnEarlierModel() throws {
+        try withTemporaryDirectory("demo-keep") { directory in
+            let model = directory.appendingPathComponent("model.safetensors")
+            try Data("a model the user trained".utf8).write(to: model)
+            let refused = try CLITool.run(["demo", "--data", try Fixtures.dataDirectory().path, "--limit", "256", "--epochs", "1",
+                                           "--output", directory.path])
+            CLITool.expectOneLineError(refused, containing: ["model.safetensors", "--force"])
+            #expect(try Data(contentsOf: model) == Data("a model the user trained".utf8))
+            let forced = try CLITool.run(["demo", "--data", try Fixtures.dataDirectory().path, "--limit", "256", "--epochs", "1",
+                                          "--output", directory.path, "--force", "--workers", "1"])
+            #expect(forced.status == 0, "\(forced.diagnostics)")
+            #expect(try DenoisingAutoencoder(contentsOf: model).epochsCompleted == 1)
+        }
+    }
+
+    @Test("the photo demo into its own image folder refuses to replace a photograph named denoised.png")
+    func photoDemoKeepsAPhotograph() throws {
+        try withTemporaryDirectory("demo-photo-keep") { directory in
+            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 48, height: 48, sigma: 0.05, to: directory.appendingPathComponent("p\(i).png")) }
+            let photo = directory.appendingPathComponent("denoised.png")
+            try BuiltInDenoiserCLITests.noisyPNG(width: 48, height: 48, sigma: 0.1, to: photo)
+            let before = try Data(contentsOf: photo)
+            let result = try CLITool.run(["demo", "--images", directory.path, "--output", directory.path, "--epochs", "1"])
+            CLITool.expectOneLineError(result, containing: ["denoised.png", "--force"])
+            #expect(try Data(contentsOf: photo) == before)
+        }
+    }
+}
+
+/// `--resume` refuses another image folder than the first run's, unless told.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct ResumeFolderIdentityTests {
+    @Test("a folder with another file is refused on --resume; --accept-changed-images continues")
+    func changedFolderIsRefused() throws {
+        try withTemporaryDirectory("resume-folder") { directory in
+            let photos = directory.appendingPathComponent("photos")
+            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+            for i in 0..<3 { try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let checkpoint = directory.appendingPathComponent("c.safetensors").path
+            let common = ["train", "--images", photos.path, "--checkpoint", checkpoint, "--patches-per-epoch", "32",
+                          "--patch-size", "16", "--workers", "1"]
+            let first = try CLITool.run(common + ["--epochs", "1"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p3.png"))
+            let refused = try CLITool.run(common + ["--epochs", "2", "--resume"])
+            CLITool.expectOneLineError(refused, containing: ["not the folder the first run trained on", "--accept-changed-images"])
+            let accepted = try CLITool.run(common + ["--epochs", "2", "--resume", "--accept-changed-images"])
+            #expect(accepted.status == 0, "\(accepted.diagnostics)")
+        }
+    }
+}
