@@ -174,9 +174,26 @@ struct TrainingCheckpoint {
     private(set) var model: DenoisingAutoencoder?
     private(set) var recorded: TrainingRecipe?
 
+    /// `url` with every symbolic link of its last component followed (up to
+    /// 16), even to a file that does not exist yet.
+    static func followingLinks(_ url: URL) -> URL {
+        var current = url
+        for _ in 0..<16 {
+            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { break }
+            current = destination.hasPrefix("/") ? URL(fileURLWithPath: destination)
+                : current.deletingLastPathComponent().appendingPathComponent(destination)
+            current = current.standardizedFileURL
+        }
+        return current
+    }
+
     /// Opens the checkpoint at `path`; `check` vets a loaded model (given with the checkpoint's URL).
+    ///
+    /// A symbolic link is resolved first: the lock is taken on, and every
+    /// epoch written to, the file it points at, so two runs through a link
+    /// and its target exclude each other and the link stays a link.
     init(path: String, resume: Bool, force: Bool, check: (DenoisingAutoencoder, URL) throws -> Void) throws {
-        url = FileSystem.url(path)
+        url = Self.followingLinks(FileSystem.url(path))
         if resume {
             guard FileSystem.exists(url) else {
                 throw CLIError("no checkpoint at \(url.path) to resume; run without --resume to start one")
@@ -188,7 +205,7 @@ struct TrainingCheckpoint {
         try AtomicFile.checkWritable(url)
         lock = try FileLock(for: url)
         guard resume else { return }
-        let loaded = try ModelFile.load(path, flag: "--checkpoint")
+        let loaded = try ModelFile.load(url.path, flag: "--checkpoint")
         try check(loaded, url)
         model = loaded
         recorded = try TrainingRecipe.recorded(in: loaded, checkpoint: url)

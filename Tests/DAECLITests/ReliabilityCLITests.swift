@@ -302,3 +302,26 @@ struct ResumeFolderIdentityTests {
         }
     }
 }
+
+/// A checkpoint given through a symbolic link is locked and written as the file it points at.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct SymlinkedCheckpointTests {
+    @Test("train through a link writes the target, keeps the link, and --resume through either continues one run")
+    func linkIsResolved() throws {
+        try withTemporaryDirectory("linked-checkpoint") { directory in
+            let photos = directory.appendingPathComponent("photos")
+            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let target = directory.appendingPathComponent("target.safetensors"), link = directory.appendingPathComponent("link.safetensors")
+            try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+            let common = ["train", "--images", photos.path, "--patches-per-epoch", "32", "--patch-size", "16", "--workers", "1"]
+            let first = try CLITool.run(common + ["--checkpoint", link.path, "--epochs", "1", "--force"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
+            #expect(try DenoisingAutoencoder(contentsOf: target).epochsCompleted == 1)
+            let second = try CLITool.run(common + ["--checkpoint", target.path, "--epochs", "2", "--resume"])
+            #expect(second.status == 0, "\(second.diagnostics)")
+            #expect(try DenoisingAutoencoder(contentsOf: link).epochsCompleted == 2)
+        }
+    }
+}
