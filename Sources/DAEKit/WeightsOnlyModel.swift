@@ -202,6 +202,13 @@ extension DenoisingAutoencoder {
             throw DAEError.corruptFile(path: path, reason: "the configuration inferred from the weights (\(inferred.explanation)) cannot be built: \(reason)")
         }
         var model = try DenoisingAutoencoder(configuration: inferred.configuration, seed: 0)
+        // Every tensor of a weights-only file must be one the inferred model uses: a gap in the
+        // layer numbers (conv0, conv2 without conv1) would otherwise drop layers without a word.
+        let used = Set(model.parameterNames)
+        if let unused = file.tensors.keys.sorted().first(where: { !used.contains($0) && !$0.hasPrefix("optimizer.") }) {
+            throw DAEError.corruptFile(path: path, reason: "tensor '\(unused.prefix(80))' is not part of the model inferred from the weights "
+                + "(\(inferred.explanation)): a layer is missing before it, or it belongs to another model")
+        }
         try model.loadWeights(from: file, path: path)
         return (model, inferred.explanation)
     }

@@ -51,6 +51,23 @@ import Testing
         }
     }
 
+    @Test("a gap in the layer numbers (conv0, conv2, no conv1) is an error naming the tensor left over, not a dropped layer")
+    func aMissingLayerIsReported() throws {
+        try withTemporaryDirectory { directory in
+            var configuration = DenoisingAutoencoder.Configuration.photo(channels: 3)
+            configuration.layerFilters = [8, 8, 8]
+            let original = try DenoisingAutoencoder(configuration: configuration, seed: 2)
+            let tensors = original.parameters.filter { !$0.key.hasPrefix("denoiser.conv1.") }
+            let url = directory.appendingPathComponent("gap.safetensors")
+            try SafetensorsFile(tensors: tensors, metadata: [:]).write(to: url)
+            #expect {
+                _ = try DenoisingAutoencoder(contentsOf: url)
+            } throws: { error in
+                "\(error)".contains("denoiser.conv2") && "\(error)".contains("not part of the model")
+            }
+        }
+    }
+
     @Test func aNonSquareInputIsGivenExplicitly() throws {
         let configuration = DenoisingAutoencoder.Configuration(inputShape: [16, 24, 1], layerFilters: [4, 8], latentDim: 6)
         let original = try DenoisingAutoencoder(configuration: configuration, seed: 3)
