@@ -29,6 +29,7 @@ struct dae_image_reader {
     dae_image_format format;
     FILE *file;
     int width, height, samples;
+    int source_bits;  // bits per sample in the file (8 for JPEG; 1-16 for PNG), before any transform
     int next_row;
     int failed;
     char error[DAE_CODEC_ERROR_SIZE];
@@ -82,6 +83,7 @@ static int png_open(dae_image_reader *reader, size_t max_chunk_bytes) {
     png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
     png_init_io(reader->png, reader->file);
     png_read_info(reader->png, reader->png_info);
+    reader->source_bits = png_get_bit_depth(reader->png, reader->png_info);
 
     // 8 bits per sample: palettes and low-bit gray expanded, transparency as alpha, 16 bits scaled.
     png_set_expand(reader->png);
@@ -257,6 +259,7 @@ dae_image_reader *dae_image_reader_open_memory(const void *bytes, size_t count, 
 int dae_image_reader_width(const dae_image_reader *reader) { return reader->width; }
 int dae_image_reader_height(const dae_image_reader *reader) { return reader->height; }
 int dae_image_reader_samples(const dae_image_reader *reader) { return reader->samples; }
+int dae_image_reader_source_bits(const dae_image_reader *reader) { return reader->source_bits > 0 ? reader->source_bits : 8; }
 dae_image_format dae_image_reader_format(const dae_image_reader *reader) { return reader->format; }
 int dae_image_reader_needs_whole_image(const dae_image_reader *reader) { return reader->interlaced; }
 const char *dae_image_reader_error(const dae_image_reader *reader) { return reader->error; }

@@ -36,6 +36,9 @@ public final class ImageReader {
     public let channels: Int
     /// PNG or JPEG.
     public let format: Format
+    /// Bits per sample in the file (16 for a 16-bit PNG, 8 for JPEG). Rows
+    /// are always read as 8 bits: a 16-bit image loses its low byte.
+    public let sourceBitDepth: Int
     /// Rows read so far.
     public private(set) var rowsRead = 0
 
@@ -88,6 +91,7 @@ public final class ImageReader {
         samples = Int(dae_image_reader_samples(reader))
         channels = samples >= 3 ? 3 : 1
         format = dae_image_reader_format(reader) == DAE_IMAGE_JPEG ? .jpeg : .png
+        sourceBitDepth = Int(dae_image_reader_source_bits(reader))
         samplesRow = []
     }
 

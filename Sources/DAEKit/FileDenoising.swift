@@ -11,6 +11,9 @@ public struct FileDenoisingReport: Sendable, Equatable {
     /// The noise std (in [0, 1] units) a model with a noise-level map was
     /// told: the one asked for, or the estimate; nil for other models.
     public var noiseLevel: Float? = nil
+    /// Bits per sample of the input file (16 for a 16-bit PNG); the output
+    /// PNG has 8, so a 16-bit input loses its low byte.
+    public var inputBitDepth: Int = 8
 }
 
 extension DenoisingAutoencoder {
@@ -82,7 +85,8 @@ extension DenoisingAutoencoder {
             try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
-                                       method: "bands of up to \(ResidualInference.tileSide) rows", noiseLevel: level)
+                                       method: "bands of up to \(ResidualInference.tileSide) rows", noiseLevel: level,
+                                       inputBitDepth: reader.sourceBitDepth)
         }
         let (tileHeight, tileWidth) = (configuration.inputShape[0], configuration.inputShape[1])
         let overlap = overlap ?? min(tileHeight, tileWidth) / 2
@@ -101,7 +105,8 @@ extension DenoisingAutoencoder {
         try writer.finish()
         let whole = tiles == 1 && reader.height == tileHeight && reader.width == tileWidth
         return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
-                                   method: whole ? "whole" : "\(tiles) tiles of \(tileHeight)x\(tileWidth)")
+                                   method: whole ? "whole" : "\(tiles) tiles of \(tileHeight)x\(tileWidth)",
+                                   inputBitDepth: reader.sourceBitDepth)
     }
 
     /// Residual model: output bands of at most ``ResidualInference/tileSide``

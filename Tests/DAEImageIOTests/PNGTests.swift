@@ -63,6 +63,19 @@ struct PNGTests {
         #expect(try PNG.decode(data, path: "16.png").pixels == [0, 128, 255])
     }
 
+    @Test("the reader says a file has 16-bit samples (rows are read as 8 bits)")
+    func sourceBitDepth() throws {
+        try withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("16.png")
+            try PNGFixture.make(width: 3, height: 1, colorType: .gray, bitDepth: 16, rows: [[0x00, 0x00, 0x80, 0x80, 0xFF, 0xFF]])
+                .write(to: url)
+            #expect(try ImageReader(contentsOf: url).sourceBitDepth == 16)
+            let eight = directory.appendingPathComponent("8.png")
+            try PNG.write(try Image(width: 2, height: 1, channels: 1, pixels: [1, 2]), to: eight)
+            #expect(try ImageReader(contentsOf: eight).sourceBitDepth == 8)
+        }
+    }
+
     @Test("palette images are expanded to RGB")
     func palette() throws {
         let data = PNGFixture.make(

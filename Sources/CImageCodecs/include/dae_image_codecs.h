@@ -39,6 +39,8 @@ dae_image_reader *dae_image_reader_open_memory(const void *bytes, size_t count, 
 int dae_image_reader_width(const dae_image_reader *reader);
 int dae_image_reader_height(const dae_image_reader *reader);
 int dae_image_reader_samples(const dae_image_reader *reader);
+/// Bits per sample in the file before decoding (16 for a 16-bit PNG; rows are always read as 8 bits).
+int dae_image_reader_source_bits(const dae_image_reader *reader);
 dae_image_format dae_image_reader_format(const dae_image_reader *reader);
 /// Whether rows can only be produced after the whole image is decoded
 /// (an interlaced PNG): the reader then decodes it all on the first read.
