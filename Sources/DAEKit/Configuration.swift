@@ -137,6 +137,33 @@ extension DenoisingAutoencoder {
             return configuration
         }
 
+        /// What a network's output is trained to be.
+        public enum Target: Sendable, Equatable {
+            /// The clean image itself (the autoencoder, whose last layer is a sigmoid).
+            case image
+            /// The noise: the denoised image is `clip(input − prediction, 0, 1)`, and
+            /// training targets `noisy − clean` (the residual models).
+            case noise
+        }
+
+        /// How a model runs on an image of another size than its training input.
+        public enum TilingStrategy: Sendable, Equatable {
+            /// Fully convolutional: any size, cut into tiles that each carry a halo
+            /// of the receptive field, so the result is that of one pass (the residual models).
+            case haloTiles
+            /// A fixed input size: overlapping tiles of exactly that size, blended
+            /// with smooth weights (the autoencoder).
+            case blendedTiles
+        }
+
+        /// What this model's output is: the clean image or the noise (``Target``).
+        public var target: Target { architecture == .residual ? .noise : .image }
+        /// How this model runs on images of any size (``TilingStrategy``).
+        public var tilingStrategy: TilingStrategy { architecture == .residual ? .haloTiles : .blendedTiles }
+        /// Whether the model has a latent space, so that ``DenoisingAutoencoder/encode(_:)``
+        /// and ``DenoisingAutoencoder/decode(_:)`` apply.
+        public var hasLatentSpace: Bool { decoderStart != nil }
+
         /// The shape `[h, w, c]` of one example the network itself takes: the
         /// image, plus the noise-level channel when the model has a ``noiseMap``.
         public var networkInputShape: [Int] {

@@ -76,7 +76,7 @@ public struct DenoisingAutoencoder: Sendable {
         let network = try specs.makeNetwork(input: configuration.networkInputShape, using: &rng)
         guard network.outputShape == configuration.inputShape else {
             throw DAEError.invalidConfiguration(
-                "the \(configuration.architecture == .residual ? "network" : "decoder") produces \(network.outputShape) for an input of \(configuration.inputShape)")
+                "the \(configuration.hasLatentSpace ? "decoder" : "network") produces \(network.outputShape) for an input of \(configuration.inputShape)")
         }
         return (network, configuration.decoderStart ?? specs.count)
     }
@@ -130,7 +130,7 @@ public struct DenoisingAutoencoder: Sendable {
         if let noiseLevel, !(0...1).contains(noiseLevel) {
             throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
         }
-        if configuration.architecture == .residual {
+        if configuration.tilingStrategy == .haloTiles {
             let size = batch.rank == 4 ? [batch.shape[1], batch.shape[2]] : [1, 1]
             try ImageValidation.check(batch, imageShape: size + [configuration.inputShape[2]], what: "denoise input")
             let levels = noiseLevel.map { Array(repeating: $0, count: batch.shape[0]) } ?? estimatedNoiseLevels(batch)
@@ -163,7 +163,7 @@ public struct DenoisingAutoencoder: Sendable {
     }
 
     private func requireLatentSpace(_ what: String) throws {
-        guard configuration.architecture == .autoencoder else {
+        guard configuration.hasLatentSpace else {
             throw DAEError.invalidArgument("\(what): a residual model has no latent vector (only autoencoders do)")
         }
     }

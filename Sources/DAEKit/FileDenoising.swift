@@ -78,7 +78,7 @@ extension DenoisingAutoencoder {
                 + "this tool streams (rows of at most \(Self.maximumStreamRowSamples / channels) pixels, \(Self.maximumStreamPixels) pixels in all)")
         }
         let rows = RowWindow(reader: reader, channels: channels)
-        if configuration.architecture == .residual {
+        if configuration.tilingStrategy == .haloTiles {
             var level: Float?
             if configuration.noiseMap { level = try noiseLevel ?? Self.estimateNoiseLevel(ofImageFile: input, channels: channels) }
             let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)

@@ -49,7 +49,7 @@ extension DenoisingAutoencoder {
         let box = temporaryEngine(capacity: batchSize)
         var order = Array(0..<count)
         var records: [EpochRecord] = []
-        let residual = configuration.architecture == .residual, noiseMap = configuration.noiseMap
+        let residual = configuration.target == .noise, noiseMap = configuration.noiseMap
 
         for _ in 0..<options.epochs {
             let epoch = epochsCompleted + 1
@@ -153,7 +153,7 @@ extension DenoisingAutoencoder {
                     engine.predict(network: network, input: configuration.noiseMap ? input : noisy, batch: indices.count,
                                    output: output.baseAddress!)
                     // A residual model's output is the noise: the image is noisy − output.
-                    let residual = configuration.architecture == .residual
+                    let residual = configuration.target == .noise
                     for i in 0..<(indices.count * imageSize) {
                         let prediction = residual ? noisy[i] - output[i] : output[i]
                         let d = Double(prediction - clean[i])

@@ -42,7 +42,7 @@ extension DenoisingAutoencoder {
             throw DAEError.shapeMismatch("photo channels", expected: [configuration.inputShape[2]], actual: [photos.channels])
         }
         let size = Array(configuration.inputShape.prefix(2))
-        if configuration.architecture == .autoencoder, let other = photos.files.first(where: { [$0.height, $0.width] != size }) {
+        if configuration.tilingStrategy == .blendedTiles, let other = photos.files.first(where: { [$0.height, $0.width] != size }) {
             throw DAEError.invalidArgument("\(other.name) is \(other.width)x\(other.height): an autoencoder takes only "
                 + "\(size[1])x\(size[0]) images; photographs of any size need a residual (photo) model")
         }

@@ -70,7 +70,7 @@ extension DenoisingAutoencoder.Configuration {
             spec.estimate(input: layerInput, output: output, parameters: &parameters, perImage: &perImage)
             widest.add(output.count == 3 ? output[0] : 1, output.count == 3 ? output[1] : 1, output.last ?? 0)
         }
-        if architecture == .residual { perImage.add(inputShape[0], inputShape[1], inputShape[2]) }  // the clipped residual output
+        if target == .noise { perImage.add(inputShape[0], inputShape[1], inputShape[2]) }  // the clipped residual output
         if let widest = widest.maximum { perImage.add(2, widest) }  // the back-propagated gradients
         guard let parameterCount = parameters.value, widest.maximum != nil, let elements = perImage.value else { return nil }
         return ResourceEstimate(parameters: parameterCount, elementsPerImage: elements)
@@ -100,7 +100,7 @@ extension DenoisingAutoencoder.Configuration {
 
     /// `input [28, 28, 1], filters [32, 64], kernel 3, stride 2, latent 16`, for messages.
     private var shapeDescription: String {
-        architecture == .residual
+        target == .noise
             ? "the residual model (input \(inputShape), filters \(layerFilters), kernel \(kernelSize))"
             : "the model (input \(inputShape), filters \(layerFilters), kernel \(kernelSize), stride \(stride), latent \(latentDim))"
     }

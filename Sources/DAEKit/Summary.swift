@@ -14,7 +14,7 @@ extension DenoisingAutoencoder {
                              rows: rows).lines(style: .plain(rule: "─"))
         let rule = text[1]
         text += [rule, "Total params: \(Self.grouped(parameterCount))"]
-        if configuration.architecture == .residual {
+        if configuration.target == .noise {
             let field = 2 * configuration.receptiveRadius + 1
             text += ["Residual: the layers predict the noise; output = clip(input − prediction, 0, 1)",
                      "Receptive field: \(field)x\(field); runs on images of any size (trained on \(configuration.inputShape[0])x\(configuration.inputShape[1]) patches)"]

@@ -239,7 +239,7 @@ extension DenoisingAutoencoder {
         let network = self.network
         // A residual model learns the noise: its target is noisy − clean.
         var target = clean
-        if configuration.architecture == .residual {
+        if configuration.target == .noise {
             target.withUnsafeMutableBufferPointer { t in
                 noisy.withUnsafeBufferPointer { Self.makeNoiseTarget(t.baseAddress!, noisy: $0.baseAddress!, count: t.count) }
             }

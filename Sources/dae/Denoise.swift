@@ -98,7 +98,7 @@ struct Denoise: ParsableCommand {
         }
         loaded.workers = workers.count
         let shape = loaded.configuration.inputShape
-        if loaded.configuration.architecture == .autoencoder, let overlap, overlap >= min(shape[0], shape[1]) {
+        if loaded.configuration.tilingStrategy == .blendedTiles, let overlap, overlap >= min(shape[0], shape[1]) {
             throw CLIError("--overlap \(overlap) must be smaller than the model's \(shape[0])x\(shape[1]) tiles")
         }
         try FileSystem.prepareOutputDirectory(outputURL)

@@ -42,7 +42,7 @@ struct PhotoTraining {
 
     func run() throws {
         let target = try TrainingCheckpoint(path: train.checkpoint, resume: train.resume, force: train.force) { loaded, url in
-            guard loaded.configuration.architecture == .residual else {
+            guard loaded.configuration.tilingStrategy == .haloTiles else {
                 throw CLIError("\(url.path) holds an autoencoder, not a photo model: resume it without --images")
             }
         }
