@@ -64,6 +64,12 @@ struct PhotoOptions: ParsableArguments {
         let scales = patchScales ?? PatchSampler.photoScales
         let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment,
                                        scales: scales)
+        // The patch sampler would say "no image … is at least N×N" of the folder: name the held-out files instead.
+        if let small = validation.files.first, validation.files.allSatisfy({ min($0.width, $0.height) < patch }) {
+            throw CLIError("the held-out file\(validation.count == 1 ? "" : "s") \(validation.files.map(\.name).joined(separator: ", ")) "
+                + "(the last by name; \(small.name) is \(small.width)x\(small.height)) \(validation.count == 1 ? "is" : "are") smaller than "
+                + "the \(patch)x\(patch) patches: validation needs one at least that large; add --validation-files or rename the files")
+        }
         let validationPatches = try PatchSampler(validation, patchSize: patch, patchesPerEpoch: 256, augment: false,
                                                  scales: scales, seed: 1)
         return PhotoData(folder: folder, train: train, validation: validation, patches: patches, validationPatches: validationPatches)

@@ -90,6 +90,9 @@ struct Train: ParsableCommand {
     func run() throws {
         if let images = photos.images { return try PhotoTraining(train: self, directory: images).run() }
         let target = try TrainingCheckpoint(path: checkpoint, resume: resume, force: force) { loaded, url in
+            if loaded.configuration.tilingStrategy == .haloTiles {
+                throw CLIError("\(url.path) holds a photo model trained on an image folder: resume it with --images DIR")
+            }
             try architecture.checkMatches(loaded.configuration, checkpoint: url.path)
         }
         defer { target.lock.release() }

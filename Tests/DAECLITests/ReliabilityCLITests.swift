@@ -325,3 +325,34 @@ struct SymlinkedCheckpointTests {
         }
     }
 }
+
+/// Third round's unclear messages: each names what is wrong.
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct ClearerMessageTests {
+    @Test("a held-out file smaller than the patches is named")
+    func smallHeldOutFileIsNamed() throws {
+        try withTemporaryDirectory("small-held-out") { directory in
+            for name in ["a.png", "b.png"] { try BuiltInDenoiserCLITests.noisyPNG(width: 120, height: 80, sigma: 0.05, to: directory.appendingPathComponent(name)) }
+            try BuiltInDenoiserCLITests.noisyPNG(width: 3, height: 3, sigma: 0.05, to: directory.appendingPathComponent("z.png"))
+            let result = try CLITool.run(["train", "--images", directory.path, "--checkpoint", directory.appendingPathComponent("c.safetensors").path,
+                                          "--patch-size", "16", "--epochs", "1"])
+            CLITool.expectOneLineError(result, containing: ["held-out", "z.png", "3x3"])
+        }
+    }
+
+    @Test("resuming a photo checkpoint without --images says to pass --images")
+    func photoCheckpointNeedsImages() throws {
+        try withTemporaryDirectory("photo-resume-idx") { directory in
+            let photos = directory.appendingPathComponent("photos")
+            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let checkpoint = directory.appendingPathComponent("c.safetensors").path
+            let first = try CLITool.run(["train", "--images", photos.path, "--checkpoint", checkpoint, "--patches-per-epoch", "32",
+                                         "--patch-size", "16", "--epochs", "1", "--workers", "1"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            let result = try CLITool.run(["train", "--checkpoint", checkpoint, "--epochs", "2", "--resume",
+                                          "--data", try Fixtures.dataDirectory().path])
+            CLITool.expectOneLineError(result, containing: ["--images"])
+        }
+    }
+}
