@@ -81,7 +81,10 @@ extension DenoisingAutoencoder {
         if configuration.tilingStrategy == .haloTiles {
             var level: Float?
             if configuration.noiseMap { level = try noiseLevel ?? Self.estimateNoiseLevel(ofImageFile: input, channels: channels) }
-            let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)
+            // A gray file denoised by a colour photo model comes back gray: the mean of the three
+            // channels, which the model saw equal (the file's gray repeated).
+            let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height,
+                                          channels: reader.channels == 1 ? 1 : channels)
             try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
@@ -223,14 +226,22 @@ extension DenoisingAutoencoder {
         return estimator.estimate ?? 0
     }
 
-    /// Writes `count` rows of `values` as bytes, after checking they are finite.
+    /// Writes `count` rows of `values` (the model's channels) as bytes, after
+    /// checking they are finite; a gray writer of a colour model's values
+    /// gets the mean of each pixel's three channels.
     private func writeRows(_ values: [Float], count: Int, bytes: inout [UInt8], writer: PNGRowWriter) throws {
-        let n = count * writer.width * writer.channels
-        for i in 0..<n {
-            guard values[i].isFinite else {
-                throw DAEError.invalidValue("denoised image", reason: "the model's output is not finite (\(values[i])): its weights are broken")
+        let source = configuration.inputShape[2], pixels = count * writer.width
+        for i in 0..<(pixels * source) where !values[i].isFinite {
+            throw DAEError.invalidValue("denoised image", reason: "the model's output is not finite (\(values[i])): its weights are broken")
+        }
+        if writer.channels == source {
+            for i in 0..<(pixels * source) { bytes[i] = Image.byte(from: values[i]) }
+        } else {
+            for p in 0..<pixels {
+                var sum: Float = 0
+                for c in 0..<source { sum += values[p * source + c] }
+                bytes[p] = Image.byte(from: sum / Float(source))
             }
-            bytes[i] = Image.byte(from: values[i])
         }
         try bytes.withUnsafeBufferPointer { try writer.write(rows: $0, count: count) }
     }

@@ -89,3 +89,23 @@ struct BuiltInDenoiserCLITests {
     }
 }
 
+
+@Suite(.enabled(if: CLITool.isBuilt, "the dae binary is not built: run 'swift build --product dae' first"))
+struct BuiltInDenoiserGrayTests {
+    @Test("a gray photograph comes back gray from the colour built-in model, denoised")
+    func grayStaysGray() throws {
+        try withTemporaryDirectory("builtin-gray") { directory in
+            var clean = [Float]()
+            for y in 0..<48 { for x in 0..<64 { clean.append(0.5 + 0.3 * Float(sin(Double(x) / 11) * cos(Double(y) / 7))) } }
+            let noisy = NoiseModel.photo(std: 25 / 255).applied(to: Tensor(shape: [1, 48, 64, 1], scalars: clean), seed: 3)
+            let input = directory.appendingPathComponent("gray.png")
+            try PNG.write(try Image(width: 64, height: 48, channels: 1, pixels: noisy.scalars.map(Image.byte(from:))), to: input)
+            let result = try CLITool.run(["denoise", input.path, "--output", directory.path, "--workers", "1"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            let output = try PNG.read(contentsOf: directory.appendingPathComponent("gray-denoised.png"))
+            #expect(output.channels == 1 && output.width == 64 && output.height == 48)
+            func mse(_ pixels: [UInt8]) -> Double { zip(pixels, clean).reduce(0) { $0 + pow(Double($1.0) / 255 - Double($1.1), 2) } / Double(clean.count) }
+            #expect(mse(output.pixels) < mse(try PNG.read(contentsOf: input).pixels))
+        }
+    }
+}
