@@ -120,10 +120,20 @@ struct ResidualInference {
                         var to = b.baseAddress! + k * tilePixels * nc
                         for row in tile.inputRows {
                             let from = input + min(row, height - 1) * width * c
+                            if nc == c {  // no map: the image's part of the row in one copy, then the repeated edge
+                                let inside = tile.inputColumns.clamped(to: 0..<width)
+                                to.update(from: from + inside.lowerBound * c, count: inside.count * c)
+                                to += inside.count * c
+                                for _ in inside.upperBound..<tile.inputColumns.upperBound {
+                                    to.update(from: from + (width - 1) * c, count: c)
+                                    to += c
+                                }
+                                continue
+                            }
                             for column in tile.inputColumns {
                                 let pixel = from + min(column, width - 1) * c
                                 for ch in 0..<c { to[ch] = pixel[ch] }
-                                if nc > c { to[c] = level }
+                                to[c] = level
                                 to += nc
                             }
                         }

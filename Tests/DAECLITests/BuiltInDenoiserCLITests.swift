@@ -18,6 +18,14 @@ struct BuiltInDenoiserCLITests {
         try PNG.write(try Image(width: width, height: height, channels: 3, pixels: noisy.scalars.map(Image.byte(from:))), to: url)
     }
 
+    /// A folder `photos` in `directory` holding `count` such PNGs, `p0.png`, `p1.png`, … (noise σ 0.05).
+    static func photoFolder(in directory: URL, count: Int, width: Int, height: Int) throws -> URL {
+        let photos = directory.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        for i in 0..<count { try noisyPNG(width: width, height: height, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+        return photos
+    }
+
     @Test("no --model: the built-in denoiser runs, estimates σ and prints it, and removes noise")
     func denoisesWithTheBuiltInModel() throws {
         try withTemporaryDirectory("builtin") { directory in

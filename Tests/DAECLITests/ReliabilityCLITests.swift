@@ -234,9 +234,7 @@ struct HugeCountFlagTests {
     @Test("--patches-per-epoch of 2⁶³ − 1 or 10¹¹ is one error line, in train and demo", arguments: ["9223372036854775807", "100000000000"])
     func hugePatchCounts(_ count: String) throws {
         try withTemporaryDirectory("huge-patches") { directory in
-            let photos = directory.appendingPathComponent("photos")
-            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
-            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 48, height: 48, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let photos = try BuiltInDenoiserCLITests.photoFolder(in: directory, count: 2, width: 48, height: 48)
             let train = try CLITool.run(["train", "--images", photos.path, "--checkpoint", directory.appendingPathComponent("c.safetensors").path,
                                          "--patches-per-epoch", count, "--epochs", "1"])
             CLITool.expectOneLineError(train, containing: ["--patches-per-epoch"])
@@ -286,9 +284,7 @@ struct ResumeFolderIdentityTests {
     @Test("a folder with another file is refused on --resume; --accept-changed-images continues")
     func changedFolderIsRefused() throws {
         try withTemporaryDirectory("resume-folder") { directory in
-            let photos = directory.appendingPathComponent("photos")
-            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
-            for i in 0..<3 { try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let photos = try BuiltInDenoiserCLITests.photoFolder(in: directory, count: 3, width: 40, height: 40)
             let checkpoint = directory.appendingPathComponent("c.safetensors").path
             let common = ["train", "--images", photos.path, "--checkpoint", checkpoint, "--patches-per-epoch", "32",
                           "--patch-size", "16", "--workers", "1"]
@@ -309,9 +305,7 @@ struct SymlinkedCheckpointTests {
     @Test("train through a link writes the target, keeps the link, and --resume through either continues one run")
     func linkIsResolved() throws {
         try withTemporaryDirectory("linked-checkpoint") { directory in
-            let photos = directory.appendingPathComponent("photos")
-            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
-            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let photos = try BuiltInDenoiserCLITests.photoFolder(in: directory, count: 2, width: 40, height: 40)
             let target = directory.appendingPathComponent("target.safetensors"), link = directory.appendingPathComponent("link.safetensors")
             try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
             let common = ["train", "--images", photos.path, "--patches-per-epoch", "32", "--patch-size", "16", "--workers", "1"]
@@ -343,9 +337,7 @@ struct ClearerMessageTests {
     @Test("resuming a photo checkpoint without --images says to pass --images")
     func photoCheckpointNeedsImages() throws {
         try withTemporaryDirectory("photo-resume-idx") { directory in
-            let photos = directory.appendingPathComponent("photos")
-            try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
-            for i in 0..<2 { try BuiltInDenoiserCLITests.noisyPNG(width: 40, height: 40, sigma: 0.05, to: photos.appendingPathComponent("p\(i).png")) }
+            let photos = try BuiltInDenoiserCLITests.photoFolder(in: directory, count: 2, width: 40, height: 40)
             let checkpoint = directory.appendingPathComponent("c.safetensors").path
             let first = try CLITool.run(["train", "--images", photos.path, "--checkpoint", checkpoint, "--patches-per-epoch", "32",
                                          "--patch-size", "16", "--epochs", "1", "--workers", "1"])
