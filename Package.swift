@@ -73,16 +73,23 @@ let package = Package(
             dependencies: ["COpenBLAS", "CDirectKernels"],
             swiftSettings: swiftSettings
         ),
+        // Files and formats: atomic writes, locks, regular-file checks,
+        // safetensors and the JSON policy. Not re-exported by DAEKit.
+        .target(
+            name: "DAEFiles",
+            dependencies: ["DAELayers"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DAEKit",
-            dependencies: ["DAELayers", "DAEImageIO", "CZlib"],
+            dependencies: ["DAELayers", "DAEFiles", "DAEImageIO", "CZlib"],
             // The built-in models (PretrainedModel): weights trained by scripts/train-builtin-model.
             resources: [.copy("Models")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "DAEImageIO",
-            dependencies: ["DAELayers", "CPNG", "CImageCodecs"],
+            dependencies: ["DAELayers", "DAEFiles", "CPNG", "CImageCodecs"],
             swiftSettings: swiftSettings
         ),
 
@@ -91,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "dae",
             dependencies: [
-                "DAEKit", "DAEImageIO",
+                "DAEKit", "DAEImageIO", "DAEFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .target(name: "COpenSSLCrypto", condition: .when(platforms: [.linux])),
             ],
@@ -102,7 +109,7 @@ let package = Package(
 
         .target(
             name: "DAEBenchmarkKit",
-            dependencies: ["DAEKit"],
+            dependencies: ["DAEKit", "DAEFiles"],
             path: "Benchmarks/DAEBenchmarkKit",
             swiftSettings: swiftSettings
         ),
@@ -126,17 +133,17 @@ let package = Package(
         ),
         .testTarget(
             name: "DAELayersTests",
-            dependencies: ["DAELayers", "DAETestSupport"],
+            dependencies: ["DAELayers", "DAEFiles", "DAETestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DAEImageIOTests",
-            dependencies: ["DAEImageIO", "DAELayers"],
+            dependencies: ["DAEImageIO", "DAELayers", "DAEFiles"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DAECLITests",
-            dependencies: ["DAEKit", "DAEImageIO"],
+            dependencies: ["DAEKit", "DAEImageIO", "DAEFiles"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -146,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DAEKitTests",
-            dependencies: ["DAEKit", "DAEImageIO", "DAETestSupport"],
+            dependencies: ["DAEKit", "DAEImageIO", "DAEFiles", "DAETestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

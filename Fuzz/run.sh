@@ -4,7 +4,7 @@
 #   Fuzz/run.sh [seconds] [target...]     (default: 60 s each, targets: safetensors idx image checkpoint)
 #
 # Targets:
-#   safetensors  SafetensorsFile(data:path:)   Sources/DAELayers/Safetensors*.swift
+#   safetensors  SafetensorsFile(data:path:)   Sources/DAEFiles/Safetensors*.swift
 #   idx          IDXFile(data:path:)           Sources/DAEKit/Data/IDX*.swift + GzipInflater.swift
 #                (inputs starting 1f 8b go through the zlib inflater)
 #   image        ImageReader(data:path:) + a full decode: PNG (libpng) and JPEG
@@ -58,7 +58,10 @@ newer_than() { # $1 = output, rest = inputs
     [ -n "$(find "$@" -newer "$output" -print -quit)" ]
 }
 
-layers_sources=(Sources/DAELayers/*.swift)
+mapfile -t layers_sources < <(find Sources/DAELayers -name "*.swift" | sort)
+files_sources=(Sources/DAEFiles/*.swift)
+mapfile -t imageio_sources < <(find Sources/DAEImageIO -name "*.swift" | sort)
+mapfile -t kit_sources < <(find Sources/DAEKit -name "*.swift" | sort)
 kernel_sources=(Sources/CDirectKernels/*.c Sources/CDirectKernels/include/*)
 if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "${kernel_sources[@]}" "$0"; then
     echo "== building DAELayers (instrumented)"
@@ -69,6 +72,13 @@ if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "${kernel_sources[@]}" "
         -emit-module -emit-module-path "$out/DAELayers.swiftmodule" -o "$out/DAELayers.o"
 fi
 
+# DAEFiles (safetensors, atomic writes, regular files) as a module, instrumented: every target imports it.
+if newer_than "$out/DAEFiles.o" "${files_sources[@]}" "$out/DAELayers.o" "$0"; then
+    echo "== building DAEFiles (instrumented)"
+    "$swiftc" "${common[@]}" -I "$out" -module-name DAEFiles -wmo -c "${files_sources[@]}" \
+        -emit-module -emit-module-path "$out/DAEFiles.swiftmodule" -o "$out/DAEFiles.o"
+fi
+
 # The image codecs' C shim, instrumented, for the image target.
 if newer_than "$out/CImageCodecs.o" Sources/CImageCodecs/*.c Sources/CImageCodecs/include/* "$0"; then
     "$clang" -fsanitize=address -O1 -g -I Sources/CImageCodecs/include -c Sources/CImageCodecs/image_codecs.c \
@@ -77,21 +87,21 @@ fi
 
 # DAEImageIO as a module, instrumented, for the checkpoint target (DAEKit imports it).
 build_imageio() {
-    if newer_than "$out/DAEImageIO.o" Sources/DAEImageIO/*.swift "$out/DAELayers.o" "$0"; then
+    if newer_than "$out/DAEImageIO.o" "${imageio_sources[@]}" "$out/DAEFiles.o" "$0"; then
         echo "== building DAEImageIO (instrumented)"
         "$swiftc" "${common[@]}" -I Sources/CImageCodecs/include -I Sources/CPNG -I "$out" -module-name DAEImageIO -wmo \
-            -c Sources/DAEImageIO/*.swift -emit-module -emit-module-path "$out/DAEImageIO.swiftmodule" -o "$out/DAEImageIO.o"
+            -c "${imageio_sources[@]}" -emit-module -emit-module-path "$out/DAEImageIO.swiftmodule" -o "$out/DAEImageIO.o"
     fi
 }
 
 build_target() { # name, module, harness, extra sources...
     local name=$1 module=$2; shift 2
     local binary="$out/fuzz-$name"
-    if newer_than "$binary" "$@" "$out/DAELayers.o"; then
+    if newer_than "$binary" "$@" "$out/DAEFiles.o"; then
         echo "== building fuzz-$name"
         # shellcheck disable=SC2086
         # (ld.gold warns once per ASan helper symbol; those warnings are harmless.)
-        "$swiftc" "${common[@]}" "${extra_flags[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" "$out/CDirectKernels.o" \
+        "$swiftc" "${common[@]}" "${extra_flags[@]}" -module-name "$module" -I "$out" "$@" "$out/DAELayers.o" "$out/DAEFiles.o" "$out/CDirectKernels.o" \
             $blas_libs -llapacke -lz "${extra_objects[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol '__asan" >&2)
     fi
 }
@@ -113,7 +123,7 @@ for target in "${targets[@]}"; do
                extra_objects=("$out/DAEImageIO.o" "$out/CImageCodecs.o" -lpng16 -ljpeg)
                extra_flags=(-I Sources/CImageCodecs/include -I Sources/CPNG)
                build_target checkpoint FuzzCheckpoint Fuzz/Targets/CheckpointFuzz.swift \
-                 Sources/DAEKit/*.swift Sources/DAEKit/Data/*.swift; max_len=4096 ;;
+                 "${kit_sources[@]}"; max_len=4096 ;;
         *) echo "unknown target '$target' (safetensors, idx, image, checkpoint)" >&2; exit 2 ;;
     esac
     corpus="$out/corpus/$target" crashes="$out/crashes/$target" log="$out/fuzz-$target.log"

@@ -11,6 +11,7 @@
 // timeout or an allocation beyond -malloc_limit_mb (a hostile size that got
 // through) is a bug. Built by Fuzz/run.sh with all of DAEKit's sources.
 import DAELayers
+import DAEFiles
 import Foundation
 
 private let smallWeights = (0..<10).reduce(into: [String: Tensor]()) { $0["w\($1)"] = Tensor(zeros: [1]) }

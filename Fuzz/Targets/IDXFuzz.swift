@@ -5,6 +5,7 @@
 // with DAELayers' sources and DAEKit's IDX reader (Sources/DAEKit/Data/IDX*.swift,
 // GzipInflater.swift), instrumented with -sanitize=fuzzer,address.
 import DAELayers
+import DAEFiles
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

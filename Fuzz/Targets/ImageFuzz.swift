@@ -6,6 +6,7 @@
 // reader sources and the instrumented C shim (Sources/CImageCodecs), linked
 // against the system's libpng and libjpeg.
 import DAELayers
+import DAEFiles
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -4,6 +4,7 @@
 // leak or timeout found here is a bug. Built by Fuzz/run.sh together with
 // DAELayers' sources (instrumented with -sanitize=fuzzer,address).
 import DAELayers
+import DAEFiles
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,3 +1,4 @@
+import DAEFiles
 import CImageCodecs
 import DAELayers
 import Foundation

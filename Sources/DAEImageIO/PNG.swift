@@ -1,3 +1,4 @@
+import DAEFiles
 import CPNG
 import DAELayers
 import Foundation

@@ -116,24 +116,23 @@ struct Demo: ParsableCommand {
         Console.output("")
         Tables.robustness(robustness).print()
         if json {
-            Console.output(JSON.object([
-                ("dataset", .string(location.name)),
-                ("dataDirectory", .string(location.directory.path)),
-                ("trainImages", .int(subset.train.count)),
-                ("testImages", .int(subset.test.count)),
-                ("epochs", .int(epochs)),
-                ("batchSize", .int(batchSize)),
-                ("seed", .int(seed)),
-                ("workers", .int(model.workers)),
-                ("configuration", JSONReport.configuration(of: model)),
-                ("history", JSONReport.history(model.history)),
-                ("robustness", JSONReport.robustness(robustness)),
-                ("outputs", .object([
-                    ("denoised", .string(figures.denoised.path)),
-                    ("robustness", .string(figures.robustness.path)),
-                    ("model", .string(modelURL.path)),
-                ])),
-            ]).rendered)
+            struct Outputs: Encodable { let denoised, robustness, model: String }
+            struct Report: Encodable {
+                let dataset, dataDirectory: String
+                let trainImages, testImages, epochs, batchSize: Int
+                let seed: UInt64
+                let workers: Int
+                let configuration: ConfigurationReport
+                let history: [EpochReport]
+                let robustness: [RobustnessReport]
+                let outputs: Outputs
+            }
+            printJSON(Report(dataset: location.name, dataDirectory: location.directory.path, trainImages: subset.train.count,
+                             testImages: subset.test.count, epochs: epochs, batchSize: batchSize, seed: seed,
+                             workers: model.workers, configuration: ConfigurationReport(of: model),
+                             history: EpochReport.all(model.history), robustness: RobustnessReport.all(robustness),
+                             outputs: Outputs(denoised: figures.denoised.path, robustness: figures.robustness.path,
+                                              model: modelURL.path)))
         }
     }
 }

@@ -70,16 +70,16 @@ struct Evaluate: ParsableCommand {
         }
         Tables.robustness(results).print()
         if json {
-            Console.output(JSON.object([
-                ("model", .string(FileSystem.url(model).path)),
-                ("dataset", .string(location.name)),
-                ("dataDirectory", .string(location.directory.path)),
-                ("testImages", .int(test.count)),
-                ("epochsTrained", .int(loaded.epochsCompleted)),
-                ("seed", .int(seed)),
-                ("configuration", JSONReport.configuration(of: loaded)),
-                ("robustness", JSONReport.robustness(results)),
-            ]).rendered)
+            struct Report: Encodable {
+                let model, dataset, dataDirectory: String
+                let testImages, epochsTrained: Int
+                let seed: UInt64
+                let configuration: ConfigurationReport
+                let robustness: [RobustnessReport]
+            }
+            printJSON(Report(model: FileSystem.url(model).path, dataset: location.name, dataDirectory: location.directory.path,
+                             testImages: test.count, epochsTrained: loaded.epochsCompleted, seed: seed,
+                             configuration: ConfigurationReport(of: loaded), robustness: RobustnessReport.all(results)))
         }
     }
 
@@ -95,16 +95,17 @@ struct Evaluate: ParsableCommand {
         }
         Tables.robustness(results, stdScale: 255).print()
         if json {
-            Console.output(JSON.object([
-                ("model", .string(FileSystem.url(model).path)),
-                ("dataset", .string("images")),
-                ("dataDirectory", .string(folder.root.path)),
-                ("images", .array(folder.files.map { .string($0.name) })),
-                ("epochsTrained", .int(loaded.epochsCompleted)),
-                ("seed", .int(seed)),
-                ("configuration", JSONReport.configuration(of: loaded)),
-                ("robustness", JSONReport.robustness(results)),
-            ]).rendered)
+            struct Report: Encodable {
+                let model, dataset, dataDirectory: String
+                let images: [String]
+                let epochsTrained: Int
+                let seed: UInt64
+                let configuration: ConfigurationReport
+                let robustness: [RobustnessReport]
+            }
+            printJSON(Report(model: FileSystem.url(model).path, dataset: "images", dataDirectory: folder.root.path,
+                             images: folder.files.map(\.name), epochsTrained: loaded.epochsCompleted, seed: seed,
+                             configuration: ConfigurationReport(of: loaded), robustness: RobustnessReport.all(results)))
         }
     }
 }

@@ -1,3 +1,4 @@
+import DAEFiles
 import ArgumentParser
 #if canImport(CryptoKit)
 import CryptoKit

@@ -56,27 +56,22 @@ struct PhotoDemo {
             Tables.robustness(builtIn, stdScale: 255).print()
         }
         if demo.json {
-            Console.output(JSON.object([
-                ("dataset", .string("images")),
-                ("dataDirectory", .string(data.folder.root.path)),
-                ("trainImages", .array(data.train.files.map { .string($0.name) })),
-                ("heldOutImages", .array(data.validation.files.map { .string($0.name) })),
-                ("patchSize", .int(data.patches.patchSize)),
-                ("patchesPerEpoch", .int(data.patches.patchesPerEpoch)),
-                ("patchScales", .array(data.patches.scales.map(JSON.int))),
-                ("epochs", .int(epochs)),
-                ("batchSize", .int(demo.batchSize)),
-                ("seed", .int(demo.seed)),
-                ("workers", .int(model.workers)),
-                ("configuration", JSONReport.configuration(of: model)),
-                ("history", JSONReport.history(model.history)),
-                ("robustness", JSONReport.robustness(robustness)),
-                ("builtInRobustness", builtIn.map(JSONReport.robustness) ?? .null),
-                ("outputs", .object([
-                    ("denoised", .string(figureURL.path)),
-                    ("model", .string(modelURL.path)),
-                ])),
-            ]).rendered)
+            struct Outputs: Encodable { let denoised, model: String }
+            struct Report: Encodable {
+                let epochs, batchSize: Int
+                let seed: UInt64
+                let workers: Int
+                let configuration: ConfigurationReport
+                let history: [EpochReport]
+                let robustness: [RobustnessReport]
+                let builtInRobustness: [RobustnessReport]?
+                let outputs: Outputs
+            }
+            printJSON(Joined(PhotoDataReport(data), Report(
+                epochs: epochs, batchSize: demo.batchSize, seed: demo.seed, workers: model.workers,
+                configuration: ConfigurationReport(of: model), history: EpochReport.all(model.history),
+                robustness: RobustnessReport.all(robustness), builtInRobustness: builtIn.map(RobustnessReport.all),
+                outputs: Outputs(denoised: figureURL.path, model: modelURL.path))))
         }
     }
 

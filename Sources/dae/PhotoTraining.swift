@@ -110,16 +110,9 @@ struct PhotoTraining {
                          validation: data.validationPatches)
         Tables.history(trained.history).print()
         if train.json {
-            Console.output(JSON.object([
-                ("checkpoint", .string(checkpointURL.path)),
-                ("dataset", .string("images")),
-                ("dataDirectory", .string(data.folder.root.path)),
-                ("trainImages", .array(data.train.files.map { .string($0.name) })),
-                ("heldOutImages", .array(data.validation.files.map { .string($0.name) })),
-                ("patchSize", .int(photo.patchSize)),
-                ("patchesPerEpoch", .int(photo.patchesPerEpoch)),
-                ("patchScales", .array(data.patches.scales.map(JSON.int))),
-            ] + recipe.reportEntries(of: trained)).rendered)
+            struct Checkpoint: Encodable { let checkpoint: String }
+            printJSON(Joined(Joined(Checkpoint(checkpoint: checkpointURL.path), PhotoDataReport(data)),
+                             TrainingReport(recipe: recipe, model: trained)))
         }
     }
 

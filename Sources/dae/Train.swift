@@ -1,3 +1,4 @@
+import DAEFiles
 import ArgumentParser
 import DAEKit
 import Foundation
@@ -121,23 +122,14 @@ struct Train: ParsableCommand {
 
         Tables.history(trained.history).print()
         if json {
-            Console.output(JSON.object([
-                ("checkpoint", .string(checkpointURL.path)),
-                ("dataset", .string(location.name)),
-                ("dataDirectory", .string(location.directory.path)),
-                ("trainImages", .int(subset.train.count)),
-                ("validationImages", .int(subset.test.count)),
-            ] + recipe.reportEntries(of: trained)).rendered)
+            struct Source: Encodable {
+                let checkpoint, dataset, dataDirectory: String
+                let trainImages, validationImages: Int
+            }
+            printJSON(Joined(Source(checkpoint: checkpointURL.path, dataset: location.name, dataDirectory: location.directory.path,
+                                  trainImages: subset.train.count, validationImages: subset.test.count),
+                             TrainingReport(recipe: recipe, model: trained)))
         }
-    }
-}
-
-extension TrainingRecipe {
-    /// The `--json` entries every `dae train` reports after its data's: epochs, settings, configuration, history.
-    func reportEntries(of model: DenoisingAutoencoder) -> [(String, JSON)] {
-        [("epochs", .int(model.epochsCompleted)), ("batchSize", .int(batchSize)), ("noise", .string(noise.description)),
-         ("seed", .int(seed)), ("workers", .int(workers)), ("configuration", JSONReport.configuration(of: model)),
-         ("history", JSONReport.history(model.history))]
     }
 }
 

@@ -1,3 +1,4 @@
+import DAEFiles
 import ArgumentParser
 import DAEKit
 import Foundation

@@ -1,3 +1,4 @@
+import DAEFiles
 import DAEKit
 import Foundation
 import Testing

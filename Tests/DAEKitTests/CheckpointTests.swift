@@ -1,3 +1,4 @@
+import DAEFiles
 import DAEKit
 import DAETestSupport
 import Foundation

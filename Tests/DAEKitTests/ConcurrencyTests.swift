@@ -26,12 +26,13 @@ import Testing
         // Eight different inputs of different sizes.
         let inputs: [Tensor] = (0..<8).map { task in images.batch((task * 12)..<(task * 12 + 4 + task)) }
         let sequential = try inputs.map { try model.denoise($0) }
-        let sequentialLatents = try inputs.map { try model.encode($0) }
+        let latent = try #require(model.latentSpace)
+        let sequentialLatents = try inputs.map { try latent.encode($0) }
 
         for round in 0..<3 {
             let concurrent = try await withThrowingTaskGroup(of: (Int, Tensor, Tensor).self) { group in
                 for (task, input) in inputs.enumerated() {
-                    group.addTask { (task, try model.denoise(input), try model.encode(input)) }
+                    group.addTask { (task, try model.denoise(input), try latent.encode(input)) }
                 }
                 var results = [(Tensor, Tensor)?](repeating: nil, count: inputs.count)
                 for try await (task, denoised, latent) in group { results[task] = (denoised, latent) }

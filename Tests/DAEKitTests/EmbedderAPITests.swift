@@ -33,7 +33,7 @@ import Testing
         }
         batch[1, 5, 6, 2] = .nan
         #expect {
-            _ = try model.encode(batch)
+            _ = try model.encode(batch)  // the deprecated forwarder, still part of the public contract
         } throws: { error in
             "\(error)".contains("image 1, row 5, column 6, channel 2 holds nan (NaN or infinity)")
         }

@@ -12,8 +12,8 @@ import Testing
         #expect(throws: DAEError.shapeMismatch("denoise input", expected: [2, 28, 28, 1], actual: [2, 28, 28, 3])) {
             try model.denoise(Tensor(zeros: [2, 28, 28, 3]))
         }
-        #expect(throws: DAEError.self) { try model.decode(Tensor(zeros: [2, 15])) }
-        #expect(throws: DAEError.self) { try model.encode(Tensor(zeros: [0, 28, 28, 1])) }
+        #expect(throws: DAEError.self) { try model.latentSpace?.decode(Tensor(zeros: [2, 15])) }
+        #expect(throws: DAEError.self) { try model.latentSpace?.encode(Tensor(zeros: [0, 28, 28, 1])) }
     }
 
     @Test func valuesOutsideTheUnitIntervalAndNaNNameTheImage() {

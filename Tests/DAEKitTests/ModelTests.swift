@@ -32,10 +32,12 @@ import Testing
     @Test func encodeDecodeAndDenoiseShapes() throws {
         let model = try DenoisingAutoencoder(configuration: .init(), seed: 1)
         let batch = Tensor(repeating: 0.5, shape: [3, 28, 28, 1])
-        let z = try model.encode(batch)
+        let latent = try #require(model.latentSpace)
+        #expect(latent.dimension == 16)
+        let z = try latent.encode(batch)
         #expect(z.shape == [3, 16])
-        #expect(try model.decode(z).shape == [3, 28, 28, 1])
-        #expect(try model.denoise(batch) == (try model.decode(z)))
+        #expect(try latent.decode(z).shape == [3, 28, 28, 1])
+        #expect(try model.denoise(batch) == (try latent.decode(z)))
     }
 
     static let otherArchitectures: [DenoisingAutoencoder.Configuration] = [
@@ -54,7 +56,7 @@ import Testing
         let clean = Tensor(shape: shape, scalars: (0..<Tensor.elementCount(of: shape)).map { _ in Float(rng.nextUniform()) })
         let noisy = NoiseModel.tutorial.applied(to: clean, seed: 5)
         #expect(try model.denoise(noisy).shape == shape)
-        #expect(try model.encode(noisy).shape == [n, configuration.latentDim])
+        #expect(try #require(model.latentSpace).encode(noisy).shape == [n, configuration.latentDim])
         let first = try model.trainStep(noisy: noisy, clean: clean)
         var last = first
         for _ in 0..<30 { last = try model.trainStep(noisy: noisy, clean: clean) }

@@ -1,3 +1,4 @@
+import DAEFiles
 import DAEKit
 import DAETestSupport
 import Foundation
@@ -36,12 +37,13 @@ import Testing
     @Test func encodeAndDenoiseMatchKerasActivations() throws {
         let model = try model()
         let noisy = try expected("input.noisy")
-        let latent = try model.encode(noisy)
+        let latentSpace = try #require(model.latentSpace)
+        let latent = try latentSpace.encode(noisy)
         try latent.checkShape(try expected("act.encoder.latent").shape, "latent")
         #expect(relativeDifference(latent, try expected("act.encoder.latent")) < 1e-5)
         let denoised = try model.denoise(noisy)
         #expect(relativeDifference(denoised, try expected("act.decoder.output")) < 1e-5)
-        let decoded = try model.decode(latent)
+        let decoded = try latentSpace.decode(latent)
         #expect(relativeDifference(decoded, try expected("act.decoder.output")) < 1e-5)
     }
 

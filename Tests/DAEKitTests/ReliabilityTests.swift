@@ -1,3 +1,4 @@
+import DAEFiles
 import DAEKit
 import Foundation
 import Testing
@@ -152,7 +153,7 @@ import Glibc
             try model.setParameter(name, to: Tensor(shape: value.shape, scalars: (0..<value.count).map { $0 % 2 == 0 ? 3e38 : -3e38 }))
         }
         let batch = Tensor(shape: [1, 8, 8, 1], scalars: [Float](repeating: 0.5, count: 64))
-        for run in [{ _ = try model.denoise(batch) }, { _ = try model.encode(batch) }] {
+        for run in [{ _ = try model.denoise(batch) }, { _ = try model.latentSpace?.encode(batch) }] {
             #expect {
                 try run()
             } throws: { error in

@@ -1,3 +1,4 @@
+import DAEFiles
 import DAELayers
 import DAETestSupport
 import Foundation

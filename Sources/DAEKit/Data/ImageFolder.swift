@@ -1,3 +1,4 @@
+import DAEFiles
 import DAEImageIO
 import Foundation
 

@@ -9,11 +9,11 @@
 /// are summed in worker order after every step, so results are
 /// deterministic for a given worker count (a different count changes the
 /// order of sums, hence the last bits).
-public final class DataParallelEngine {
+package final class DataParallelEngine {
     /// The number of workers (threads) a batch is split across.
-    public let workers: Int
+    package let workers: Int
     /// The largest batch one call may pass.
-    public let batchCapacity: Int
+    package let batchCapacity: Int
     private let workspaces: [Workspace]
 
     /// Allocates one workspace per worker for batches of up to `batchCapacity`
@@ -25,7 +25,7 @@ public final class DataParallelEngine {
     /// OpenBLAS's default thread count follows the CPU affinity, which would
     /// make results depend on the cores the process may run on (its threads
     /// split the sums differently) instead of only on the seed and `workers`.
-    public init(network: Sequential, batchCapacity: Int, workers: Int, forInference: Bool = false) {
+    package init(network: Sequential, batchCapacity: Int, workers: Int, forInference: Bool = false) {
         precondition(batchCapacity > 0 && workers > 0, "engine needs a positive batch capacity and worker count")
         let workers = min(workers, batchCapacity)
         self.workers = workers
@@ -36,7 +36,7 @@ public final class DataParallelEngine {
     }
 
     /// The contiguous, near-equal shards of a batch of `batch` examples (none empty).
-    public func shards(of batch: Int) -> [Range<Int>] {
+    package func shards(of batch: Int) -> [Range<Int>] {
         let used = min(workers, batch)
         return (0..<used).map { w in (w * batch / used)..<((w + 1) * batch / used) }
     }
@@ -59,7 +59,7 @@ public final class DataParallelEngine {
     ///     shard's range of examples, to write that part of `input` and
     ///     `target` (batch assembly and noise then run in parallel too).
     /// - Returns: the loss, the mean over every element of the batch.
-    public func lossAndGradients(network: Sequential, input: UnsafePointer<Float>,
+    package func lossAndGradients(network: Sequential, input: UnsafePointer<Float>,
                                  target: UnsafePointer<Float>, batch: Int,
                                  prepareShard: ((Range<Int>) -> Void)? = nil) -> Float {
         precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
@@ -92,10 +92,10 @@ public final class DataParallelEngine {
 
     /// The gradients of the last ``lossAndGradients(network:input:target:batch:prepareShard:)``,
     /// one block in ``Sequential/parameterNames`` order.
-    public var gradients: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspaces[0].gradientStorage) }
+    package var gradients: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspaces[0].gradientStorage) }
 
     /// Each layer's parameter gradients of the last call, as pointers into ``gradients``.
-    public var parameterGradients: [[UnsafeMutablePointer<Float>]] { workspaces[0].parameterGradients }
+    package var parameterGradients: [[UnsafeMutablePointer<Float>]] { workspaces[0].parameterGradients }
 
     /// How many examples a worker pushes through the network at a time in
     /// ``predict(network:input:batch:output:layers:)``. Inference keeps no
@@ -103,7 +103,7 @@ public final class DataParallelEngine {
     /// for each layer's output and patch matrix to stay in the core's cache:
     /// measured on the tutorial model, pieces of 4–16 examples run 1.2–1.4×
     /// faster than pieces of 32–128, and 8 is in the middle of that plateau.
-    public static let inferencePiece = 8
+    package static let inferencePiece = 8
 
     /// Runs `range` of the layers on `batch` examples (any number) and writes
     /// the results to `output`.
@@ -113,7 +113,7 @@ public final class DataParallelEngine {
     /// workspace's capacity) at a time. Every example's result is the same
     /// whatever the batch, shard or piece it ran in (each GEMM row is one
     /// output pixel of one example).
-    public func predict(network: Sequential, input: UnsafePointer<Float>, batch: Int,
+    package func predict(network: Sequential, input: UnsafePointer<Float>, batch: Int,
                         output: UnsafeMutablePointer<Float>, layers range: Range<Int>? = nil) {
         let range = range ?? network.layers.indices
         precondition(batch > 0, "predict needs at least one example")

@@ -15,34 +15,34 @@
 /// Buffers only shrink with the image: a workspace allocated for a network
 /// of convolutions on one image size also serves the same layers built for
 /// any smaller size (the tiles of a fully convolutional model share one).
-public final class Workspace {
+package final class Workspace {
     /// The largest batch the buffers hold.
-    public let batchCapacity: Int
+    package let batchCapacity: Int
     /// Each layer's output, `batchCapacity × outputCount` floats (a
     /// pass-through layer's is its input's: the same pointer as the layer before).
-    public let outputs: [UnsafeMutablePointer<Float>]
+    package let outputs: [UnsafeMutablePointer<Float>]
     /// Each layer's scratch memory (``Layer/workspaceCount(batch:)`` floats
     /// at `batchCapacity`; one shared buffer in an inference-only workspace),
     /// for callers that run the layers one by one, as the profiler does.
-    public let scratch: [UnsafeMutablePointer<Float>]
+    package let scratch: [UnsafeMutablePointer<Float>]
     /// Where the caller puts ∂L/∂(network output) before `backward`.
-    public let outputGradient: UnsafeMutablePointer<Float>
+    package let outputGradient: UnsafeMutablePointer<Float>
     /// The other gradient buffer: back-propagation writes each layer's input
     /// gradient here, then swaps it with ``outputGradient``'s role.
-    public let spareGradient: UnsafeMutablePointer<Float>
+    package let spareGradient: UnsafeMutablePointer<Float>
     /// All parameter gradients, one contiguous block in ``Sequential/parameterNames`` order.
-    public let gradientStorage: UnsafeMutableBufferPointer<Float>
+    package let gradientStorage: UnsafeMutableBufferPointer<Float>
     /// Each layer's parameter gradients: pointers into ``gradientStorage``.
-    public let parameterGradients: [[UnsafeMutablePointer<Float>]]
+    package let parameterGradients: [[UnsafeMutablePointer<Float>]]
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
     /// Whether this workspace serves forward passes only (shared scratch, no gradients).
-    public let isInferenceOnly: Bool
+    package let isInferenceOnly: Bool
 
     /// Allocates the buffers of `network` for batches of up to `batchCapacity`;
     /// `forInference` shares one scratch buffer between the layers and
     /// leaves out the gradient buffers.
-    public init(network: Sequential, batchCapacity: Int, forInference: Bool = false) {
+    package init(network: Sequential, batchCapacity: Int, forInference: Bool = false) {
         precondition(batchCapacity > 0, "a workspace needs a positive batch capacity")
         self.batchCapacity = batchCapacity
         isInferenceOnly = forInference
@@ -86,7 +86,7 @@ public final class Workspace {
     }
 
     /// Sets every parameter gradient to zero.
-    public func zeroGradients() {
+    package func zeroGradients() {
         gradientStorage.update(repeating: 0)
     }
 }

@@ -15,8 +15,8 @@ import Foundation
 /// ```
 ///
 /// The model is a value: copies are independent, and a model can be
-/// shared by any number of tasks calling ``denoise(_:)``, ``encode(_:)``
-/// or ``decode(_:)`` at once. Training (`mutating`) needs exclusive access,
+/// shared by any number of tasks calling ``denoise(_:)`` or the
+/// ``latentSpace``'s `encode` and `decode` at once. Training (`mutating`) needs exclusive access,
 /// as with any Swift value.
 ///
 /// Parameters are named and laid out as Keras stores them (see
@@ -153,42 +153,12 @@ public struct DenoisingAutoencoder: Sendable {
         }
     }
 
-    /// The latent vectors `[n, latentDim]` of `batch` (`[n] + inputShape`, values in [0, 1]).
-    ///
-    /// Throws `DAEError/invalidArgument(_:)` for a residual model, which has no latent space.
-    public func encode(_ batch: Tensor) throws -> Tensor {
-        try requireLatentSpace("encode")
-        try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "encode input")
-        return try run(batch, layers: 0..<decoderStart)
-    }
-
-    private func requireLatentSpace(_ what: String) throws {
-        guard configuration.hasLatentSpace else {
-            throw DAEError.invalidArgument("\(what): a residual model has no latent vector (only autoencoders do)")
-        }
-    }
-
-    /// The images `[n] + inputShape` decoded from latent vectors `[n, latentDim]`.
-    ///
-    /// Throws `DAEError/invalidArgument(_:)` for a residual model, which has no latent space.
-    public func decode(_ latent: Tensor) throws -> Tensor {
-        try requireLatentSpace("decode")
-        guard latent.rank == 2, latent.shape[1] == configuration.latentDim, latent.shape[0] > 0 else {
-            throw DAEError.shapeMismatch("decode input (latent vectors)", expected: [latent.shape.first ?? 1, configuration.latentDim],
-                                         actual: latent.shape)
-        }
-        if let index = latent.scalars.firstIndex(where: { !$0.isFinite }) {
-            throw DAEError.invalidValue("decode input", reason: "latent vector \(index / configuration.latentDim) holds a non-finite value")
-        }
-        return try run(latent, layers: decoderStart..<network.layers.count)
-    }
-
     /// The `what` of the `DAEError/invalidValue(_:reason:)` thrown for a non-finite output.
     public static let nonFiniteOutputSubject = "model output"
 
     /// Runs `layers` on `input` in chunks of ``inferenceBatchSize``, across
     /// ``workers``, and checks that every output value is finite.
-    private func run(_ input: Tensor, layers range: Range<Int>) throws -> Tensor {
+    func run(_ input: Tensor, layers range: Range<Int>) throws -> Tensor {
         let n = input.shape[0]
         let inCount = network.layers[range.lowerBound].inputCount
         let outShape = network.layers[range.upperBound - 1].outputShape

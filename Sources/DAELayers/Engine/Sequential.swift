@@ -69,7 +69,7 @@ public struct Sequential: Sendable {
     /// of the range's first layer) and returns where the last one's output
     /// is, inside `workspace`.
     @discardableResult
-    public func forward(_ input: UnsafePointer<Float>, batch: Int, workspace: Workspace,
+    package func forward(_ input: UnsafePointer<Float>, batch: Int, workspace: Workspace,
                         layers range: Range<Int>? = nil) -> UnsafePointer<Float> {
         let range = range ?? layers.indices
         precondition(batch <= workspace.batchCapacity, "batch \(batch) exceeds the workspace's \(workspace.batchCapacity)")
@@ -91,7 +91,7 @@ public struct Sequential: Sendable {
     /// Parameter gradients are *added* to `workspace`'s gradient buffers
     /// (zero them with ``Workspace/zeroGradients()``); the first layer's input
     /// gradient is not computed.
-    public func backward(input: UnsafePointer<Float>, batch: Int, workspace: Workspace) {
+    package func backward(input: UnsafePointer<Float>, batch: Int, workspace: Workspace) {
         var gradient = workspace.outputGradient
         var spare = workspace.spareGradient
         for i in layers.indices.reversed() {

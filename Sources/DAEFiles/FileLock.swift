@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -21,9 +22,9 @@ import Darwin
 /// let lock = try FileLock(for: checkpointURL)   // throws if another process holds it
 /// defer { lock.release() }
 /// ```
-public final class FileLock: @unchecked Sendable {
+package final class FileLock: @unchecked Sendable {
     /// The lock file.
-    public let url: URL
+    package let url: URL
     private var descriptor: Int32
     private let mutex = NSLock()
 
@@ -32,7 +33,7 @@ public final class FileLock: @unchecked Sendable {
     /// - Throws: ``DAEError/writeFailed(path:reason:)`` naming `target` when
     ///   another process holds the lock (with its pid when known), or when
     ///   the lock file cannot be created.
-    public init(for target: URL) throws {
+    package init(for target: URL) throws {
         let name = String(decoding: target.lastPathComponent.utf8.prefix(200), as: UTF8.self)
         url = target.deletingLastPathComponent().appendingPathComponent(".\(name).lock")
         let path = url.path
@@ -71,7 +72,7 @@ public final class FileLock: @unchecked Sendable {
     deinit { release() }
 
     /// Removes the lock file and releases the lock (once; later calls do nothing).
-    public func release() {
+    package func release() {
         mutex.lock()
         defer { mutex.unlock() }
         guard descriptor >= 0 else { return }
@@ -84,7 +85,7 @@ public final class FileLock: @unchecked Sendable {
     /// Removes the lock files of every lock this process holds, keeping the
     /// locks themselves (the kernel releases them at exit): call it only
     /// right before the process exits without unwinding (a signal handler does).
-    public static func removeLockFilesBeforeExit() {
+    package static func removeLockFilesBeforeExit() {
         for path in held.paths { unlink(path) }
     }
 

@@ -4,10 +4,10 @@
 ///
 /// All tensors are NHWC; kernels are in Keras's layouts; padding is
 /// TensorFlow's (see ``Padding``). No activation is applied.
-public enum NaiveConvolution {
+package enum NaiveConvolution {
     /// `y[n, o, p, f] = b[f] + Σ_{i,j,c} x[n, o·s + i − padTop, p·s + j − padLeft, c] · K[i, j, c, f]`
     /// with `kernel` `[kh, kw, C, F]`.
-    public static func conv2D(_ x: Tensor, kernel: Tensor, bias: Tensor? = nil,
+    package static func conv2D(_ x: Tensor, kernel: Tensor, bias: Tensor? = nil,
                               stride: Int, padding: Padding) throws -> Tensor {
         let g = try geometry(input: x, kh: kernel.shape[0], kw: kernel.shape[1], stride: stride, padding: padding)
         let (n, filters) = (x.shape[0], kernel.shape[3])
@@ -40,7 +40,7 @@ public enum NaiveConvolution {
     }
 
     /// ∂L/∂x of ``conv2D(_:kernel:bias:stride:padding:)`` given ∂L/∂y, for an input of `inputShape` `[n, H, W, C]`.
-    public static func conv2DInputGradient(_ dy: Tensor, kernel: Tensor, inputShape: [Int],
+    package static func conv2DInputGradient(_ dy: Tensor, kernel: Tensor, inputShape: [Int],
                                            stride: Int, padding: Padding) throws -> Tensor {
         let g = try geometry(input: Tensor(zeros: [1] + inputShape.dropFirst()), kh: kernel.shape[0],
                              kw: kernel.shape[1], stride: stride, padding: padding)
@@ -74,7 +74,7 @@ public enum NaiveConvolution {
     }
 
     /// ∂L/∂K of ``conv2D(_:kernel:bias:stride:padding:)`` given the input and ∂L/∂y, as `[kh, kw, C, F]`.
-    public static func conv2DKernelGradient(_ x: Tensor, outputGradient dy: Tensor, kernelSize: (Int, Int),
+    package static func conv2DKernelGradient(_ x: Tensor, outputGradient dy: Tensor, kernelSize: (Int, Int),
                                             stride: Int, padding: Padding) throws -> Tensor {
         let g = try geometry(input: x, kh: kernelSize.0, kw: kernelSize.1, stride: stride, padding: padding)
         let filters = dy.shape.last ?? 0
@@ -112,7 +112,7 @@ public enum NaiveConvolution {
     /// `(i·s + a − padTop, j·s + b − padLeft)`, where the padding is that
     /// of the convolution from the output size back to the input size;
     /// positions outside the output are dropped.
-    public static func conv2DTranspose(_ x: Tensor, kernel: Tensor, bias: Tensor? = nil,
+    package static func conv2DTranspose(_ x: Tensor, kernel: Tensor, bias: Tensor? = nil,
                                        stride: Int, padding: Padding) throws -> Tensor {
         guard x.rank == 4, kernel.rank == 4, kernel.shape[3] == x.shape[3] else {
             throw DAEError.shapeMismatch("naive conv2DTranspose kernel", expected: [0, 0, 0, x.shape.last ?? 0], actual: kernel.shape)

@@ -1,3 +1,4 @@
+import DAEFiles
 import Foundation
 
 /// The checkpoint format: safetensors with the weights under their Keras

@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 
 /// A safetensors file in memory: named tensors plus string metadata.

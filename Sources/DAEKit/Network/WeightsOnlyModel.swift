@@ -1,3 +1,4 @@
+import DAEFiles
 import Foundation
 
 extension DenoisingAutoencoder.Configuration {

@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 
 /// The package's one JSON policy: Foundation's `JSONDecoder` and

@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 
 /// Produces the bytes of a ``SafetensorsFile``: always `F32`, tensors in

@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 
 /// Parses and validates safetensors bytes. Every failure is a

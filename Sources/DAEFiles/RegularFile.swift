@@ -1,3 +1,4 @@
+import DAELayers
 import Foundation
 #if canImport(Glibc)
 import Glibc
