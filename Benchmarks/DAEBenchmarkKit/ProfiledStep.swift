@@ -87,15 +87,8 @@ final class ProfiledStep {
             swap(&current, &other)
             laps[Self.backwardPart(i, layers: count)] = watch.lap()
         }
-        // As the library's applyOptimizer: move the optimizer out so its moments stay unique (updated in place).
-        var optimizer = self.optimizer
-        self.optimizer = Adam(settings: optimizer.settings)
-        let alpha = optimizer.beginStep()
-        let gradients = flatGradients
-        network.updateParameters { name, index, tensor in
-            optimizer.update(name, weights: &tensor, gradient: gradients[index], alpha: alpha)
-        }
-        self.optimizer = optimizer
+        // The library's own optimizer step (what DenoisingAutoencoder.applyOptimizer calls).
+        optimizer.apply(to: &network, gradients: flatGradients)
         laps[4 + 2 * count] = watch.lap()
         return laps
     }

@@ -86,6 +86,43 @@ struct AdamTests {
         #expect(resumed == adam)
     }
 
+    @Test("one step over a network's flat moments equals a step per parameter, bit for bit, and resumes from saved state")
+    func flatStepMatchesPerParameterSteps() throws {
+        var rng = SplitMix64(seed: 11)
+        // Two layers (the second's names sort before the first's, so a resumed optimizer must re-lay its buffers out).
+        var network = try Sequential([try Dense(name: "z.first", inputFeatures: 5, units: 4, using: &rng),
+                                      try Dense(name: "a.second", inputFeatures: 4, units: 3, using: &rng)])
+        var reference = network
+        let names = network.parameterNames
+        let counts = names.map { network.parameters[$0]!.count }
+        var flat = Adam(), perParameter = Adam()
+        var gradients = counts.map { count in (0..<count).map { _ in Float(rng.nextUniform()) - 0.5 } }
+        for step in 0..<3 {
+            if step == 2 {  // a checkpoint between steps: moments by name, sorted on the way back in
+                flat = try Adam(settings: flat.settings, step: flat.step, firstMoments: flat.firstMoments,
+                                secondMoments: flat.secondMoments)
+            }
+            let pointers = gradients.map { g in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: g.count)
+                p.initialize(from: g, count: g.count)
+                return p
+            }
+            defer { pointers.forEach { $0.deallocate() } }
+            flat.apply(to: &network, gradients: pointers, learningRateFactor: 0.5)
+            let alpha = perParameter.beginStep() * 0.5
+            reference.updateParameters { name, index, tensor in
+                perParameter.update(name, weights: &tensor, gradient: pointers[index], alpha: alpha)
+            }
+            gradients = gradients.map { $0.map { $0 * -0.7 + 0.01 } }
+        }
+        for name in names {
+            #expect(network.parameters[name]!.scalars.map(\.bitPattern) == reference.parameters[name]!.scalars.map(\.bitPattern))
+        }
+        #expect(flat == perParameter)
+        #expect(flat.step == 3)
+        #expect(Set(flat.firstMoments.keys) == Set(names))
+    }
+
     @Test("Keras's defaults validate")
     func defaultsValidate() throws {
         let defaults = Adam.Settings()

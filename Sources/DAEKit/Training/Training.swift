@@ -285,15 +285,9 @@ extension DenoisingAutoencoder {
         return input
     }
 
-    /// One Adam update of every parameter from the engine's gradients.
+    /// One Adam update of every parameter from the engine's gradients (one
+    /// loop over the optimizer's flat moments).
     mutating func applyOptimizer(_ gradients: [UnsafeMutablePointer<Float>], learningRateFactor: Float = 1) {
-        // Move the optimizer out so its moments stay uniquely referenced (updated in place, not copied).
-        var optimizer = self.optimizer
-        self.optimizer = Adam(settings: optimizer.settings)
-        let alpha = optimizer.beginStep() * learningRateFactor  // Adam's step is linear in the learning rate
-        network.updateParameters { name, index, tensor in
-            optimizer.update(name, weights: &tensor, gradient: gradients[index], alpha: alpha)
-        }
-        self.optimizer = optimizer
+        optimizer.apply(to: &network, gradients: gradients, learningRateFactor: learningRateFactor)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Adam exactly as Keras 3 computes it, with its state kept per parameter.
+/// Adam exactly as Keras 3 computes it, with its moments in two flat
+/// buffers (one slot per parameter, in the network's order).
 ///
 /// At step `t` (from 1), for a weight `w` with gradient `g`:
 ///
@@ -46,17 +47,37 @@ public struct Adam: Sendable, Equatable {
     public var settings: Settings
     /// Steps taken so far.
     public private(set) var step: Int
-    /// First moments by parameter name.
-    public private(set) var firstMoments: [String: Tensor]
-    /// Second moments by parameter name.
-    public private(set) var secondMoments: [String: Tensor]
+
+    /// Where one parameter's moments lie in the flat buffers.
+    private struct Slot: Sendable, Equatable {
+        var name: String
+        var shape: [Int]
+        var offset: Int
+        var count: Int { Tensor.elementCount(of: shape) }
+    }
+    /// The parameters' slots, in the order of the flat buffers: the network's
+    /// parameter order once ``apply(to:gradients:learningRateFactor:)`` has run.
+    private var slots: [Slot] = []
+    /// Slot index by parameter name.
+    private var slotIndex: [String: Int] = [:]
+    /// The first and second moments of every parameter, one flat buffer each.
+    private var m: [Float] = [], v: [Float] = []
+
+    /// First moments by parameter name (copies of the flat state).
+    public var firstMoments: [String: Tensor] { tensors(m) }
+    /// Second moments by parameter name (copies of the flat state).
+    public var secondMoments: [String: Tensor] { tensors(v) }
+
+    private func tensors(_ buffer: [Float]) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: slots.filter { !$0.name.isEmpty }.map { slot in
+            (slot.name, Tensor(shape: slot.shape, scalars: Array(buffer[slot.offset..<(slot.offset + slot.count)])))
+        })
+    }
 
     /// A fresh optimizer with zero moments.
     public init(settings: Settings = Settings()) {
         self.settings = settings
         self.step = 0
-        self.firstMoments = [:]
-        self.secondMoments = [:]
     }
 
     /// The largest step count a resumed optimizer accepts: 2⁵³ (exact as a
@@ -89,8 +110,22 @@ public struct Adam: Sendable, Equatable {
         }
         self.settings = settings
         self.step = step
-        self.firstMoments = firstMoments
-        self.secondMoments = secondMoments
+        // Sorted by name until the first step lays them out in the network's order.
+        for name in firstMoments.keys.sorted() {
+            addSlot(name, shape: firstMoments[name]!.shape)
+            m += firstMoments[name]!.scalars
+            v += secondMoments[name]!.scalars
+        }
+    }
+
+    private mutating func addSlot(_ name: String, shape: [Int]) {
+        slotIndex[name] = slots.count
+        slots.append(Slot(name: name, shape: shape, offset: m.count))
+    }
+
+    /// Equal settings, step and moments (whatever the order of the flat buffers).
+    public static func == (a: Adam, b: Adam) -> Bool {
+        a.settings == b.settings && a.step == b.step && a.firstMoments == b.firstMoments && a.secondMoments == b.secondMoments
     }
 
     /// Starts a new step: advances the step count and returns its step size α.
@@ -101,19 +136,78 @@ public struct Adam: Sendable, Equatable {
             / (1 - Foundation.pow(settings.beta1, t))
     }
 
-    /// Updates `weights` in place from `gradient` with step size `alpha` (from ``beginStep()``).
+    /// One Adam step of every parameter of `network`, in one loop over the
+    /// flat moment buffers: `gradients[i]` holds ∂L/∂(parameter `i` in
+    /// ``Sequential/parameterNames`` order), e.g. the engine's flat gradient
+    /// buffer cut per parameter. `learningRateFactor` scales the step (a
+    /// schedule's factor; Adam's step is linear in the learning rate).
+    public mutating func apply(to network: inout Sequential, gradients: [UnsafeMutablePointer<Float>],
+                               learningRateFactor: Float = 1) {
+        layOut(like: network)
+        let alpha = beginStep() * learningRateFactor
+        let (b1, b2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
+        let slots = self.slots
+        m.withUnsafeMutableBufferPointer { m in
+            v.withUnsafeMutableBufferPointer { v in
+                network.updateParameters { _, index, weights in
+                    let slot = slots[index]
+                    weights.withUnsafeMutableBufferPointer { w in
+                        VectorKernels.adamStep(weights: w.baseAddress!, firstMoments: m.baseAddress! + slot.offset,
+                                               secondMoments: v.baseAddress! + slot.offset, gradient: gradients[index],
+                                               count: slot.count, beta1: b1, beta2: b2, epsilon: epsilon, alpha: alpha)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes the flat buffers follow `network`'s parameter order (names and
+    /// shapes), keeping the moments of every parameter already known and
+    /// starting the others at zero. Nothing moves when they already do.
+    private mutating func layOut(like network: Sequential) {
+        var shapes: [(String, [Int])] = []
+        network.layers.forEach { layer in
+            for (name, tensor) in zip(layer.parameterNames, layer.parameters) { shapes.append(("\(layer.name).\(name)", tensor.shape)) }
+        }
+        if shapes.count == slots.count, zip(shapes, slots).allSatisfy({ $0.0 == $1.name && $0.1 == $1.shape }) { return }
+        let (oldSlots, oldIndex, oldM, oldV) = (slots, slotIndex, m, v)
+        slots = []
+        slotIndex = [:]
+        m = []
+        v = []
+        for (name, shape) in shapes {
+            addSlot(name, shape: shape)
+            if let old = oldIndex[name].map({ oldSlots[$0] }), old.shape == shape {
+                m += oldM[old.offset..<(old.offset + old.count)]
+                v += oldV[old.offset..<(old.offset + old.count)]
+            } else {
+                m += [Float](repeating: 0, count: Tensor.elementCount(of: shape))
+                v += [Float](repeating: 0, count: Tensor.elementCount(of: shape))
+            }
+        }
+    }
+
+    /// Updates `weights` in place from `gradient` with step size `alpha` (from
+    /// ``beginStep()``): one parameter at a time, for a caller that holds
+    /// its parameters outside a ``Sequential``.
     public mutating func update(_ name: String, weights: inout Tensor, gradient: UnsafePointer<Float>, alpha: Float) {
         let count = weights.count
-        if firstMoments[name]?.count != count {
-            firstMoments[name] = Tensor(zeros: weights.shape)
-            secondMoments[name] = Tensor(zeros: weights.shape)
+        if slotIndex[name].map({ slots[$0].count }) != count {
+            if let stale = slotIndex[name] {  // a parameter whose shape changed starts again (the old slot is unnamed)
+                slots[stale].name = ""
+                slotIndex[name] = nil
+            }
+            addSlot(name, shape: weights.shape)
+            m += [Float](repeating: 0, count: count)
+            v += [Float](repeating: 0, count: count)
         }
+        let offset = slots[slotIndex[name]!].offset
         let (b1, b2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
         weights.withUnsafeMutableBufferPointer { w in
-            firstMoments[name]!.withUnsafeMutableBufferPointer { m in
-                secondMoments[name]!.withUnsafeMutableBufferPointer { v in
-                    VectorKernels.adamStep(weights: w.baseAddress!, firstMoments: m.baseAddress!,
-                                           secondMoments: v.baseAddress!, gradient: gradient, count: count,
+            m.withUnsafeMutableBufferPointer { m in
+                v.withUnsafeMutableBufferPointer { v in
+                    VectorKernels.adamStep(weights: w.baseAddress!, firstMoments: m.baseAddress! + offset,
+                                           secondMoments: v.baseAddress! + offset, gradient: gradient, count: count,
                                            beta1: b1, beta2: b2, epsilon: epsilon, alpha: alpha)
                 }
             }
