@@ -51,6 +51,10 @@ struct WinogradConvolution: Sendable, Equatable {
     let transformedKernel: [Float]
     /// Tiles transformed and multiplied together.
     let blockTiles: Int
+    /// Which implementation runs the 16 GEMMs (``WinogradKernels/best`` unless a benchmark chose).
+    let kernels: WinogradKernels
+    /// The kernels layers switched on from now on use (``Conv2D/winogradKernels``).
+    nonisolated(unsafe) static var defaultKernels = WinogradKernels.best
 
     /// True for the convolutions this path serves: 3×3, stride 1, and
     /// lowered to a GEMM today (few-channel convolutions keep their direct loops).
@@ -60,12 +64,13 @@ struct WinogradConvolution: Sendable, Equatable {
 
     /// Transforms `weights` (Keras's `[3, 3, Cin, Cout]`) once.
     init(geometry: ConvolutionGeometry, weights: UnsafePointer<Float>, outputChannels: Int,
-         blockTiles: Int = WinogradConvolution.defaultBlockTiles) {
+         blockTiles: Int = WinogradConvolution.defaultBlockTiles, kernels: WinogradKernels = WinogradConvolution.defaultKernels) {
         precondition(geometry.kernelHeight == 3 && geometry.kernelWidth == 3 && geometry.stride == 1,
                      "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
         self.geometry = geometry
         self.outputChannels = outputChannels
         self.blockTiles = max(1, blockTiles)
+        self.kernels = kernels
         transformedKernel = Self.transformKernel(weights, inputChannels: geometry.inputChannels, outputChannels: outputChannels)
     }
 
@@ -110,7 +115,8 @@ struct WinogradConvolution: Sendable, Equatable {
     /// (`V[T, e, Cin]` with row stride `16·Cin` times `U[e]`, into `M[T, e, Cout]`, row stride `16·Cout`).
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int,
                  workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
-                 kernels: WinogradKernels = .best) {
+                 kernels: WinogradKernels? = nil) {
+        let kernels = kernels ?? self.kernels
         let cin = geometry.inputChannels, cout = outputChannels
         let total = batch * tilesPerImage
         guard total > 0 else { return }
@@ -289,10 +295,11 @@ struct WinogradConvolution: Sendable, Equatable {
 }
 
 /// The implementations of the Winograd pass's 16 GEMMs.
-enum WinogradKernels: Sendable, Equatable, CaseIterable {
+public enum WinogradKernels: String, Sendable, Equatable, CaseIterable {
     /// OpenBLAS sgemm, 16 calls per block: any CPU.
     case blas
-    /// C, AVX2 + FMA, 4 tiles × 24 filters in registers (`Sources/CDirectKernels/winograd_kernels.c`).
+    /// C, AVX2 + FMA, 4 tiles × 24 filters in registers (`Sources/CDirectKernels/winograd_kernels.c`);
+    /// tested and selectable (``Conv2D/winogradKernels``), not chosen by default (see ``best``).
     case avx2
     /// C, AVX-512F, 8 tiles × 48 filters in registers; the same bits as `.avx2`.
     case avx512
@@ -307,12 +314,17 @@ enum WinogradKernels: Sendable, Equatable, CaseIterable {
     }()
 
     /// Every implementation this CPU can run.
-    static var available: [WinogradKernels] {
+    public static var available: [WinogradKernels] {
         [.blas] + (DirectLoopKernels.isAVX2Available ? [.avx2] : []) + (isAVX512Available ? [.avx512] : [])
     }
 
-    /// What this machine runs: measured on a Zen 4 EPYC (Docs/Benchmarks.md).
-    static let best: WinogradKernels = isAVX512Available ? .avx512 : DirectLoopKernels.isAVX2Available ? .avx2 : .blas
+    /// What this machine runs: AVX-512 where the CPU has it, else OpenBLAS.
+    /// Measured on a Zen 4 EPYC (`dae-bench winograd --kernels blas,avx2,avx512`,
+    /// Docs/Benchmarks.md): the AVX-512 kernels and OpenBLAS are within noise of
+    /// each other, and AVX-512's bits do not depend on the block; the AVX2
+    /// kernels (4 × 24 in 16 registers, bound by loads) ran 1.3–1.6× slower
+    /// than OpenBLAS, so an AVX2-only CPU keeps OpenBLAS until measured otherwise.
+    public static let best: WinogradKernels = isAVX512Available ? .avx512 : .blas
 }
 
 extension Sequential {
@@ -345,5 +357,13 @@ extension Conv2D {
     public static var winogradBlockTiles: Int {
         get { WinogradConvolution.defaultBlockTiles }
         set { WinogradConvolution.defaultBlockTiles = max(1, newValue) }
+    }
+
+    /// The implementation of the 16 GEMMs for layers switched on after it is
+    /// set (a benchmark's knob; ``WinogradKernels/best`` by default; one this
+    /// CPU cannot run is ignored). Not thread-safe: set it before running anything.
+    public static var winogradKernels: WinogradKernels {
+        get { WinogradConvolution.defaultKernels }
+        set { if WinogradKernels.available.contains(newValue) { WinogradConvolution.defaultKernels = newValue } }
     }
 }
