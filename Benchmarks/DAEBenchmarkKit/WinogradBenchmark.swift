@@ -20,15 +20,21 @@ public enum WinogradBenchmark {
 
     /// Runs the cases with one OpenBLAS thread; `blockSizes` are the Winograd
     /// block sizes (tiles per block) measured, the first one the default's.
-    public static func run(cases: [Case] = defaultCases, blockSizes: [Int], warmup: Int, repetitions: Int,
-                           log: (String) -> Void) throws -> Table {
+    public static func run(cases: [Case] = defaultCases, blockSizes: [Int], kernelNames: [String]? = nil,
+                           warmup: Int, repetitions: Int, log: (String) -> Void) throws -> Table {
+        let kernels = try (kernelNames ?? [WinogradKernels.best.rawValue]).map { name in
+            guard let kernel = WinogradKernels(rawValue: name) else {
+                throw DAEError.invalidArgument("unknown Winograd kernels '\(name)' (blas, avx2, avx512)")
+            }
+            return kernel
+        }
         var settings = BenchmarkSettings()
         (settings.warmup, settings.repetitions, settings.peakThreads) = (warmup, repetitions, [1])
         log("winograd: sgemm peak")
         let peak = PeakBenchmark.run(settings).gflops(threads: 1) ?? .nan
         var rows: [[String]] = []
-        let savedBlock = Conv2D.winogradBlockTiles
-        defer { Conv2D.winogradBlockTiles = savedBlock }
+        let (savedBlock, savedKernels) = (Conv2D.winogradBlockTiles, Conv2D.winogradKernels)
+        defer { (Conv2D.winogradBlockTiles, Conv2D.winogradKernels) = (savedBlock, savedKernels) }
         try withBLASThreads(1) {
             for c in cases {
                 var rng = SplitMix64(seed: 7)
@@ -54,13 +60,15 @@ public enum WinogradBenchmark {
                             String(format: "%.2f×", gemm.median / t.median), difference]
                 }
                 rows.append(row("im2col + GEMM", gemm, difference: "—"))
-                for block in blockSizes {
-                    Conv2D.winogradBlockTiles = block
-                    log("winograd: \(c.side)² × \(c.channels), Winograd, blocks of \(block)")
-                    let (t, values) = time(conv.withWinograd())
-                    let scale = expected.reduce(0) { max($0, abs($1)) }
-                    let difference = zip(values, expected).reduce(0) { max($0, abs($1.0 - $1.1)) } / max(scale, 1e-30)
-                    rows.append(row("Winograd, \(block) tiles/block", t, difference: String(format: "%.1e", difference)))
+                for kernel in kernels where WinogradKernels.available.contains(kernel) {
+                    for block in blockSizes {
+                        (Conv2D.winogradBlockTiles, Conv2D.winogradKernels) = (block, kernel)
+                        log("winograd: \(c.side)² × \(c.channels), Winograd \(kernel), blocks of \(block)")
+                        let (t, values) = time(conv.withWinograd())
+                        let scale = expected.reduce(0) { max($0, abs($1)) }
+                        let difference = zip(values, expected).reduce(0) { max($0, abs($1.0 - $1.1)) } / max(scale, 1e-30)
+                        rows.append(row("Winograd \(kernel), \(block) tiles/block", t, difference: String(format: "%.1e", difference)))
+                    }
                 }
             }
         }

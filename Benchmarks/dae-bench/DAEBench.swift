@@ -64,6 +64,8 @@ struct Winograd: ParsableCommand {
         abstract: "Stride-1 3×3 layers (48 and 64 channels, 148² and 512²): im2col + GEMM vs Winograd F(2×2, 3×3), one thread.")
     @Option(help: "Winograd block sizes (tiles per block) to measure, comma-separated.")
     var blocks: String = "128"
+    @Option(help: "GEMM kernels of the Winograd pass to measure (blas, avx2, avx512), comma-separated; default: this CPU's best.")
+    var kernels: String?
     @Option(help: "Timed repetitions (the median is reported).")
     var repetitions: Int = 7
     @Option(help: "Untimed warm-up runs.")
@@ -72,8 +74,9 @@ struct Winograd: ParsableCommand {
     func run() throws {
         let sizes = blocks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--blocks wants positive integers") }
+        let chosen = kernels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         print("```\n\(BenchmarkEnvironment.current().summary)\n```\n")
-        let table = try WinogradBenchmark.run(blockSizes: sizes, warmup: warmup, repetitions: repetitions, log: BenchDriver.progress)
+        let table = try WinogradBenchmark.run(blockSizes: sizes, kernelNames: chosen, warmup: warmup, repetitions: repetitions, log: BenchDriver.progress)
         print(table.rendered())
     }
 }
