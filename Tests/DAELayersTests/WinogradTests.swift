@@ -277,4 +277,30 @@ struct WinogradTests {
         let checker = GradientChecker(step: 1e-3, maxElementsPerTensor: 40, maxSkippedFraction: 0.25)
         checker.expectPasses(try checker.check(network: network, input: x, target: target), "Winograd network")
     }
+
+    /// The error table of Docs/Benchmarks.md: each path's largest error
+    /// against float64, relative to the largest output, on a 32×32 image
+    /// (inputs in [0, 1], Glorot-uniform kernels as the presets draw), printed.
+    @Test("error against float64: Winograd within 2× of im2col + GEMM", arguments: [1, 3, 47, 48, 64, 96])
+    func errorTable(_ cin: Int) throws {
+        let cout = cin == 64 ? 64 : cin == 96 ? 96 : 48
+        let g = try ConvolutionGeometry(inputHeight: 32, inputWidth: 32, inputChannels: cin,
+                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: .same)
+        let x = randomTensor(shape: [1, 32, 32, cin], seed: 81)
+        let bound = Float((6.0 / Double(9 * (cin + cout))).squareRoot())
+        let kernel = randomTensor(shape: [3, 3, cin, cout], seed: 82, range: -bound...bound)
+        let bias = Tensor(zeros: [cout])
+        let exact = Self.reference(x, kernel: kernel, bias: bias, geometry: g)
+        let lowered = try Conv2D(name: "c", inputShape: [32, 32, cin], kernel: kernel, bias: bias, stride: 1,
+                                 padding: .same, activation: .identity)(x)
+        let gemmError = relativeError(lowered.scalars.map(Double.init), exact)
+        var line = "error table: \(cin) → \(cout): im2col + GEMM\(g.usesDirectLoops ? " (direct loops)" : "") \(String(format: "%.1e", gemmError))"
+        for kernels in WinogradKernels.available {
+            let y = Self.winograd(x, kernel: kernel, bias: bias, geometry: g, kernels: kernels)
+            let error = relativeError(y.scalars.map(Double.init), exact)
+            line += ", Winograd \(kernels) \(String(format: "%.1e", error))"
+            #expect(error <= max(2 * gemmError, 3e-7), "\(kernels): \(error) against the GEMM's \(gemmError)")
+        }
+        print(line)
+    }
 }
