@@ -1,4 +1,6 @@
 import ArgumentParser
+import DAEBenchmarkKit
+import Foundation
 
 /// `dae-bench`: GEMM vs naive convolution, the training-step profile,
 /// throughput and scaling of the denoising autoencoder. The measuring
@@ -13,7 +15,7 @@ struct DAEBench: ParsableCommand {
             Tables print as Markdown; --json prints one JSON object instead. The OpenBLAS \
             configuration is printed with every run. Progress goes to standard error.
             """,
-        subcommands: [All.self, Peak.self, Conv.self, Profile.self, Throughput.self, Scaling.self],
+        subcommands: [All.self, Peak.self, Conv.self, Profile.self, Throughput.self, Scaling.self, Winograd.self],
         defaultSubcommand: All.self)
 }
 
@@ -55,4 +57,26 @@ struct Scaling: ParsableCommand {
         abstract: "Training-step time against batch size and image size.")
     @OptionGroup var options: BenchOptions
     func run() throws { try BenchDriver.run([.scaling], options) }
+}
+
+struct Winograd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stride-1 3×3 layers (48 and 64 channels, 148² and 512²): im2col + GEMM vs Winograd F(2×2, 3×3), one thread.")
+    @Option(help: "Winograd block sizes (tiles per block) to measure, comma-separated.")
+    var blocks: String = "128"
+    @Option(help: "GEMM kernels of the Winograd pass to measure (blas, avx2, avx512), comma-separated; default: this CPU's best.")
+    var kernels: String?
+    @Option(help: "Timed repetitions (the median is reported).")
+    var repetitions: Int = 7
+    @Option(help: "Untimed warm-up runs.")
+    var warmup: Int = 2
+
+    func run() throws {
+        let sizes = blocks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--blocks wants positive integers") }
+        let chosen = kernels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        print("```\n\(BenchmarkEnvironment.current().summary)\n```\n")
+        let table = try WinogradBenchmark.run(blockSizes: sizes, kernelNames: chosen, warmup: warmup, repetitions: repetitions, log: BenchDriver.progress)
+        print(table.rendered())
+    }
 }

@@ -123,7 +123,7 @@ extension DenoisingAutoencoder {
         var output = [Float](repeating: 0, count: band * width * channels)
         var bytes = [UInt8](repeating: 0, count: band * width * channels)
         // The same cut of the rows as an in-memory pass: the same tiles, the same bits.
-        for span in ResidualInference.spans(height, alignment: inference.alignment) {
+        for span in ResidualInference.spans(height, alignment: inference.tileAlignment) {
             let (top, bottom) = (span.lowerBound, span.upperBound)
             let needed = max(0, top - radius)..<min(height, bottom + radius)
             try rows.load(needed)

@@ -34,12 +34,15 @@ struct ResidualInference {
     }
 
     let model: DenoisingAutoencoder
-    /// The receptive radius, rounded up to a multiple of ``alignment``.
+    /// The receptive radius, rounded up to a multiple of ``tileAlignment``.
     let radius: Int
     /// The image's channels, and the network's (one more with a noise-level map).
     let channels: Int, networkChannels: Int
-    /// Tile origins and image sides are multiples of this (the pixel-unshuffle factor).
+    /// Image sides are multiples of this (the pixel-unshuffle factor).
     let alignment: Int
+    /// Tile origins (and band origins) are multiples of this: ``alignment``
+    /// and the Winograd tile's 2 at each resolution (`LayerSpec` `tileAlignment`).
+    let tileAlignment: Int
     /// The noise std written into the noise-level map channel, if the model has one.
     var noiseLevel: Float = 0
     /// The networks for each tile shape met so far (layer structs sharing the model's weights: cheap).
@@ -53,15 +56,17 @@ struct ResidualInference {
         self.model = model
         let configuration = model.configuration
         alignment = configuration.layerSpecs.alignment
-        radius = (configuration.receptiveRadius + alignment - 1) / alignment * alignment
+        tileAlignment = configuration.layerSpecs.tileAlignment
+        radius = (configuration.receptiveRadius + tileAlignment - 1) / tileAlignment * tileAlignment
         channels = configuration.inputShape[2]
         networkChannels = configuration.networkInputShape[2]
     }
 
-    /// The network for input tiles of `height × width`, built once.
+    /// The network for input tiles of `height × width`, built once, its
+    /// stride-1 3×3 convolutions as Winograd F(2×2, 3×3) (kernels transformed here, once).
     private mutating func network(height: Int, width: Int) throws -> Sequential {
         if let cached = networks[[height, width]] { return cached }
-        let network = try model.residualNetwork(height: height, width: width)
+        let network = try model.residualNetwork(height: height, width: width).withWinograd()
         networks[[height, width]] = network
         return network
     }
@@ -85,16 +90,17 @@ struct ResidualInference {
     /// Denoises rows `rows` of the `height × width` image at `input`
     /// (channels interleaved, values in [0, 1]) as if it were the whole
     /// image, writing `rows.count × width × channels` values to `output`.
-    /// `rows` is cut into tiles by ``spans(_:alignment:)`` of its own length.
+    /// `rows` (starting at a multiple of ``tileAlignment``) is cut into tiles
+    /// by ``spans(_:alignment:)`` of its own length.
     /// An image whose sides are not multiples of ``alignment`` is run as if
     /// its last row and column were repeated up to the next multiple.
     mutating func denoise(_ input: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
                           into output: UnsafeMutablePointer<Float>) throws {
-        let (c, nc, a) = (channels, networkChannels, alignment)
+        let (c, nc, a, ta) = (channels, networkChannels, alignment, tileAlignment)
         let paddedHeight = (height + a - 1) / a * a, paddedWidth = (width + a - 1) / a * a
         var groups: [[Int]: [Tile]] = [:]
-        for rowSpan in Self.spans(rows.count, alignment: a) {
-            for outColumns in Self.spans(width, alignment: a) {
+        for rowSpan in Self.spans(rows.count, alignment: ta) {
+            for outColumns in Self.spans(width, alignment: ta) {
                 let outRows = (rows.lowerBound + rowSpan.lowerBound)..<(rows.lowerBound + rowSpan.upperBound)
                 let alignedEnd = { (end: Int, padded: Int) in min(padded, (end + a - 1) / a * a) }
                 let tile = Tile(outputRows: outRows, outputColumns: outColumns,

@@ -166,6 +166,8 @@ public struct DenoisingAutoencoder: Sendable {
         let chunk = max(1, min(inferenceBatchSize, n))
         // Each worker runs its share of a chunk a few images at a time: its workspace needs no more.
         let workers = min(workers, chunk)
+        // Stride-1 3×3 convolutions as Winograd F(2×2, 3×3), kernels transformed once for the whole call.
+        let network = network.withWinograd()
         let engine = DataParallelEngine(network: network, batchCapacity: workers * min(DataParallelEngine.inferencePiece, chunk),
                                         workers: workers, forInference: true)
         var output = Tensor(zeros: [n] + outShape)

@@ -234,6 +234,30 @@ extension Array where Element == LayerSpec {
         return radius
     }
 
+    /// What tile origins of a fully convolutional stack are multiples of:
+    /// ``alignment``, and twice the resolution factor of every stride-1 3×3
+    /// convolution, whose Winograd F(2×2, 3×3) tiles then start at the same
+    /// parity in every tile as in the whole image (its rounding depends on a
+    /// pixel's place in its 2×2 tile; `WinogradConvolution.swift`).
+    var tileAlignment: Int {
+        var result = alignment, scale = 1
+        func lcm(_ a: Int, _ b: Int) -> Int {
+            var (x, y) = (a, b)
+            while y != 0 { (x, y) = (y, x % y) }
+            return a / x * b
+        }
+        for spec in self {
+            switch spec.kind {
+            case let .spaceToDepth(b): scale *= b
+            case let .depthToSpace(b): scale /= Swift.max(b, 1)
+            case let .conv2D(_, kernelSize, stride) where kernelSize == 3 && stride == 1:
+                result = lcm(result, 2 * Swift.max(scale, 1))
+            default: break
+            }
+        }
+        return result
+    }
+
     /// The product of the space-to-depth blocks: image sides (and tile
     /// origins) of a fully convolutional stack must be multiples of it.
     var alignment: Int {

@@ -15,21 +15,31 @@ package final class DataParallelEngine {
     /// The largest batch one call may pass.
     package let batchCapacity: Int
     private let workspaces: [Workspace]
+    /// Whether ``predict(network:input:batch:output:layers:)`` runs the
+    /// stride-1 3×3 convolutions as Winograd F(2×2, 3×3) (``Sequential/withWinograd(_:)``):
+    /// by default in an inference engine, never in a training one.
+    package let usesWinograd: Bool
 
     /// Allocates one workspace per worker for batches of up to `batchCapacity`
     /// (inference-only workspaces when `forInference`: then only
     /// ``predict(network:input:batch:output:layers:)`` may be called).
+    /// `winograd` (default: `forInference`) makes `predict` run the network's
+    /// stride-1 3×3 convolutions as Winograd F(2×2, 3×3); training passes
+    /// (``lossAndGradients(network:input:target:batch:prepareShard:)``) run
+    /// the network as given.
     ///
     /// Sets OpenBLAS to one thread, whatever the worker count: idle OpenBLAS
     /// threads spin and would steal the workers' cores, and with one worker
     /// OpenBLAS's default thread count follows the CPU affinity, which would
     /// make results depend on the cores the process may run on (its threads
     /// split the sums differently) instead of only on the seed and `workers`.
-    package init(network: Sequential, batchCapacity: Int, workers: Int, forInference: Bool = false) {
+    package init(network: Sequential, batchCapacity: Int, workers: Int, forInference: Bool = false, winograd: Bool? = nil) {
         precondition(batchCapacity > 0 && workers > 0, "engine needs a positive batch capacity and worker count")
         let workers = min(workers, batchCapacity)
         self.workers = workers
         self.batchCapacity = batchCapacity
+        usesWinograd = winograd ?? forInference
+        let network = usesWinograd ? network.withWinograd() : network
         let shardCapacity = (batchCapacity + workers - 1) / workers
         workspaces = (0..<workers).map { _ in Workspace(network: network, batchCapacity: shardCapacity, forInference: forInference) }
         BLAS.threads = 1
@@ -117,6 +127,9 @@ package final class DataParallelEngine {
                         output: UnsafeMutablePointer<Float>, layers range: Range<Int>? = nil) {
         let range = range ?? network.layers.indices
         precondition(batch > 0, "predict needs at least one example")
+        // Converts only what is not converted yet: callers that pass the same network
+        // again should pass `network.withWinograd()` so the kernels are transformed once.
+        let network = usesWinograd ? network.withWinograd() : network
         let inCount = network.layers[range.lowerBound].inputCount
         let outCount = network.layers[range.upperBound - 1].outputCount
         let output = output

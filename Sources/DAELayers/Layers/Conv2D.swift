@@ -28,6 +28,9 @@ public struct Conv2D: Layer {
     /// `[filters]`.
     public private(set) var bias: Tensor
     let lowered: LoweredConvolution
+    /// The Winograd F(2×2, 3×3) forward pass with this kernel, transformed,
+    /// when switched on (``withWinograd(_:)``; `WinogradConvolution.swift`).
+    private(set) var winograd: WinogradConvolution?
 
     /// A convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
@@ -81,14 +84,53 @@ public struct Conv2D: Layer {
     public var parameterNames: [String] { ["kernel", "bias"] }
     public var parameters: [Tensor] { [kernel, bias] }
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
+        defer { if winograd != nil { winograd = makeWinograd() } }   // the transformed kernel follows the weights
         try body(0, &kernel)
         try body(1, &bias)
     }
 
-    public func workspaceCount(batch: Int) -> Int { lowered.workspaceCount(batch: batch) }
+    /// The Winograd form of this convolution, or nil.
+    private func makeWinograd() -> WinogradConvolution? {
+        guard supportsWinograd else { return nil }
+        return kernel.withUnsafeBufferPointer { k in
+            WinogradConvolution(geometry: lowered.geometry, weights: k.baseAddress!, outputChannels: lowered.outputChannels)
+        }
+    }
+
+    /// True for a 3×3, stride-1 convolution that is lowered to GEMMs (not a
+    /// few-channel one on direct loops): one whose forward pass can run as Winograd F(2×2, 3×3).
+    public var supportsWinograd: Bool { WinogradConvolution.supports(lowered.geometry) }
+    /// True when the forward pass runs as Winograd F(2×2, 3×3) (``withWinograd(_:)``).
+    public var usesWinograd: Bool { winograd != nil }
+
+    /// This layer with its forward pass as Winograd F(2×2, 3×3) (`enabled`,
+    /// where ``supportsWinograd``) or as im2col + GEMM. The kernel is
+    /// transformed here, once, and again whenever the parameters change.
+    /// The backward pass stays im2col + GEMM (it rebuilds the patch matrix
+    /// the Winograd forward pass did not write). Results differ from the
+    /// GEMM's in the last bits (Docs/Benchmarks.md gives the error).
+    public func withWinograd(_ enabled: Bool = true) -> Conv2D {
+        var layer = self
+        layer.winograd = enabled ? makeWinograd() : nil
+        return layer
+    }
+
+    public func workspaceCount(batch: Int) -> Int {
+        let lowered = lowered.workspaceCount(batch: batch)
+        guard let winograd else { return lowered }
+        return max(lowered, winograd.workspaceCount(batch: batch))
+    }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        if let winograd {
+            bias.withUnsafeBufferPointer { b in
+                winograd.forward(input, into: output, batch: batch, workspace: workspace, bias: b.baseAddress!,
+                                 relu: activation == .relu)
+            }
+            if activation != .relu { activation.forward(output, count: batch * lowered.geometry.outputPixels * lowered.outputChannels) }
+            return
+        }
         // y[N·outH·outW, filters] = bias + patches[N·outH·outW, kh·kw·in] × K[kh·kw·in, filters]
         kernel.withUnsafeBufferPointer { k in
             bias.withUnsafeBufferPointer { b in
@@ -107,10 +149,10 @@ public struct Conv2D: Layer {
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
                                   rows: batch * lowered.geometry.outputPixels,
                                   channels: lowered.outputChannels, activation: activation)
-        // dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]; the forward
-        // pass left the patch matrix in the workspace.
+        // dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]; the lowered forward
+        // pass left the patch matrix in the workspace (the Winograd one did not: im2col again).
         lowered.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: parameterGradients[0],
-                                         batch: batch, workspace: workspace, patchesInWorkspace: true)
+                                         batch: batch, workspace: workspace, patchesInWorkspace: winograd == nil)
         guard let inputGradient else { return }
         // dx = col2im(dy × Kᵀ); the workspace's patches are no longer needed and are overwritten.
         kernel.withUnsafeBufferPointer { k in
