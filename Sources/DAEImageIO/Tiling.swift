@@ -6,8 +6,13 @@ import Glibc
 import Darwin
 #endif
 
-/// How to cover an image larger than a model's input with overlapping tiles
-/// of the model's size, and how to put the processed tiles back together.
+/// The one tiler: how to cover an image larger than a model's input with
+/// overlapping tiles of the model's size and put the processed tiles back
+/// together (blended tiles, for a model of a fixed input size), and how to
+/// cut an axis into halo tiles (``haloSpans(length:side:alignment:)``, for
+/// a fully convolutional model). In memory (``extractTiles(from:)``,
+/// ``blend(tiles:)``) and streamed (``cutRow(_:from:firstRow:channels:into:)``,
+/// ``Blender``) the same code cuts and sums, so both give the same bits.
 ///
 /// Along each axis the tiles start at evenly spread origins: the first tile
 /// is flush with the top/left edge, the last with the bottom/right edge, and
@@ -81,27 +86,52 @@ public struct TilePlan: Sendable, Equatable {
     /// - Throws: ``DAEError/shapeMismatch(_:expected:actual:)`` for another image shape.
     public func extractTiles(from image: Tensor) throws -> Tensor {
         let channels = try checkImage(image)
-        var out = [Float]()
-        out.reserveCapacity(tileCount * tileHeight * tileWidth * channels)
+        let rowSize = columnOrigins.count * tileHeight * tileWidth * channels
+        var tiles = Tensor(zeros: [tileCount, tileHeight, tileWidth, channels])
         image.withUnsafeBufferPointer { source in
-            for t in 0..<tileCount {
-                let (top, left) = origin(ofTile: t)
-                for ty in 0..<tileHeight {
-                    let y = min(top + ty, imageHeight - 1)  // edge replication below the image
-                    for tx in 0..<tileWidth {
-                        let x = min(left + tx, imageWidth - 1)
-                        let base = (y * imageWidth + x) * channels
-                        out.append(contentsOf: source[base..<base + channels])
-                    }
+            tiles.withUnsafeMutableBufferPointer { out in
+                for tileRow in rowOrigins.indices {
+                    cutRow(tileRow, from: source.baseAddress!, firstRow: 0, channels: channels,
+                           into: out.baseAddress! + tileRow * rowSize)
                 }
             }
         }
-        return Tensor(shape: [tileCount, tileHeight, tileWidth, channels], scalars: out)
+        return tiles
+    }
+
+    /// Cuts row `tileRow` of tiles (every column of tiles, left to right)
+    /// out of image rows held in `rows` (row `firstRow` first, each of
+    /// `imageWidth × channels` values), repeating the last row and column
+    /// past the image's edge, into `tiles` (`columnOrigins.count × tileHeight
+    /// × tileWidth × channels`). `rows` must hold the image rows
+    /// `rowOrigins[tileRow] ..< min(rowOrigins[tileRow] + tileHeight, imageHeight)`.
+    ///
+    /// What ``extractTiles(from:)`` does for a whole image, and what a
+    /// streamed pass does for the rows it holds: both cut the same tiles.
+    public func cutRow(_ tileRow: Int, from rows: UnsafePointer<Float>, firstRow: Int, channels: Int,
+                       into tiles: UnsafeMutablePointer<Float>) {
+        let top = rowOrigins[tileRow], rowSize = imageWidth * channels
+        var to = tiles
+        for left in columnOrigins {
+            for ty in 0..<tileHeight {
+                let row = rows + (min(top + ty, imageHeight - 1) - firstRow) * rowSize  // edge replication below the image
+                let inside = max(0, min(tileWidth, imageWidth - left))
+                to.update(from: row + left * channels, count: inside * channels)
+                to += inside * channels
+                for _ in inside..<tileWidth {  // edge replication right of the image
+                    to.update(from: row + (imageWidth - 1) * channels, count: channels)
+                    to += channels
+                }
+            }
+        }
     }
 
     /// Puts tiles `[tileCount, tileHeight, tileWidth, c]` back into one image
     /// `[1, imageHeight, imageWidth, c]`, each pixel the weighted mean of the
     /// tiles covering it (weight `window(tileHeight)[ty] · window(tileWidth)[tx]`).
+    ///
+    /// The sums run in ``Blender``'s order, so the result is bit for bit
+    /// what a streamed pass that blends one row of tiles at a time writes.
     ///
     /// - Throws: ``DAEError/shapeMismatch(_:expected:actual:)`` when the
     ///   tiles do not have this plan's count and size.
@@ -112,25 +142,88 @@ public struct TilePlan: Sendable, Equatable {
                 "tiles to blend", expected: [tileCount, tileHeight, tileWidth, shape.last ?? 1], actual: shape)
         }
         let channels = shape[3]
-        let weightY = TilePlan.window(length: tileHeight), weightX = TilePlan.window(length: tileWidth)
-        var sum = [Double](repeating: 0, count: imageHeight * imageWidth * channels)
-        var total = [Double](repeating: 0, count: imageHeight * imageWidth)
+        var blender = Blender(plan: self, channels: channels, pendingRows: imageHeight)
+        var image = Tensor(zeros: [1, imageHeight, imageWidth, channels])
+        let rowSize = columnOrigins.count * tileHeight * tileWidth * channels
         tiles.withUnsafeBufferPointer { source in
-            for t in 0..<tileCount {
-                let (top, left) = origin(ofTile: t)
-                for ty in 0..<min(tileHeight, imageHeight - top) {
-                    for tx in 0..<min(tileWidth, imageWidth - left) {
+            image.withUnsafeMutableBufferPointer { out in
+                for tileRow in rowOrigins.indices {
+                    blender.add(tileRow: tileRow, tiles: source.baseAddress! + tileRow * rowSize)
+                }
+                blender.finish(upTo: imageHeight, into: out.baseAddress!)
+            }
+        }
+        return image
+    }
+
+    /// The weighted sums of blended tiles for a band of image rows not yet
+    /// final: rows `finished ..< finished + pendingRows`. Rows of tiles are
+    /// added top to bottom; rows above the next row of tiles are final and
+    /// can be taken out (``finish(upTo:into:)``), so a streamed pass holds
+    /// at most two tile heights of sums whatever the image's height.
+    public struct Blender: Sendable {
+        /// The tiles' plan.
+        public let plan: TilePlan
+        /// Values per pixel.
+        public let channels: Int
+        /// Rows finished (taken out) so far.
+        public private(set) var finished = 0
+        private let capacity: Int
+        private var sums: [Double], weights: [Double]
+        private let weightY: [Float], weightX: [Float]
+
+        /// A blender holding up to `pendingRows` rows of sums (at least two
+        /// tile heights for a streamed pass; the image's height for a whole one).
+        public init(plan: TilePlan, channels: Int, pendingRows: Int) {
+            self.plan = plan
+            self.channels = channels
+            capacity = max(pendingRows, min(2 * plan.tileHeight, plan.imageHeight))
+            sums = [Double](repeating: 0, count: capacity * plan.imageWidth * channels)
+            weights = [Double](repeating: 0, count: capacity * plan.imageWidth)
+            weightY = TilePlan.window(length: plan.tileHeight)
+            weightX = TilePlan.window(length: plan.tileWidth)
+        }
+
+        /// Adds row `tileRow` of processed tiles (`columnOrigins.count × tileHeight
+        /// × tileWidth × channels`, left to right), each pixel weighted by the window.
+        public mutating func add(tileRow: Int, tiles: UnsafePointer<Float>) {
+            let (tileHeight, tileWidth, width) = (plan.tileHeight, plan.tileWidth, plan.imageWidth)
+            let top = plan.rowOrigins[tileRow], tileSize = tileHeight * tileWidth * channels
+            precondition(top >= finished && min(top + tileHeight, plan.imageHeight) - finished <= capacity,
+                         "rows of tiles are added top to bottom, and finished rows taken out")
+            for (t, left) in plan.columnOrigins.enumerated() {
+                for ty in 0..<min(tileHeight, plan.imageHeight - top) {
+                    let row = top + ty - finished
+                    for tx in 0..<min(tileWidth, width - left) {
                         let weight = Double(weightY[ty] * weightX[tx])
-                        let pixel = (top + ty) * imageWidth + left + tx
-                        let from = ((t * tileHeight + ty) * tileWidth + tx) * channels
-                        total[pixel] += weight
-                        for c in 0..<channels { sum[pixel * channels + c] += weight * Double(source[from + c]) }
+                        let pixel = row * width + left + tx
+                        weights[pixel] += weight
+                        let from = t * tileSize + (ty * tileWidth + tx) * channels
+                        for c in 0..<channels { sums[pixel * channels + c] += weight * Double(tiles[from + c]) }
                     }
                 }
             }
         }
-        let scalars = sum.indices.map { Float(sum[$0] / total[$0 / channels]) }
-        return Tensor(shape: [1, imageHeight, imageWidth, channels], scalars: scalars)
+
+        /// Writes the blended rows `finished ..< end` (final: no later row of
+        /// tiles reaches them) to `output`, `(end − finished) × imageWidth × channels`
+        /// values, and drops them.
+        public mutating func finish(upTo end: Int, into output: UnsafeMutablePointer<Float>) {
+            let count = end - finished, width = plan.imageWidth, channels = self.channels
+            guard count > 0 else { return }
+            for i in 0..<(count * width * channels) { output[i] = Float(sums[i] / weights[i / channels]) }
+            // Shift the remaining rows to the front.
+            let keep = capacity - count
+            sums.withUnsafeMutableBufferPointer { s in
+                s.baseAddress!.update(from: s.baseAddress! + count * width * channels, count: keep * width * channels)
+                (s.baseAddress! + keep * width * channels).update(repeating: 0, count: count * width * channels)
+            }
+            weights.withUnsafeMutableBufferPointer { w in
+                w.baseAddress!.update(from: w.baseAddress! + count * width, count: keep * width)
+                (w.baseAddress! + keep * width).update(repeating: 0, count: count * width)
+            }
+            finished = end
+        }
     }
 
     /// Cuts `image` into tiles, runs `transform` on the batch of tiles (it must
@@ -148,6 +241,22 @@ public struct TilePlan: Sendable, Equatable {
         (0..<length).map { i in
             let s = sin(Double.pi * (Double(i) + 0.5) / Double(length))
             return max(Float(s * s), windowFloor)
+        }
+    }
+
+    /// The other way to cut an axis, for a fully convolutional model's halo
+    /// tiles (which need no blending: each reads its receptive radius around
+    /// it, and writes only its own span): `0..<length` cut into the fewest
+    /// near-equal spans of at most `side`, each starting at a multiple of
+    /// `alignment` (the model's pixel-unshuffle factor, or the Winograd tile).
+    /// Spans stay large (no thin remainder, whose small GEMMs OpenBLAS may
+    /// round differently), and the cut depends only on `length`, `side` and
+    /// `alignment`, so a band of rows and the whole image are cut alike.
+    public static func haloSpans(length: Int, side: Int, alignment: Int = 1) -> [Range<Int>] {
+        let units = (length + alignment - 1) / alignment, side = max(side / alignment, 1)
+        let count = max(1, (units + side - 1) / side)
+        return (0..<count).map { i in
+            min(length, ((i * units) / count) * alignment)..<min(length, (((i + 1) * units) / count) * alignment)
         }
     }
 

@@ -45,6 +45,35 @@ struct TilingTests {
         #expect(error <= 1e-6)
     }
 
+    @Test("row by row (cut from the rows held, blended with two tile heights of sums) equals the whole image, bit for bit",
+          arguments: [(61, 45, 1, 8), (100, 29, 3, 0), (10, 20, 2, 4)])
+    func streamedEqualsWhole(height: Int, width: Int, channels: Int, overlap: Int) throws {
+        let image = randomImage(height: height, width: width, channels: channels)
+        let plan = try TilePlan(imageHeight: height, imageWidth: width, tileHeight: 28, tileWidth: 28, minimumOverlap: overlap)
+        let tiles = try plan.extractTiles(from: image)
+        // Any processing of the tiles (here a per-tile change, so blending cannot give back the image by accident).
+        let processed = Tensor(shape: tiles.shape, scalars: tiles.scalars.enumerated().map { $1 * 0.5 + Float($0 % 7) * 0.01 })
+        let whole = try plan.blend(tiles: processed)
+
+        var blender = TilePlan.Blender(plan: plan, channels: channels, pendingRows: 2 * 28)
+        var streamed = [Float](repeating: 0, count: height * width * channels)
+        let rowSize = plan.columnOrigins.count * 28 * 28 * channels
+        var cut = [Float](repeating: 0, count: rowSize)
+        for (tileRow, top) in plan.rowOrigins.enumerated() {
+            let done = blender.finished
+            streamed.withUnsafeMutableBufferPointer { blender.finish(upTo: top, into: $0.baseAddress! + done * width * channels) }
+            // Only the rows this row of tiles needs, as a streamed pass holds them.
+            let rows = top..<min(top + 28, height)
+            let held = Array(image.scalars[(rows.lowerBound * width * channels)..<(rows.upperBound * width * channels)])
+            held.withUnsafeBufferPointer { plan.cutRow(tileRow, from: $0.baseAddress!, firstRow: top, channels: channels, into: &cut) }
+            #expect(cut == Array(tiles.scalars[(tileRow * rowSize)..<((tileRow + 1) * rowSize)]))
+            processed.withUnsafeBufferPointer { blender.add(tileRow: tileRow, tiles: $0.baseAddress! + tileRow * rowSize) }
+        }
+        let done = blender.finished
+        streamed.withUnsafeMutableBufferPointer { blender.finish(upTo: height, into: $0.baseAddress! + done * width * channels) }
+        #expect(streamed.map(\.bitPattern) == whole.scalars.map(\.bitPattern))
+    }
+
     @Test("each tile is the image's window at its origin")
     func tileContent() throws {
         let image = randomImage(height: 61, width: 45, channels: 1)

@@ -304,6 +304,26 @@ struct ResidualModelTests {
         }
     }
 
+    @Test("an autoencoder's streamed file equals its blended tiles in memory (one tiler)",
+          arguments: [(1, 0), (3, 6), (1, 14)])
+    func streamedAutoencoderFile(channels: Int, overlap: Int) throws {
+        try withTemporaryDirectory { directory in
+            let model = try DenoisingAutoencoder(
+                configuration: .init(inputShape: [16, 16, channels], layerFilters: [4, 8], latentDim: 8), seed: 3)
+            // Tall enough that the streamed pass finishes rows many times (pending rows shift).
+            let picture = try Photos.image(width: 41, height: 97, channels: 3, seed: 5)
+            let input = directory.appendingPathComponent("in.png")
+            try PNG.write(picture, to: input)
+            let output = directory.appendingPathComponent("out.png")
+            let report = try model.denoiseImageFile(input, to: output, overlap: overlap)
+            let plan = try TilePlan(imageHeight: 97, imageWidth: 41, tileHeight: 16, tileWidth: 16, minimumOverlap: overlap)
+            #expect(report.method == "\(plan.tileCount) tiles of 16x16")
+            let image = try ImageFile.read(contentsOf: input, channels: channels).tensor(channels: channels)
+            let expected = try Image(tensor: plan.apply(to: image) { try model.denoise($0) }, index: 0)
+            #expect(try PNG.read(contentsOf: output) == expected)
+        }
+    }
+
     @Test("the loss is that of noisy − predicted noise against clean")
     func residualLoss() throws {
         var model = try Photos.residualModel(channels: 1)

@@ -138,75 +138,33 @@ extension DenoisingAutoencoder {
         }
     }
 
-    /// Autoencoder: one row of tiles at a time, blended into an accumulator of
-    /// pending rows; rows above the next row of tiles are final and written.
+    /// Autoencoder: one row of tiles at a time (cut by the plan from the rows
+    /// held), blended by the plan's ``TilePlan/Blender``; rows above the next
+    /// row of tiles are final and written. The same cut and sums as
+    /// `plan.apply(to:)` on the whole image in memory: the same bits.
     private func denoiseInTileRows(_ rows: RowWindow, plan: TilePlan, writer: PNGRowWriter) throws {
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
-        let (tileHeight, tileWidth) = (plan.tileHeight, plan.tileWidth)
-        let weightY = TilePlan.window(length: tileHeight), weightX = TilePlan.window(length: tileWidth)
-        let columns = plan.columnOrigins
-        let tileSize = tileHeight * tileWidth * channels
-        // Pending rows [written, written + pending) of weighted sums and weights; at most two tile heights.
-        let pendingCapacity = 2 * tileHeight
-        var sums = [Double](repeating: 0, count: pendingCapacity * width * channels)
-        var weights = [Double](repeating: 0, count: pendingCapacity * width)
-        var written = 0
-        var output = [Float](repeating: 0, count: pendingCapacity * width * channels)
-        var bytes = [UInt8](repeating: 0, count: pendingCapacity * width * channels)
-
-        func emit(upTo end: Int) throws {
-            let count = end - written
+        let (tileHeight, tileWidth, columns) = (plan.tileHeight, plan.tileWidth, plan.columnOrigins.count)
+        var blender = TilePlan.Blender(plan: plan, channels: channels, pendingRows: 2 * tileHeight)
+        var output = [Float](repeating: 0, count: 2 * tileHeight * width * channels)
+        var bytes = [UInt8](repeating: 0, count: 2 * tileHeight * width * channels)
+        var tiles = Tensor(zeros: [columns, tileHeight, tileWidth, channels])
+        func finishRows(upTo end: Int) throws {
+            let count = end - blender.finished
             guard count > 0 else { return }
-            for i in 0..<(count * width * channels) { output[i] = Float(sums[i] / weights[i / channels]) }
+            output.withUnsafeMutableBufferPointer { blender.finish(upTo: end, into: $0.baseAddress!) }
             try writeRows(output, count: count, bytes: &bytes, writer: writer)
-            // Shift the remaining pending rows to the front.
-            let keep = pendingCapacity - count
-            sums.withUnsafeMutableBufferPointer { s in
-                s.baseAddress!.update(from: s.baseAddress! + count * width * channels, count: keep * width * channels)
-                (s.baseAddress! + keep * width * channels).update(repeating: 0, count: count * width * channels)
-            }
-            weights.withUnsafeMutableBufferPointer { w in
-                w.baseAddress!.update(from: w.baseAddress! + count * width, count: keep * width)
-                (w.baseAddress! + keep * width).update(repeating: 0, count: count * width)
-            }
-            written = end
         }
-
-        var tiles = [Float](repeating: 0, count: columns.count * tileSize)
-        for top in plan.rowOrigins {
-            try emit(upTo: top)
+        for (tileRow, top) in plan.rowOrigins.enumerated() {
+            try finishRows(upTo: top)
             try rows.load(top..<min(top + tileHeight, height))
-            // Cut the row of tiles, repeating the last row and column past the image's edge.
-            rows.withRows { window, first, count in
-                for (t, left) in columns.enumerated() {
-                    for ty in 0..<tileHeight {
-                        let y = min(top + ty, height - 1) - first
-                        for tx in 0..<tileWidth {
-                            let x = min(left + tx, width - 1)
-                            for c in 0..<channels {
-                                tiles[t * tileSize + (ty * tileWidth + tx) * channels + c] = window[(y * width + x) * channels + c]
-                            }
-                        }
-                    }
-                }
+            rows.withRows { window, first, _ in
+                tiles.withUnsafeMutableBufferPointer { plan.cutRow(tileRow, from: window, firstRow: first, channels: channels, into: $0.baseAddress!) }
             }
-            let denoised = try denoise(Tensor(shape: [columns.count, tileHeight, tileWidth, channels], scalars: tiles))
-            denoised.withUnsafeBufferPointer { source in
-                for (t, left) in columns.enumerated() {
-                    for ty in 0..<min(tileHeight, height - top) {
-                        let row = top + ty - written
-                        for tx in 0..<min(tileWidth, width - left) {
-                            let weight = Double(weightY[ty] * weightX[tx])
-                            let pixel = row * width + left + tx
-                            weights[pixel] += weight
-                            let from = t * tileSize + (ty * tileWidth + tx) * channels
-                            for c in 0..<channels { sums[pixel * channels + c] += weight * Double(source[from + c]) }
-                        }
-                    }
-                }
-            }
+            let denoised = try denoise(tiles)
+            denoised.withUnsafeBufferPointer { blender.add(tileRow: tileRow, tiles: $0.baseAddress!) }
         }
-        try emit(upTo: height)
+        try finishRows(upTo: height)
     }
 
     /// The noise std of the image file at `url` read as `channels`-channel

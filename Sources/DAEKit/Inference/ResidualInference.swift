@@ -20,17 +20,10 @@ struct ResidualInference {
     /// The largest side of an output tile.
     static let tileSide = 128
 
-    /// `0..<length` cut into the fewest near-equal spans of at most
-    /// ``tileSide``, each starting at a multiple of `alignment` (the
-    /// model's pixel-unshuffle factor): tiles stay large (no thin remainder,
-    /// whose small GEMMs OpenBLAS may round differently), and the cut
-    /// depends only on `length` and `alignment`.
+    /// `0..<length` cut into output spans for halo tiles: ``TilePlan/haloSpans(length:side:alignment:)``
+    /// with sides of at most ``tileSide``.
     static func spans(_ length: Int, alignment: Int = 1) -> [Range<Int>] {
-        let units = (length + alignment - 1) / alignment, side = max(tileSide / alignment, 1)
-        let count = max(1, (units + side - 1) / side)
-        return (0..<count).map { i in
-            min(length, ((i * units) / count) * alignment)..<min(length, (((i + 1) * units) / count) * alignment)
-        }
+        TilePlan.haloSpans(length: length, side: tileSide, alignment: alignment)
     }
 
     let model: DenoisingAutoencoder
