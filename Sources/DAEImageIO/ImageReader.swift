@@ -79,13 +79,18 @@ public final class ImageReader {
     ///   when it is not a PNG or JPEG, its header is malformed, or reading it
     ///   would need more than `limits` allow (the reason says what).
     public convenience init(contentsOf url: URL, limits: Limits = .default) throws {
-        let descriptor = try RegularFile.openForReading(url)  // a FIFO or device is refused here
+        try self.init(descriptor: try RegularFile.openForReading(url), path: url.path, limits: limits)  // a FIFO or device is refused there
+    }
+
+    /// Reads the header of the image open on `descriptor` (a regular file's;
+    /// the reader owns and closes it); `path` names it in errors.
+    convenience init(descriptor: Int32, path: String, limits: Limits) throws {
         var message = [CChar](repeating: 0, count: Int(DAE_CODEC_ERROR_SIZE))
         var codecLimits = Self.codecLimits(limits)
         guard let reader = dae_image_reader_open_descriptor(descriptor, &codecLimits, &message, message.count) else {
-            throw DAEError.corruptFile(path: url.path, reason: messageText(message))
+            throw DAEError.corruptFile(path: path, reason: messageText(message))
         }
-        try self.init(reader, path: url.path, memory: nil, limits: limits)
+        try self.init(reader, path: path, memory: nil, limits: limits)
     }
 
     /// Opens PNG or JPEG data held in memory; `path` only names it in errors.
