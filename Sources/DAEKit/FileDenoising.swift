@@ -71,17 +71,25 @@ extension DenoisingAutoencoder {
     @discardableResult
     public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil, noiseLevel: Float?,
                                  progress: (@Sendable (Double) -> Void)? = nil) throws -> FileDenoisingReport {
+        try denoiseImageFile(at: FileSystemPath(input), to: output, overlap: overlap, noiseLevel: noiseLevel, progress: progress)
+    }
+
+    /// Denoises the image file at `input`, a path whose name need not be
+    /// UTF-8 (see `FileSystemPath`), as ``denoiseImageFile(_:to:overlap:noiseLevel:progress:)`` does.
+    @discardableResult
+    public func denoiseImageFile(at input: FileSystemPath, to output: URL, overlap: Int? = nil, noiseLevel: Float?,
+                                 progress: (@Sendable (Double) -> Void)? = nil) throws -> FileDenoisingReport {
         if let noiseLevel, !(0...1).contains(noiseLevel) {
             throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
         }
-        let reader = try ImageReader(contentsOf: input)
+        let reader = try ImageReader(at: input)
         let channels = configuration.inputShape[2]
         guard channels == 1 || channels == 3 else {
             throw DAEError.invalidArgument("the model takes \(channels)-channel images; image files are read as 1 (gray) or 3 (RGB)")
         }
         let (pixels, pixelsOverflow) = reader.width.multipliedReportingOverflow(by: reader.height)
         guard reader.width * channels <= Self.maximumStreamRowSamples, !pixelsOverflow, pixels <= Self.maximumStreamPixels else {
-            throw DAEError.corruptFile(path: input.path, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
+            throw DAEError.corruptFile(path: input.description, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
                 + "this tool streams (rows of at most \(Self.maximumStreamRowSamples / channels) pixels, \(Self.maximumStreamPixels) pixels in all)")
         }
         let rows = RowWindow(reader: reader, channels: channels)
@@ -235,10 +243,10 @@ extension DenoisingAutoencoder {
     /// tiles of a very wide image goes through in groups.
     static let tileGroup = 1024
 
-    /// The noise std of the image file at `url` read as `channels`-channel
+    /// The noise std of the image file at `path` read as `channels`-channel
     /// rows, estimated in one streaming pass (``NoiseLevelEstimator``).
-    static func estimateNoiseLevel(ofImageFile url: URL, channels: Int) throws -> Float {
-        let reader = try ImageReader(contentsOf: url)
+    static func estimateNoiseLevel(ofImageFile path: FileSystemPath, channels: Int) throws -> Float {
+        let reader = try ImageReader(at: path)
         var estimator = NoiseLevelEstimator()
         let chunk = 64, rowSize = reader.width * channels
         var values = [Float](repeating: 0, count: chunk * rowSize)

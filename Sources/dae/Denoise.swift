@@ -109,7 +109,8 @@ struct Denoise: ParsableCommand {
             do {
                 let bar = FileProgress(label: inputURL.lastPathComponent)
                 defer { bar.finish() }
-                let report = try loaded.denoiseImageFile(inputURL, to: destination, overlap: overlap,
+                // The argument's own bytes: a name that is not UTF-8 is read too (its output name shows U+FFFD).
+                let report = try loaded.denoiseImageFile(at: ArgumentBytes.path(input), to: destination, overlap: overlap,
                                                          noiseLevel: sigma.map { $0 / 255 }, progress: bar.update)
                 let level = report.noiseLevel.map { String(format: ", noise σ %.1f%@", $0 * 255, sigma == nil ? " (estimated)" : "") } ?? ""
                 let depth = report.outputBitDepth > 8 ? ", \(report.outputBitDepth)-bit" : ""
