@@ -23,23 +23,24 @@ enum SampleConversion {
                           into destination: UnsafeMutablePointer<Float>) {
         let colorSamples = samples >= 3 ? 3 : 1
         let hasAlpha = samples == 2 || samples == 4
-        let scale: Float = 1 / 65535
+        // Divided, not multiplied by 1/65535: exactly `sample / 65535`, as a caller computes it.
+        let full: Float = 65535
         for p in 0..<pixels {
             let s = source + p * samples
             var (r, g, b) = colorSamples == 3 ? (Float(s[0]), Float(s[1]), Float(s[2])) : (Float(s[0]), Float(s[0]), Float(s[0]))
             if hasAlpha {
-                let alpha = Float(s[samples - 1]) * scale
+                let alpha = Float(s[samples - 1]) / full
                 (r, g, b) = (r * alpha, g * alpha, b * alpha)
             }
             let d = destination + p * channels
             if channels == 3 {
-                d[0] = r * scale
-                d[1] = g * scale
-                d[2] = b * scale
+                d[0] = r / full
+                d[1] = g / full
+                d[2] = b / full
             } else if colorSamples == 1 {
-                d[0] = r * scale
+                d[0] = r / full
             } else {
-                d[0] = min((0.299 * r + 0.587 * g + 0.114 * b) * scale, 1)
+                d[0] = min((0.299 * r + 0.587 * g + 0.114 * b) / full, 1)
             }
         }
     }
