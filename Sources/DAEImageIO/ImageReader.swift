@@ -251,8 +251,9 @@ public final class ImageReader {
             return
         }
         if whole.isEmpty {
-            whole = [UInt8](repeating: 0, count: storedWidth * storedHeight * pixelBytes)
-            try decode(storedHeight, into: &whole)
+            var decoded = [UInt8](repeating: 0, count: storedWidth * storedHeight * pixelBytes)
+            try decode(storedHeight, into: &decoded)  // on failure nothing is kept
+            whole = decoded
         }
         let (turn, sourceWidth, sourceHeight, shownWidth, top) = (orientation, storedWidth, storedHeight, width, rowsRead)
         whole.withUnsafeBytes { stored in
@@ -273,7 +274,6 @@ public final class ImageReader {
     private func decode(_ count: Int, into buffer: inout [UInt8]) throws {
         let status = buffer.withUnsafeMutableBufferPointer { dae_image_reader_read_rows(reader, $0.baseAddress, Int32(count)) }
         guard status == 0 else {
-            whole = []
             throw DAEError.corruptFile(path: path, reason: String(cString: dae_image_reader_error(reader)))
         }
     }

@@ -106,6 +106,21 @@ struct InterlacedPNGTests {
         }
     }
 
+    @Test("damaged data in an image decoded whole (interlaced PNG, turned JPEG) is an error, not a trap (found by the fuzzer)")
+    func damagedWholeImages() throws {
+        let png = interlacedPNG(try patternImage(width: 33, height: 20, channels: 1))
+        let turned = ExifJPEG.withExif(try JPEG.encode(try smoothImage(width: 40, height: 30, channels: 3)),
+                                       tiff: ExifJPEG.tiff(orientation: 6, bigEndian: false))
+        for (data, name) in [(png, "i.png"), (turned, "t.jpg")] {
+            for cut in [data.count / 2, data.count - 3] {
+                let reader = try ImageReader(data: data.prefix(cut), path: name)
+                var band = [UInt8](repeating: 0, count: 3 * reader.width * 3)
+                #expect(throws: DAEError.self, "\(name) cut at \(cut)") { try reader.readRows(3, channels: 3, into: &band) }
+                #expect(throws: DAEError.self) { try reader.readRows(3, channels: 3, into: &band) }  // and stays failed
+            }
+        }
+    }
+
     @Test("an interlaced PNG claiming 36000x36000 is refused from its header, with the reason")
     func hugeHeader() throws {
         var claim = interlacedPNG(try patternImage(width: 8, height: 8, channels: 1))
