@@ -112,11 +112,12 @@ struct InterlacedPNGTests {
         let turned = ExifJPEG.withExif(try JPEG.encode(try smoothImage(width: 40, height: 30, channels: 3)),
                                        tiff: ExifJPEG.tiff(orientation: 6, bigEndian: false))
         for (data, name) in [(png, "i.png"), (turned, "t.jpg")] {
-            for cut in [data.count / 2, data.count - 3] {
-                let reader = try ImageReader(data: data.prefix(cut), path: name)
-                var band = [UInt8](repeating: 0, count: 3 * reader.width * 3)
-                #expect(throws: DAEError.self, "\(name) cut at \(cut)") { try reader.readRows(3, channels: 3, into: &band) }
-                #expect(throws: DAEError.self) { try reader.readRows(3, channels: 3, into: &band) }  // and stays failed
+            for cut in [data.count - 60, data.count - 3] {
+                #expect(throws: DAEError.self, "\(name) cut at \(cut)") {
+                    let reader = try ImageReader(data: data.prefix(cut), path: name)
+                    var band = [UInt8](repeating: 0, count: 3 * reader.width * 3)
+                    try reader.readRows(3, channels: 3, into: &band)
+                }
             }
         }
     }
