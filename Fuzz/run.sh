@@ -119,8 +119,9 @@ for target in "${targets[@]}"; do
         image) extra_objects=("$out/CImageCodecs.o" -lpng16 -ljpeg)
                extra_flags=(-I Sources/CImageCodecs/include -I Sources/CPNG)
                build_target image FuzzImage Fuzz/Targets/ImageFuzz.swift \
-                   Sources/DAEImageIO/ImageReader.swift Sources/DAEImageIO/CMessage.swift \
-                   Sources/DAEImageIO/Image.swift Sources/DAEImageIO/PNG.swift; max_len=16384 ;;
+                   Sources/DAEImageIO/ImageReader.swift Sources/DAEImageIO/ImageReaderLimits.swift \
+                   Sources/DAEImageIO/ExifOrientation.swift Sources/DAEImageIO/SampleConversion.swift \
+                   Sources/DAEImageIO/CMessage.swift Sources/DAEImageIO/Image.swift Sources/DAEImageIO/PNG.swift; max_len=32768 ;;
         checkpoint) build_imageio
                extra_objects=("$out/DAEImageIO.o" "$out/CImageCodecs.o" -lpng16 -ljpeg)
                extra_flags=(-I Sources/CImageCodecs/include -I Sources/CPNG)

@@ -27,11 +27,16 @@ public enum RegularFile {
     ///   path is instead ("a FIFO (named pipe), not a regular file"), or the
     ///   system's reason (no such file, permission denied).
     public static func openForReading(_ url: URL) throws -> Int32 {
-        let path = url.path
+        try url.path.withCString { try openForReading(cPath: $0, naming: url.path) }
+    }
+
+    /// Opens the file at the C string `cPath` (bytes that need not be UTF-8)
+    /// as ``openForReading(_:)`` does; `path` names it in errors.
+    public static func openForReading(cPath: UnsafePointer<CChar>, naming path: String) throws -> Int32 {
         var status = stat()
-        guard stat(path, &status) == 0 else { throw failure(path) }
+        guard stat(cPath, &status) == 0 else { throw failure(path) }
         try requireRegular(status, path: path)
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let descriptor = open(cPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(path) }
         guard fstat(descriptor, &status) == 0 else {
             let error = failure(path)

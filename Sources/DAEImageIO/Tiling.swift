@@ -99,7 +99,8 @@ public struct TilePlan: Sendable, Equatable {
         return tiles
     }
 
-    /// Cuts row `tileRow` of tiles (every column of tiles, left to right)
+    /// Cuts row `tileRow` of tiles (the columns of tiles `columns`, default
+    /// all, left to right)
     /// out of image rows held in `rows` (row `firstRow` first, each of
     /// `imageWidth × channels` values), repeating the last row and column
     /// past the image's edge, into `tiles` (`columnOrigins.count × tileHeight
@@ -108,11 +109,11 @@ public struct TilePlan: Sendable, Equatable {
     ///
     /// What ``extractTiles(from:)`` does for a whole image, and what a
     /// streamed pass does for the rows it holds: both cut the same tiles.
-    public func cutRow(_ tileRow: Int, from rows: UnsafePointer<Float>, firstRow: Int, channels: Int,
-                       into tiles: UnsafeMutablePointer<Float>) {
+    public func cutRow(_ tileRow: Int, columns: Range<Int>? = nil, from rows: UnsafePointer<Float>, firstRow: Int,
+                       channels: Int, into tiles: UnsafeMutablePointer<Float>) {
         let top = rowOrigins[tileRow], rowSize = imageWidth * channels
         var to = tiles
-        for left in columnOrigins {
+        for left in columnOrigins[columns ?? columnOrigins.indices] {
             for ty in 0..<tileHeight {
                 let row = rows + (min(top + ty, imageHeight - 1) - firstRow) * rowSize  // edge replication below the image
                 let inside = max(0, min(tileWidth, imageWidth - left))
@@ -160,7 +161,7 @@ public struct TilePlan: Sendable, Equatable {
     /// final: rows `finished ..< finished + pendingRows`. Rows of tiles are
     /// added top to bottom; rows above the next row of tiles are final and
     /// can be taken out (``finish(upTo:into:)``), so a streamed pass holds
-    /// at most two tile heights of sums whatever the image's height.
+    /// at most one tile height of sums whatever the image's height.
     public struct Blender: Sendable {
         /// The tiles' plan.
         public let plan: TilePlan
@@ -172,26 +173,30 @@ public struct TilePlan: Sendable, Equatable {
         private var sums: [Double], weights: [Double]
         private let weightY: [Float], weightX: [Float]
 
-        /// A blender holding up to `pendingRows` rows of sums (at least two
-        /// tile heights for a streamed pass; the image's height for a whole one).
+        /// A blender holding up to `pendingRows` rows of sums (at least one
+        /// tile height, enough for a streamed pass that finishes the rows
+        /// above each row of tiles before adding it; the image's height for a whole one).
         public init(plan: TilePlan, channels: Int, pendingRows: Int) {
             self.plan = plan
             self.channels = channels
-            capacity = max(pendingRows, min(2 * plan.tileHeight, plan.imageHeight))
+            capacity = max(pendingRows, min(plan.tileHeight, plan.imageHeight))
             sums = [Double](repeating: 0, count: capacity * plan.imageWidth * channels)
             weights = [Double](repeating: 0, count: capacity * plan.imageWidth)
             weightY = TilePlan.window(length: plan.tileHeight)
             weightX = TilePlan.window(length: plan.tileWidth)
         }
 
-        /// Adds row `tileRow` of processed tiles (`columnOrigins.count × tileHeight
-        /// × tileWidth × channels`, left to right), each pixel weighted by the window.
-        public mutating func add(tileRow: Int, tiles: UnsafePointer<Float>) {
+        /// Adds row `tileRow` of processed tiles, the columns of tiles `columns`
+        /// (default all; `columns.count × tileHeight × tileWidth × channels`
+        /// values, left to right), each pixel weighted by the window. The
+        /// columns of a row of tiles may come in groups, left to right: the
+        /// sums are the same.
+        public mutating func add(tileRow: Int, columns: Range<Int>? = nil, tiles: UnsafePointer<Float>) {
             let (tileHeight, tileWidth, width) = (plan.tileHeight, plan.tileWidth, plan.imageWidth)
             let top = plan.rowOrigins[tileRow], tileSize = tileHeight * tileWidth * channels
             precondition(top >= finished && min(top + tileHeight, plan.imageHeight) - finished <= capacity,
                          "rows of tiles are added top to bottom, and finished rows taken out")
-            for (t, left) in plan.columnOrigins.enumerated() {
+            for (t, left) in plan.columnOrigins[columns ?? plan.columnOrigins.indices].enumerated() {
                 for ty in 0..<min(tileHeight, plan.imageHeight - top) {
                     let row = top + ty - finished
                     for tx in 0..<min(tileWidth, width - left) {

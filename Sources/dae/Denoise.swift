@@ -109,13 +109,12 @@ struct Denoise: ParsableCommand {
             do {
                 let bar = FileProgress(label: inputURL.lastPathComponent)
                 defer { bar.finish() }
-                let report = try loaded.denoiseImageFile(inputURL, to: destination, overlap: overlap,
+                // The argument's own bytes: a name that is not UTF-8 is read too (its output name shows U+FFFD).
+                let report = try loaded.denoiseImageFile(at: ArgumentBytes.path(input), to: destination, overlap: overlap,
                                                          noiseLevel: sigma.map { $0 / 255 }, progress: bar.update)
                 let level = report.noiseLevel.map { String(format: ", noise σ %.1f%@", $0 * 255, sigma == nil ? " (estimated)" : "") } ?? ""
-                Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height), \(report.method)\(level))")
-                if report.inputBitDepth > 8 {
-                    Console.note("note: \(inputURL.lastPathComponent) has \(report.inputBitDepth)-bit samples; the output is 8-bit (16-bit output is not supported yet)")
-                }
+                let depth = report.outputBitDepth > 8 ? ", \(report.outputBitDepth)-bit" : ""
+                Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height)\(depth), \(report.method)\(level))")
             } catch {
                 if inputs.count == 1 { throw error }  // one input: its error is the one line
                 failures += 1

@@ -45,7 +45,7 @@ struct TilingTests {
         #expect(error <= 1e-6)
     }
 
-    @Test("row by row (cut from the rows held, blended with two tile heights of sums) equals the whole image, bit for bit",
+    @Test("row by row (cut from the rows held, blended with one tile height of sums) equals the whole image, bit for bit",
           arguments: [(61, 45, 1, 8), (100, 29, 3, 0), (10, 20, 2, 4)])
     func streamedEqualsWhole(height: Int, width: Int, channels: Int, overlap: Int) throws {
         let image = randomImage(height: height, width: width, channels: channels)
@@ -55,7 +55,7 @@ struct TilingTests {
         let processed = Tensor(shape: tiles.shape, scalars: tiles.scalars.enumerated().map { $1 * 0.5 + Float($0 % 7) * 0.01 })
         let whole = try plan.blend(tiles: processed)
 
-        var blender = TilePlan.Blender(plan: plan, channels: channels, pendingRows: 2 * 28)
+        var blender = TilePlan.Blender(plan: plan, channels: channels, pendingRows: 28)
         var streamed = [Float](repeating: 0, count: height * width * channels)
         let rowSize = plan.columnOrigins.count * 28 * 28 * channels
         var cut = [Float](repeating: 0, count: rowSize)
@@ -67,7 +67,13 @@ struct TilingTests {
             let held = Array(image.scalars[(rows.lowerBound * width * channels)..<(rows.upperBound * width * channels)])
             held.withUnsafeBufferPointer { plan.cutRow(tileRow, from: $0.baseAddress!, firstRow: top, channels: channels, into: &cut) }
             #expect(cut == Array(tiles.scalars[(tileRow * rowSize)..<((tileRow + 1) * rowSize)]))
-            processed.withUnsafeBufferPointer { blender.add(tileRow: tileRow, tiles: $0.baseAddress! + tileRow * rowSize) }
+            // One column of tiles at a time, as a very wide image goes through in groups.
+            let tileSize = 28 * 28 * channels
+            for column in plan.columnOrigins.indices {
+                processed.withUnsafeBufferPointer {
+                    blender.add(tileRow: tileRow, columns: column..<(column + 1), tiles: $0.baseAddress! + tileRow * rowSize + column * tileSize)
+                }
+            }
         }
         let done = blender.finished
         streamed.withUnsafeMutableBufferPointer { blender.finish(upTo: height, into: $0.baseAddress! + done * width * channels) }

@@ -7,10 +7,12 @@ import Foundation
 /// count.
 ///
 /// Files are found recursively (`.png`, `.jpg`, `.jpeg`, any case; hidden
-/// files and directories skipped) and ordered by their path relative to the
-/// root, so every listing, split and patch draw is the same on every
-/// machine. Each file's header is read up front, so a file that is not a
-/// valid image is reported at once, by name.
+/// files and directories skipped; links to files followed) and ordered by
+/// their path relative to the root, so every listing, split and patch draw
+/// is the same on every machine. Names are kept as bytes, so a name that is
+/// not UTF-8 is listed and read like any other. Each file's header (only)
+/// is read up front, so a file that is not a valid image, or one too large
+/// to decode within `ImageReader.Limits`, is reported at once, by name.
 ///
 /// Decoded pixels are kept as bytes (`height · width · channels` each), not
 /// floats. While they fit in ``memoryBudget`` every image is decoded once
@@ -29,12 +31,14 @@ public struct ImageFolder: Sendable {
     public struct File: Sendable, Equatable {
         /// Its path relative to the folder's root, `/`-separated.
         public let name: String
-        /// Its full path.
+        /// Its full path (for messages: a name that is not UTF-8 shows U+FFFD).
         public let path: String
         /// Its size in pixels.
         public let width: Int, height: Int
         /// 1 for a gray file, 3 for a colour one (as decoded, alpha aside).
         public let channels: Int
+        /// Its full path as the file system's bytes, which open it whatever its name holds.
+        public let fileSystemPath: FileSystemPath
     }
 
     /// The root directory.
@@ -67,37 +71,17 @@ public struct ImageFolder: Sendable {
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DAEError.fileUnreadable(path: root.path, reason: "not a directory")
         }
-        guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey], options: [.skipsHiddenFiles]) else {
-            throw DAEError.fileUnreadable(path: root.path, reason: "cannot list the directory")
-        }
-        var found: [(name: String, url: URL)] = []
-        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        for case let url as URL in enumerator {
-            guard ImageFile.extensions.contains(url.pathExtension.lowercased()), Self.isRegularFile(url) else { continue }
-            let path = url.standardizedFileURL.path
-            let name = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : url.lastPathComponent
-            found.append((name, url))
-        }
-        found.sort { $0.name < $1.name }
+        let found = try ImageFileWalk.images(under: FileSystemPath(root))
         guard !found.isEmpty else {
             throw DAEError.invalidArgument("\(root.path) holds no PNG or JPEG image (.png, .jpg, .jpeg)")
         }
         let files = try found.map { entry -> File in
-            let reader = try ImageReader(contentsOf: entry.url)
-            return File(name: entry.name, path: entry.url.path, width: reader.width, height: reader.height, channels: reader.channels)
+            let reader = try ImageReader(at: entry.path)  // the header only
+            return File(name: entry.name, path: entry.path.description, width: reader.width, height: reader.height,
+                        channels: reader.channels, fileSystemPath: entry.path)
         }
         self.init(root: root, channels: channels ?? (files.contains { $0.channels == 3 } ? 3 : 1), files: files,
                   memoryBudget: memoryBudget)
-    }
-
-    /// Whether `url` is a regular file, or a symbolic link to one (links are
-    /// followed, as `dae denoise` follows them: a folder of linked photographs trains).
-    private static func isRegularFile(_ url: URL) -> Bool {
-        guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else { return false }
-        if values.isRegularFile == true { return true }
-        guard values.isSymbolicLink == true else { return false }
-        return (try? url.resolvingSymlinksInPath().resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
     }
 
     private init(root: URL, channels: Int, files: [File], memoryBudget: Int) {
@@ -123,7 +107,7 @@ public struct ImageFolder: Sendable {
     public func image(at index: Int) throws -> Image {
         precondition(files.indices.contains(index), "image index \(index) out of range 0..<\(files.count)")
         if let image = cache.image(for: index) { return image }
-        let image = try ImageFile.read(contentsOf: URL(fileURLWithPath: files[index].path), channels: channels)
+        let image = try ImageFile.read(at: files[index].fileSystemPath, channels: channels)
         guard image.width == files[index].width, image.height == files[index].height else {
             throw DAEError.corruptFile(path: files[index].path, reason: "its size changed since the folder was listed")
         }

@@ -11,9 +11,11 @@ public struct FileDenoisingReport: Sendable, Equatable {
     /// The noise std (in [0, 1] units) a model with a noise-level map was
     /// told: the one asked for, or the estimate; nil for other models.
     public var noiseLevel: Float? = nil
-    /// Bits per sample of the input file (16 for a 16-bit PNG); the output
-    /// PNG has 8, so a 16-bit input loses its low byte.
+    /// Bits per sample of the input file (16 for a 16-bit PNG, 8 for JPEG).
     public var inputBitDepth: Int = 8
+    /// Bits per sample of the output PNG: 16 for a 16-bit input (whose
+    /// samples were read at full precision), else 8.
+    public var outputBitDepth: Int = 8
 }
 
 extension DenoisingAutoencoder {
@@ -29,11 +31,16 @@ extension DenoisingAutoencoder {
     /// The most pixels ``denoiseImageFile(_:to:overlap:)`` accepts in one image (2³²).
     public static let maximumStreamPixels = 1 << 32
 
-    /// Denoises the PNG or JPEG at `input` and writes an 8-bit PNG at
-    /// `output`, streaming: rows are read, denoised and written band by
-    /// band, so memory depends on the image's width and the model, not on
-    /// its height. The image is converted to the model's channels first
-    /// (see `ImageReader`); the PNG appears at `output` only when complete.
+    /// Denoises the PNG or JPEG at `input` and writes a PNG at `output`,
+    /// streaming: rows are read, denoised and written band by band, so
+    /// memory depends on the image's width and the model, not on its
+    /// height. The image is converted to the model's channels first and
+    /// shown the right way up (its EXIF orientation; see `ImageReader`); a
+    /// 16-bit input gives a 16-bit PNG, any other an 8-bit one. The PNG
+    /// appears at `output` only when complete. A file that cannot be read
+    /// row by row within `ImageReader.Limits` (an interlaced PNG or a turned
+    /// JPEG decoded whole, a progressive JPEG's coefficients) is refused from
+    /// its header, with the reason.
     ///
     /// - A ``Configuration/Architecture/residual`` model runs on bands of
     ///   rows, each read with a halo of the model's receptive radius and cut
@@ -64,32 +71,41 @@ extension DenoisingAutoencoder {
     @discardableResult
     public func denoiseImageFile(_ input: URL, to output: URL, overlap: Int? = nil, noiseLevel: Float?,
                                  progress: (@Sendable (Double) -> Void)? = nil) throws -> FileDenoisingReport {
+        try denoiseImageFile(at: FileSystemPath(input), to: output, overlap: overlap, noiseLevel: noiseLevel, progress: progress)
+    }
+
+    /// Denoises the image file at `input`, a path whose name need not be
+    /// UTF-8 (see `FileSystemPath`), as ``denoiseImageFile(_:to:overlap:noiseLevel:progress:)`` does.
+    @discardableResult
+    public func denoiseImageFile(at input: FileSystemPath, to output: URL, overlap: Int? = nil, noiseLevel: Float?,
+                                 progress: (@Sendable (Double) -> Void)? = nil) throws -> FileDenoisingReport {
         if let noiseLevel, !(0...1).contains(noiseLevel) {
             throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
         }
-        let reader = try ImageReader(contentsOf: input)
+        let reader = try ImageReader(at: input)
         let channels = configuration.inputShape[2]
         guard channels == 1 || channels == 3 else {
             throw DAEError.invalidArgument("the model takes \(channels)-channel images; image files are read as 1 (gray) or 3 (RGB)")
         }
         let (pixels, pixelsOverflow) = reader.width.multipliedReportingOverflow(by: reader.height)
         guard reader.width * channels <= Self.maximumStreamRowSamples, !pixelsOverflow, pixels <= Self.maximumStreamPixels else {
-            throw DAEError.corruptFile(path: input.path, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
+            throw DAEError.corruptFile(path: input.description, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
                 + "this tool streams (rows of at most \(Self.maximumStreamRowSamples / channels) pixels, \(Self.maximumStreamPixels) pixels in all)")
         }
         let rows = RowWindow(reader: reader, channels: channels)
+        let bitDepth = reader.sourceBitDepth > 8 ? 16 : 8
         if configuration.tilingStrategy == .haloTiles {
             var level: Float?
             if configuration.noiseMap { level = try noiseLevel ?? Self.estimateNoiseLevel(ofImageFile: input, channels: channels) }
             // A gray file denoised by a colour photo model comes back gray: the mean of the three
             // channels, which the model saw equal (the file's gray repeated).
             let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height,
-                                          channels: reader.channels == 1 ? 1 : channels)
+                                          channels: reader.channels == 1 ? 1 : channels, bitDepth: bitDepth)
             try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
                                        method: "bands of up to \(ResidualInference.tileSide) rows", noiseLevel: level,
-                                       inputBitDepth: reader.sourceBitDepth)
+                                       inputBitDepth: reader.sourceBitDepth, outputBitDepth: bitDepth)
         }
         let (tileHeight, tileWidth) = (configuration.inputShape[0], configuration.inputShape[1])
         let overlap = overlap ?? min(tileHeight, tileWidth) / 2
@@ -103,13 +119,14 @@ extension DenoisingAutoencoder {
             throw DAEError.invalidArgument("a \(reader.width)x\(reader.height) image with overlap \(overlap) needs "
                 + "\(overflow ? "too many" : String(tiles)) tiles of \(tileHeight)x\(tileWidth), more than \(Self.maximumTileCount): use a smaller overlap")
         }
-        let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels)
+        let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height, channels: channels,
+                                      bitDepth: bitDepth)
         try denoiseInTileRows(rows, plan: plan, writer: writer)
         try writer.finish()
         let whole = tiles == 1 && reader.height == tileHeight && reader.width == tileWidth
         return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
                                    method: whole ? "whole" : "\(tiles) tiles of \(tileHeight)x\(tileWidth)",
-                                   inputBitDepth: reader.sourceBitDepth)
+                                   inputBitDepth: reader.sourceBitDepth, outputBitDepth: bitDepth)
     }
 
     /// Residual model: output bands of at most ``ResidualInference/tileSide``
@@ -121,7 +138,7 @@ extension DenoisingAutoencoder {
         let band = ResidualInference.tileSide, radius = inference.radius
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
         var output = [Float](repeating: 0, count: band * width * channels)
-        var bytes = [UInt8](repeating: 0, count: band * width * channels)
+        var samples = OutputSamples(count: band * width * channels, bitDepth: writer.bitDepth)
         // The same cut of the rows as an in-memory pass: the same tiles, the same bits.
         for span in ResidualInference.spans(height, alignment: inference.tileAlignment) {
             let (top, bottom) = (span.lowerBound, span.upperBound)
@@ -133,75 +150,122 @@ extension DenoisingAutoencoder {
                                           into: out.baseAddress!)
                 }
             }
-            try writeRows(output, count: bottom - top, bytes: &bytes, writer: writer)
+            try writeRows(output, count: bottom - top, samples: &samples, writer: writer)
             progress?(Double(bottom) / Double(max(height, 1)))
         }
     }
 
-    /// Autoencoder: one row of tiles at a time (cut by the plan from the rows
-    /// held), blended by the plan's ``TilePlan/Blender``; rows above the next
-    /// row of tiles are final and written. The same cut and sums as
+    /// Autoencoder: one row of tiles at a time, cut by the plan from the rows
+    /// held and blended by the plan's ``TilePlan/Blender``; rows above the
+    /// next row of tiles are final and written. The same cut and sums as
     /// `plan.apply(to:)` on the whole image in memory: the same bits.
+    /// Memory: the pending rows (at most one tile height, as sums and
+    /// weights) and a group of ``tileGroup`` tiles, whatever the width.
     private func denoiseInTileRows(_ rows: RowWindow, plan: TilePlan, writer: PNGRowWriter) throws {
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
         let (tileHeight, tileWidth, columns) = (plan.tileHeight, plan.tileWidth, plan.columnOrigins.count)
-        var blender = TilePlan.Blender(plan: plan, channels: channels, pendingRows: 2 * tileHeight)
-        var output = [Float](repeating: 0, count: 2 * tileHeight * width * channels)
-        var bytes = [UInt8](repeating: 0, count: 2 * tileHeight * width * channels)
-        var tiles = Tensor(zeros: [columns, tileHeight, tileWidth, channels])
+        let pending = min(tileHeight, height)  // a row of tiles covers at most one tile height
+        var blender = TilePlan.Blender(plan: plan, channels: channels, pendingRows: pending)
+        var output = [Float](repeating: 0, count: pending * width * channels)
+        var samples = OutputSamples(count: pending * width * channels, bitDepth: writer.bitDepth)
         func finishRows(upTo end: Int) throws {
             let count = end - blender.finished
             guard count > 0 else { return }
             output.withUnsafeMutableBufferPointer { blender.finish(upTo: end, into: $0.baseAddress!) }
-            try writeRows(output, count: count, bytes: &bytes, writer: writer)
+            try writeRows(output, count: count, samples: &samples, writer: writer)
         }
+        // Tiles go through the model a group at a time; a group is a whole number of
+        // inference batches, so the model sees the same batches as for the whole row.
+        let group = max(1, Self.tileGroup / max(1, inferenceBatchSize)) * max(1, inferenceBatchSize)
+        var tiles = Tensor(zeros: [min(group, columns), tileHeight, tileWidth, channels])
         for (tileRow, top) in plan.rowOrigins.enumerated() {
             try finishRows(upTo: top)
             try rows.load(top..<min(top + tileHeight, height))
-            rows.withRows { window, first, _ in
-                tiles.withUnsafeMutableBufferPointer { plan.cutRow(tileRow, from: window, firstRow: first, channels: channels, into: $0.baseAddress!) }
+            for groupStart in stride(from: 0, to: columns, by: group) {
+                let groupColumns = groupStart..<min(groupStart + group, columns)
+                if groupColumns.count != tiles.shape[0] { tiles = Tensor(zeros: [groupColumns.count, tileHeight, tileWidth, channels]) }
+                rows.withRows { window, first, _ in
+                    tiles.withUnsafeMutableBufferPointer {
+                        plan.cutRow(tileRow, columns: groupColumns, from: window, firstRow: first, channels: channels, into: $0.baseAddress!)
+                    }
+                }
+                let denoised = try denoise(tiles)
+                denoised.withUnsafeBufferPointer { blender.add(tileRow: tileRow, columns: groupColumns, tiles: $0.baseAddress!) }
             }
-            let denoised = try denoise(tiles)
-            denoised.withUnsafeBufferPointer { blender.add(tileRow: tileRow, tiles: $0.baseAddress!) }
         }
         try finishRows(upTo: height)
     }
 
-    /// The noise std of the image file at `url` read as `channels`-channel
+    /// The most tiles of an autoencoder run through the model at once when
+    /// denoising a file (rounded down to whole inference batches): a row of
+    /// tiles of a very wide image goes through in groups.
+    static let tileGroup = 1024
+
+    /// The noise std of the image file at `path` read as `channels`-channel
     /// rows, estimated in one streaming pass (``NoiseLevelEstimator``).
-    static func estimateNoiseLevel(ofImageFile url: URL, channels: Int) throws -> Float {
-        let reader = try ImageReader(contentsOf: url)
+    static func estimateNoiseLevel(ofImageFile path: FileSystemPath, channels: Int) throws -> Float {
+        let reader = try ImageReader(at: path)
         var estimator = NoiseLevelEstimator()
         let chunk = 64, rowSize = reader.width * channels
-        var bytes = [UInt8](repeating: 0, count: chunk * rowSize)
         var values = [Float](repeating: 0, count: chunk * rowSize)
         while reader.rowsRead < reader.height {
             let count = min(chunk, reader.height - reader.rowsRead)
-            try reader.readRows(count, channels: channels, into: &bytes)
-            for i in 0..<(count * rowSize) { values[i] = Float(bytes[i]) / 255 }
+            try reader.readRows(count, channels: channels, into: &values)
             values.withUnsafeBufferPointer { estimator.add(rows: $0.baseAddress!, rowCount: count, width: reader.width, channels: channels) }
         }
         return estimator.estimate ?? 0
     }
 
-    /// Writes `count` rows of `values` (the model's channels) as bytes, after
-    /// checking they are finite; a gray writer of a colour model's values
-    /// gets the mean of each pixel's three channels.
-    private func writeRows(_ values: [Float], count: Int, bytes: inout [UInt8], writer: PNGRowWriter) throws {
+    /// Writes `count` rows of `values` (the model's channels) as the writer's
+    /// samples (bytes, or 16-bit), after checking they are finite; a gray
+    /// writer of a colour model's values gets the mean of each pixel's three channels.
+    private func writeRows(_ values: [Float], count: Int, samples: inout OutputSamples, writer: PNGRowWriter) throws {
         let source = configuration.inputShape[2], pixels = count * writer.width
         for i in 0..<(pixels * source) where !values[i].isFinite {
             throw DAEError.invalidValue("denoised image", reason: "the model's output is not finite (\(values[i])): its weights are broken")
         }
         if writer.channels == source {
-            for i in 0..<(pixels * source) { bytes[i] = Image.byte(from: values[i]) }
+            for i in 0..<(pixels * source) { samples.set(i, values[i]) }
         } else {
             for p in 0..<pixels {
                 var sum: Float = 0
                 for c in 0..<source { sum += values[p * source + c] }
-                bytes[p] = Image.byte(from: sum / Float(source))
+                samples.set(p, sum / Float(source))
             }
         }
-        try bytes.withUnsafeBufferPointer { try writer.write(rows: $0, count: count) }
+        try samples.write(count, to: writer)
+    }
+}
+
+/// A buffer of output samples of 8 or 16 bits, for ``PNGRowWriter``.
+struct OutputSamples {
+    private var bytes: [UInt8]
+    private var words: [UInt16]
+    let bitDepth: Int
+
+    init(count: Int, bitDepth: Int) {
+        self.bitDepth = bitDepth
+        bytes = bitDepth == 8 ? [UInt8](repeating: 0, count: count) : []
+        words = bitDepth == 16 ? [UInt16](repeating: 0, count: count) : []
+    }
+
+    /// Sample `index` for a value in [0, 1] (clamped, NaN as 0, rounded to nearest).
+    @inline(__always)
+    mutating func set(_ index: Int, _ value: Float) {
+        if bitDepth == 8 {
+            bytes[index] = Image.byte(from: value)
+        } else {
+            words[index] = value > 0 ? (value < 1 ? UInt16((value * 65535).rounded()) : 65535) : 0
+        }
+    }
+
+    /// Writes the first `count` rows to `writer`.
+    func write(_ count: Int, to writer: PNGRowWriter) throws {
+        if bitDepth == 8 {
+            try bytes.withUnsafeBufferPointer { try writer.write(rows: $0, count: count) }
+        } else {
+            try words.withUnsafeBufferPointer { try writer.write(rows: $0, count: count) }
+        }
     }
 }
 
@@ -212,8 +276,8 @@ final class RowWindow {
     /// The first row held, and the rows held (`first ..< first + count`).
     private(set) var first = 0, count = 0
     private var values: [Float] = []
-    private var bytes: [UInt8] = []
-    private static let unit: [Float] = (0...255).map { Float($0) / 255 }
+    /// Rows as read, before they join the window (or rows skipped).
+    private var incoming: [Float] = []
 
     init(reader: ImageReader, channels: Int) {
         self.reader = reader
@@ -238,16 +302,17 @@ final class RowWindow {
         if values.count < rows.count * rowSize { values += [Float](repeating: 0, count: rows.count * rowSize - values.count) }
         while reader.rowsRead < rows.lowerBound {
             let skip = min(rows.lowerBound - reader.rowsRead, max(rows.count, 1))
-            if bytes.count < skip * rowSize { bytes = [UInt8](repeating: 0, count: skip * rowSize) }
-            try reader.readRows(skip, channels: channels, into: &bytes)
+            if incoming.count < skip * rowSize { incoming = [Float](repeating: 0, count: skip * rowSize) }
+            try reader.readRows(skip, channels: channels, into: &incoming)
         }
         first = rows.lowerBound
         let missing = rows.upperBound - reader.rowsRead
         if missing > 0 {
-            if bytes.count < missing * rowSize { bytes = [UInt8](repeating: 0, count: missing * rowSize) }
-            try reader.readRows(missing, channels: channels, into: &bytes)
-            Self.unit.withUnsafeBufferPointer { unit in
-                for i in 0..<(missing * rowSize) { values[count * rowSize + i] = unit[Int(bytes[i])] }
+            // Values in [0, 1]: byte / 255, or sample / 65535 for a 16-bit file (full precision).
+            if incoming.count < missing * rowSize { incoming = [Float](repeating: 0, count: missing * rowSize) }
+            try reader.readRows(missing, channels: channels, into: &incoming)
+            values.withUnsafeMutableBufferPointer { v in
+                incoming.withUnsafeBufferPointer { (v.baseAddress! + count * rowSize).update(from: $0.baseAddress!, count: missing * rowSize) }
             }
             count += missing
         }
