@@ -159,8 +159,21 @@ public enum AtomicFile {
 
     /// A ``DAEError/writeFailed(path:reason:)`` with the current `errno` text; call it right after the failing call.
     private static func failure(_ target: String, _ step: String) -> DAEError {
-        let code = errno
-        return .writeFailed(path: target, reason: "\(step): \(String(cString: strerror(code)))")
+        .writeFailed(path: target, reason: reason(errno, step))
+    }
+
+    /// Why `step` failed with `code`, the reason first: "no space left on
+    /// device (fsync of the temporary file)". A full disk, a quota and a
+    /// too-large file are said in lower case, as the image writer's C shim
+    /// says them (`errno_text` in `Sources/CImageCodecs`); anything else in
+    /// the system's words.
+    package static func reason(_ code: Int32, _ step: String) -> String {
+        switch code {
+        case ENOSPC: return "no space left on device (\(step))"
+        case EDQUOT: return "disk quota exceeded (\(step))"
+        case EFBIG: return "file too large (\(step))"
+        default: return "\(step): \(String(cString: strerror(code)))"
+        }
     }
 }
 
@@ -224,7 +237,7 @@ extension AtomicFile {
                 : close(descriptor) != 0 ? "close of the temporary file"
                 : rename(temporary, path) != 0 ? "rename of the temporary file over the target" : nil
             if let step {
-                let reason = "\(step): \(String(cString: strerror(errno)))"
+                let reason = AtomicFile.reason(errno, step)
                 _ = close(descriptor)
                 unlink(temporary)
                 throw DAEError.writeFailed(path: path, reason: reason)

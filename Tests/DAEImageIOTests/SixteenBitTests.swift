@@ -1,4 +1,5 @@
 @testable import DAEImageIO
+import DAEFiles
 import DAELayers
 import Foundation
 import Testing
@@ -101,5 +102,17 @@ struct FullDiskTests {
             try small.finish()
         }
         #expect(smallError.map { String(describing: $0) }?.contains("/out/small.png: cannot write: no space left on device") == true)
+    }
+
+    @Test("an atomic write that fails on a full disk says so first, as the PNG writer does, and names the file")
+    func atomicFileSaysNoSpaceLeft() {
+        let error = DAEError.writeFailed(path: "/out/model.safetensors",
+                                         reason: AtomicFile.reason(ENOSPC, "fsync of the temporary file"))
+        #expect(error.localizedDescription
+            == "/out/model.safetensors: cannot write: no space left on device (fsync of the temporary file)")
+        #expect(AtomicFile.reason(EDQUOT, "close of the temporary file") == "disk quota exceeded (close of the temporary file)")
+        // Other failures keep the system's words.
+        #expect(AtomicFile.reason(EACCES, "rename of the temporary file over the target")
+            == "rename of the temporary file over the target: \(String(cString: strerror(EACCES)))")
     }
 }
