@@ -35,20 +35,26 @@ struct PhotoRecipe: Codable, Equatable {
     }
 }
 
-/// `dae train --images DIR`: the photo model, checkpointed after every epoch.
-struct PhotoTraining {
+/// `dae train --images DIR`: a folder of photographs, cut into patches; the
+/// patch settings are recorded in the checkpoint and must agree on `--resume`.
+struct PhotoTrainingData: TrainingData {
     let train: Train
     let directory: String
+    private var data: PhotoData?
 
-    func run() throws {
-        let target = try TrainingCheckpoint(path: train.checkpoint, resume: train.resume, force: train.force) { loaded, url in
-            guard loaded.configuration.tilingStrategy == .haloTiles else {
-                throw CLIError("\(url.path) holds an autoencoder, not a photo model: resume it without --images")
-            }
+    init(train: Train, directory: String) {
+        self.train = train
+        self.directory = directory
+    }
+
+    func checkResumable(_ loaded: DenoisingAutoencoder, at url: URL) throws {
+        guard loaded.configuration.tilingStrategy == .haloTiles else {
+            throw CLIError("\(url.path) holds an autoencoder, not a photo model: resume it without --images")
         }
-        defer { target.lock.release() }
-        let (checkpointURL, model, recorded) = (target.url, target.model, target.recorded)
+    }
 
+    mutating func prepare(recorded: TrainingRecipe?, model: DenoisingAutoencoder?, checkpoint: URL) throws
+        -> (recipe: TrainingRecipe, configuration: DenoisingAutoencoder.Configuration) {
         // Flags given now must agree with the first run's; omitted ones take its values.
         var options = train.photos
         if let photo = recorded?.photo {
@@ -73,20 +79,21 @@ struct PhotoTraining {
             options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
         }
         let data = try options.load(directory)
+        self.data = data
         let identity = PhotoRecipe.folderIdentity(of: data.folder)
         if let first = recorded?.photo?.folderIdentity, first != identity, !train.photos.acceptChangedImages {
             throw CLIError("\(data.folder.root.path) is not the folder the first run trained on (then \(first), now \(identity)): "
                 + "a resumed run would not match an uninterrupted one; give the same folder, or --accept-changed-images")
         }
-        let recipe = try TrainingRecipe.merge(
+        var recipe = try TrainingRecipe.merge(
             recorded: recorded, checkpointSeed: model?.trainingSeed,
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
-        let photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
-                                augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,
-                                scales: data.patches.scales,
-                                // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
-                                decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil),
-                                folderIdentity: recorded?.photo?.folderIdentity ?? identity)
+        recipe.photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
+                                   augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,
+                                   scales: data.patches.scales,
+                                   // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
+                                   decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil),
+                                   folderIdentity: recorded?.photo?.folderIdentity ?? identity)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape
@@ -95,26 +102,20 @@ struct PhotoTraining {
             }
         }
         var configuration = (options.preset ?? .photo).configuration(channels: data.folder.channels)
-        configuration.inputShape = [photo.patchSize, photo.patchSize, photo.channels]
+        configuration.inputShape = [data.patches.patchSize, data.patches.patchSize, data.folder.channels]
         if let model, model.configuration.inputShape != configuration.inputShape {
             throw CLIError("the checkpoint's patches are \(model.configuration.inputShape), these flags ask for \(configuration.inputShape)")
         }
-        var trained = try model ?? DenoisingAutoencoder(configuration: configuration, seed: recipe.seed)
-        trained.workers = recipe.workers
-        data.announce()
-        var full = recipe
-        full.photo = photo
-        try full.record(in: &trained)  // kept in the checkpoint's metadata
-        try target.train(&trained, upTo: train.epochs, recipe: full, resuming: train.resume, what: "photo model",
-                         images: "\(data.patches.patchesPerEpoch) patches per epoch", train: data.patches,
-                         validation: data.validationPatches)
-        Tables.history(trained.history).print()
-        if train.json {
-            struct Checkpoint: Encodable { let checkpoint: String }
-            printJSON(Joined(Joined(Checkpoint(checkpoint: checkpointURL.path), PhotoDataReport(data)),
-                             TrainingReport(recipe: recipe, model: trained)))
-        }
+        return (recipe, configuration)
     }
+
+    func announce() { data?.announce() }
+    func describe(_ model: DenoisingAutoencoder) -> (what: String, images: String) {
+        ("photo model", "\(data?.patches.patchesPerEpoch ?? 0) patches per epoch")
+    }
+    var trainingSource: any ImageSource { data!.patches }
+    var validationSource: (any ImageSource)? { data!.validationPatches }
+    var report: any Encodable { PhotoDataReport(data!) }
 
     private static func agree(_ flag: String, _ given: Int?, _ recorded: Int) throws {
         if let given, given != recorded {

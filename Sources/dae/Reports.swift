@@ -13,17 +13,13 @@ func printJSON(_ report: some Encodable) {
     Console.output((try? JSONCoding.string(report)) ?? "null")
 }
 
-/// Two reports written as one JSON object (the keys of both; they must differ).
-struct Joined<First: Encodable, Second: Encodable>: Encodable {
-    let first: First, second: Second
-    init(_ first: First, _ second: Second) {
-        self.first = first
-        self.second = second
-    }
+/// Reports written as one JSON object: the keys of every part (they must differ).
+struct Joined: Encodable {
+    let parts: [any Encodable]
+    init(_ parts: any Encodable...) { self.parts = parts }
 
     func encode(to encoder: any Encoder) throws {
-        try first.encode(to: encoder)
-        try second.encode(to: encoder)
+        for part in parts { try part.encode(to: encoder) }
     }
 }
 

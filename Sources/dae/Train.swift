@@ -88,48 +88,100 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// One skeleton for both kinds of data: the data (``TrainingData``) is
+    /// picked once from the flags, and every step that differs is its method.
     func run() throws {
-        if let images = photos.images { return try PhotoTraining(train: self, directory: images).run() }
-        let target = try TrainingCheckpoint(path: checkpoint, resume: resume, force: force) { loaded, url in
-            if loaded.configuration.tilingStrategy == .haloTiles {
-                throw CLIError("\(url.path) holds a photo model trained on an image folder: resume it with --images DIR")
-            }
-            try architecture.checkMatches(loaded.configuration, checkpoint: url.path)
-        }
+        var data: any TrainingData = photos.images.map { PhotoTrainingData(train: self, directory: $0) } ?? IDXTrainingData(train: self)
+        let target = try TrainingCheckpoint(path: checkpoint, resume: resume, force: force, check: data.checkResumable)
         defer { target.lock.release() }
-        let (checkpointURL, model, recorded) = (target.url, target.model, target.recorded)
-        let recipe = try TrainingRecipe.merge(
-            recorded: recorded, checkpointSeed: model?.trainingSeed,
-            batchSize: batchSize, noise: try noise.model(), limit: limit, workers: workers.workers, seed: seed)
-
-        let location = try DataLocation.resolve(flag: data)
-        let dataset = try location.load(limit: recipe.limit)
-        if let model {
-            try ModelFile.checkCompatible(model, modelPath: checkpointURL.path, with: dataset.train, in: location.directory)
-        }
-        let subset = DataSubset(dataset, limit: recipe.limit)
-
-        var trained = try model ?? DenoisingAutoencoder(
-            configuration: architecture.configuration(inputShape: dataset.train.imageShape), seed: recipe.seed)
-        try trained.configuration.checkResources(batch: min(recipe.batchSize, max(subset.train.count, 1)))
+        let (recipe, configuration) = try data.prepare(recorded: target.recorded, model: target.model, checkpoint: target.url)
+        var trained = try target.model ?? DenoisingAutoencoder(configuration: configuration, seed: recipe.seed)
         trained.workers = recipe.workers
-        try recipe.record(in: &trained)
-        location.announce(dataset)
-
-        try target.train(&trained, upTo: epochs, recipe: recipe, resuming: resume,
-                         what: "\(trained.configuration.shapeText) model", images: "\(subset.train.count) training images",
-                         train: subset.train, validation: subset.test)
-
+        try recipe.record(in: &trained)  // kept in the checkpoint's metadata
+        data.announce()
+        let (what, images) = data.describe(trained)
+        try target.train(&trained, upTo: epochs, recipe: recipe, resuming: resume, what: what, images: images,
+                         train: data.trainingSource, validation: data.validationSource)
         Tables.history(trained.history).print()
         if json {
-            struct Source: Encodable {
-                let checkpoint, dataset, dataDirectory: String
-                let trainImages, validationImages: Int
-            }
-            printJSON(Joined(Source(checkpoint: checkpointURL.path, dataset: location.name, dataDirectory: location.directory.path,
-                                  trainImages: subset.train.count, validationImages: subset.test.count),
-                             TrainingReport(recipe: recipe, model: trained)))
+            struct Checkpoint: Encodable { let checkpoint: String }
+            printJSON(Joined(Checkpoint(checkpoint: target.url.path), data.report, TrainingReport(recipe: recipe, model: trained)))
         }
+    }
+}
+
+/// What `dae train` trains on, chosen once from its flags: the step that
+/// differ between the tutorial's IDX data set (``IDXTrainingData``) and a
+/// folder of photographs (``PhotoTrainingData``). ``Train/run()`` is the one
+/// skeleton around them: open the checkpoint, prepare, build or resume the
+/// model, train with a checkpoint per epoch, report.
+protocol TrainingData {
+    /// Refuses a checkpoint of the other kind of data (or another architecture).
+    func checkResumable(_ loaded: DenoisingAutoencoder, at url: URL) throws
+    /// Loads the data and settles the training settings (merged with those
+    /// a resumed checkpoint recorded) and the configuration of a new model.
+    mutating func prepare(recorded: TrainingRecipe?, model: DenoisingAutoencoder?, checkpoint: URL) throws
+        -> (recipe: TrainingRecipe, configuration: DenoisingAutoencoder.Configuration)
+    /// Says what was loaded, on standard error.
+    func announce()
+    /// The model and the data in a few words, for the opening note.
+    func describe(_ model: DenoisingAutoencoder) -> (what: String, images: String)
+    /// The images (or patches) of each epoch, and those that validate.
+    var trainingSource: any ImageSource { get }
+    var validationSource: (any ImageSource)? { get }
+    /// The data's part of the `--json` report.
+    var report: any Encodable { get }
+}
+
+/// `dae train` on an IDX data set (the tutorial's Fashion-MNIST by default):
+/// `--limit`, the noise flags and the architecture flags apply.
+struct IDXTrainingData: TrainingData {
+    let train: Train
+    private var location: DataLocation?
+    private var dataset: IDXDataset?
+    private var subset: DataSubset?
+
+    init(train: Train) { self.train = train }
+
+    func checkResumable(_ loaded: DenoisingAutoencoder, at url: URL) throws {
+        if loaded.configuration.tilingStrategy == .haloTiles {
+            throw CLIError("\(url.path) holds a photo model trained on an image folder: resume it with --images DIR")
+        }
+        try train.architecture.checkMatches(loaded.configuration, checkpoint: url.path)
+    }
+
+    mutating func prepare(recorded: TrainingRecipe?, model: DenoisingAutoencoder?, checkpoint: URL) throws
+        -> (recipe: TrainingRecipe, configuration: DenoisingAutoencoder.Configuration) {
+        let recipe = try TrainingRecipe.merge(
+            recorded: recorded, checkpointSeed: model?.trainingSeed, batchSize: train.batchSize, noise: try train.noise.model(),
+            limit: train.limit, workers: train.workers.workers, seed: train.seed)
+        let location = try DataLocation.resolve(flag: train.data)
+        let dataset = try location.load(limit: recipe.limit)
+        if let model {
+            try ModelFile.checkCompatible(model, modelPath: checkpoint.path, with: dataset.train, in: location.directory)
+        }
+        let subset = DataSubset(dataset, limit: recipe.limit)
+        let configuration = model?.configuration ?? train.architecture.configuration(inputShape: dataset.train.imageShape)
+        try configuration.checkResources(batch: min(recipe.batchSize, max(subset.train.count, 1)))
+        (self.location, self.dataset, self.subset) = (location, dataset, subset)
+        return (recipe, configuration)
+    }
+
+    func announce() {
+        if let location, let dataset { location.announce(dataset) }
+    }
+    func describe(_ model: DenoisingAutoencoder) -> (what: String, images: String) {
+        ("\(model.configuration.shapeText) model", "\(subset?.train.count ?? 0) training images")
+    }
+    var trainingSource: any ImageSource { subset!.train }
+    var validationSource: (any ImageSource)? { subset!.test }
+    var report: any Encodable {
+        struct Report: Encodable {
+            let dataset, dataDirectory: String
+            let trainImages, validationImages: Int
+        }
+        return Report(dataset: location!.name, dataDirectory: location!.directory.path,
+                      trainImages: subset!.train.count, validationImages: subset!.test.count)
     }
 }
 
