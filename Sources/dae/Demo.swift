@@ -38,7 +38,7 @@ struct Demo: ParsableCommand {
     @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Epochs to train (default: 10; with --images \(PhotoDemo.defaultEpochs)).", valueName: "n"))
+    @Option(help: ArgumentHelp("Epochs to train (default: 10; with --images \(PhotoDemoData.defaultEpochs)).", valueName: "n"))
     var epochs: Int?
 
     @Option(help: ArgumentHelp("Images per Adam step.", valueName: "n"))
@@ -82,60 +82,160 @@ struct Demo: ParsableCommand {
         }
     }
 
+    /// One skeleton for both kinds of data: the data (``DemoData``) is picked
+    /// once from the flags, and every step that differs is its method.
     func run() throws {
-        if let images = photos.images { return try PhotoDemo(demo: self, directory: images).run() }
-        let epochs = self.epochs ?? 10
+        var data: any DemoData = photos.images.map { PhotoDemoData(demo: self, directory: $0) } ?? TutorialDemoData(demo: self)
+        let epochs = self.epochs ?? data.defaultEpochs
         let outputURL = FileSystem.url(output)
-        try checkOutputsAreNew(["model.safetensors", "denoised.png", "robustness.png"], in: outputURL)
+        try checkOutputsAreNew(["model.safetensors"] + data.figureNames, in: outputURL)
+        try data.load()
         try FileSystem.prepareOutputDirectory(outputURL)
-        let location = try DataLocation.resolve(flag: data)
-        let dataset = try location.load(limit: limit)
-        let subset = DataSubset(dataset, limit: limit)
-
-        let configuration = DenoisingAutoencoder.Configuration(inputShape: subset.train.imageShape)
-        var model = try DenoisingAutoencoder(configuration: configuration, seed: seed)
-        try configuration.checkResources(batch: min(batchSize, max(subset.train.count, 1)))
+        data.announce()
+        var model = try DenoisingAutoencoder(configuration: try data.configuration(batchSize: batchSize), seed: seed)
         model.workers = workers.count
-        location.announce(dataset)
-        Console.note("model: the tutorial's (\(model.parameterCount) parameters), epochs: \(epochs), batch \(batchSize), "
-            + "\(subset.train.count) training images, workers: \(model.workers)")
+        Console.note("model: \(data.modelDescription(model)), epochs: \(epochs)\(data.scheduleNote), batch \(batchSize), "
+            + "\(data.imagesDescription)workers: \(model.workers)")
 
-        let options = TrainingOptions(epochs: epochs, batchSize: batchSize, noise: .tutorial, seed: seed)
-        var loop = TrainingLoop(totalEpochs: epochs, options: options)
+        var loop = TrainingLoop(totalEpochs: epochs, options: data.options(epochs: epochs, batchSize: batchSize, seed: seed))
         loop.interruptedMessage = { "interrupted after \($0) of \(epochs) epochs: no figure or model was written" }
-        try loop.run(&model, train: subset.train, validation: subset.test)
+        try loop.run(&model, train: data.trainingSource, validation: data.validationSource)
 
         let modelURL = outputURL.appendingPathComponent("model.safetensors")
         try model.save(to: modelURL)
-        let figures = try DemoFigures.write(model: model, test: subset.test, to: outputURL)
-        Console.note("evaluating on \(subset.test.count) test images at noise std 0.5, 0.75, 1.0…")
-        let robustness = try model.evaluate(subset.test, noiseLevels: DenoisingAutoencoder.robustnessLevels, seed: 0)
-        Console.note("wrote \(figures.denoised.path), \(figures.robustness.path), \(modelURL.path)")
+        let results = try data.finish(model, in: outputURL)
+        Console.note("wrote \((results.figures + [modelURL]).map(\.path).joined(separator: ", "))")
 
         Tables.history(model.history).print()
         Console.output("")
-        Tables.robustness(robustness).print()
+        Tables.robustness(results.robustness, stdScale: data.stdScale).print()
+        if let builtIn = results.builtInRobustness {
+            Console.output("")
+            Console.output("The built-in photo denoiser (dae denoise without --model) on the same held-out images:")
+            Tables.robustness(builtIn, stdScale: data.stdScale).print()
+        }
         if json {
-            struct Outputs: Encodable { let denoised, robustness, model: String }
             struct Report: Encodable {
-                let dataset, dataDirectory: String
-                let trainImages, testImages, epochs, batchSize: Int
+                let epochs, batchSize: Int
                 let seed: UInt64
                 let workers: Int
                 let configuration: ConfigurationReport
                 let history: [EpochReport]
                 let robustness: [RobustnessReport]
-                let outputs: Outputs
+                let builtInRobustness: [RobustnessReport]?
+                let outputs: [String: String]
             }
-            printJSON(Report(dataset: location.name, dataDirectory: location.directory.path, trainImages: subset.train.count,
-                             testImages: subset.test.count, epochs: epochs, batchSize: batchSize, seed: seed,
-                             workers: model.workers, configuration: ConfigurationReport(of: model),
-                             history: EpochReport.all(model.history), robustness: RobustnessReport.all(robustness),
-                             outputs: Outputs(denoised: figures.denoised.path, robustness: figures.robustness.path,
-                                              model: modelURL.path)))
+            // {"denoised", "robustness" (the tutorial's), "model"}: each file's name without its extension.
+            let outputs = Dictionary(uniqueKeysWithValues: (results.figures + [modelURL]).map {
+                ($0.deletingPathExtension().lastPathComponent, $0.path)
+            })
+            printJSON(Joined(data.report, Report(
+                epochs: epochs, batchSize: batchSize, seed: seed, workers: model.workers, configuration: ConfigurationReport(of: model),
+                history: EpochReport.all(model.history), robustness: RobustnessReport.all(results.robustness),
+                builtInRobustness: results.builtInRobustness.map(RobustnessReport.all), outputs: outputs)))
         }
     }
 }
+
+/// What `dae demo` trains on and shows, chosen once from its flags: the
+/// tutorial's IDX data set (``TutorialDemoData``) or a folder of photographs
+/// (``PhotoDemoData``). ``Demo/run()`` is the one skeleton around them:
+/// load, build the model, train, save, write the figures, evaluate, report.
+protocol DemoData {
+    /// Epochs when `--epochs` is not given.
+    var defaultEpochs: Int { get }
+    /// The figures written into `--output` (besides `model.safetensors`).
+    var figureNames: [String] { get }
+    /// The noise levels' scale in the tables (255 for photographs).
+    var stdScale: Double { get }
+    /// Loads the data.
+    mutating func load() throws
+    /// Says what was loaded, on standard error.
+    func announce()
+    /// The new model's configuration, checked for a batch of `batchSize`.
+    func configuration(batchSize: Int) throws -> DenoisingAutoencoder.Configuration
+    /// The model, the learning-rate schedule and the images, in a few words each, for the opening note.
+    func modelDescription(_ model: DenoisingAutoencoder) -> String
+    var scheduleNote: String { get }
+    var imagesDescription: String { get }
+    /// How to train.
+    func options(epochs: Int, batchSize: Int, seed: UInt64) -> TrainingOptions
+    /// The images (or patches) of each epoch, and those that validate.
+    var trainingSource: any ImageSource { get }
+    var validationSource: (any ImageSource)? { get }
+    /// Writes the figures into `directory` and evaluates the trained model.
+    func finish(_ model: DenoisingAutoencoder, in directory: URL) throws -> DemoResults
+    /// The data's part of the `--json` report.
+    var report: any Encodable { get }
+}
+
+/// What a demo wrote and measured after training.
+struct DemoResults {
+    /// The figures written.
+    var figures: [URL]
+    /// The robustness table of the trained model.
+    var robustness: [RobustnessResult]
+    /// The built-in photo denoiser's table on the same images, where it applies.
+    var builtInRobustness: [RobustnessResult]? = nil
+}
+
+/// `dae demo` on an IDX data set: the Keras tutorial's model, noise and figures.
+struct TutorialDemoData: DemoData {
+    let demo: Demo
+    private var location: DataLocation?
+    private var dataset: IDXDataset?
+    private var subset: DataSubset?
+
+    init(demo: Demo) { self.demo = demo }
+
+    var defaultEpochs: Int { 10 }
+    var figureNames: [String] { ["denoised.png", "robustness.png"] }
+    var stdScale: Double { 1 }
+
+    mutating func load() throws {
+        let location = try DataLocation.resolve(flag: demo.data)
+        let dataset = try location.load(limit: demo.limit)
+        (self.location, self.dataset, subset) = (location, dataset, DataSubset(dataset, limit: demo.limit))
+    }
+
+    func announce() {
+        if let location, let dataset { location.announce(dataset) }
+    }
+
+    func configuration(batchSize: Int) throws -> DenoisingAutoencoder.Configuration {
+        let configuration = DenoisingAutoencoder.Configuration(inputShape: subset!.train.imageShape)
+        try configuration.checkResources(batch: min(batchSize, max(subset!.train.count, 1)))
+        return configuration
+    }
+
+    func modelDescription(_ model: DenoisingAutoencoder) -> String { "the tutorial's (\(model.parameterCount) parameters)" }
+    var scheduleNote: String { "" }
+    var imagesDescription: String { "\(subset!.train.count) training images, " }
+
+    func options(epochs: Int, batchSize: Int, seed: UInt64) -> TrainingOptions {
+        TrainingOptions(epochs: epochs, batchSize: batchSize, noise: .tutorial, seed: seed)
+    }
+
+    var trainingSource: any ImageSource { subset!.train }
+    var validationSource: (any ImageSource)? { subset!.test }
+
+    func finish(_ model: DenoisingAutoencoder, in directory: URL) throws -> DemoResults {
+        let figures = try DemoFigures.write(model: model, test: subset!.test, to: directory)
+        Console.note("evaluating on \(subset!.test.count) test images at noise std 0.5, 0.75, 1.0…")
+        let robustness = try model.evaluate(subset!.test, noiseLevels: DenoisingAutoencoder.robustnessLevels, seed: 0)
+        return DemoResults(figures: [figures.denoised, figures.robustness], robustness: robustness)
+    }
+
+    var report: any Encodable {
+        struct Report: Encodable {
+            let dataset, dataDirectory: String
+            let trainImages, testImages: Int
+        }
+        return Report(dataset: location!.name, dataDirectory: location!.directory.path,
+                      trainImages: subset!.train.count, testImages: subset!.test.count)
+    }
+}
+
 
 /// The demo's two figures.
 enum DemoFigures {

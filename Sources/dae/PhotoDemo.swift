@@ -2,78 +2,67 @@ import DAEImageIO
 import DAEKit
 import Foundation
 
-/// `dae demo --images DIR`: the photo model trained on a folder of photographs.
-struct PhotoDemo {
+/// `dae demo --images DIR`: the photo model trained on patches of a folder
+/// of photographs, shown and measured on its held-out files, beside the
+/// built-in photo denoiser.
+struct PhotoDemoData: DemoData {
     let demo: Demo
     let directory: String
+    private var data: PhotoData?
+
+    init(demo: Demo, directory: String) {
+        self.demo = demo
+        self.directory = directory
+    }
 
     /// The demo's default epochs on photographs (4096 patches of 40² each):
     /// about 10 minutes of training on 2 cores.
     static let defaultEpochs = 16
 
-    func run() throws {
-        let outputURL = FileSystem.url(demo.output)
-        try demo.checkOutputsAreNew(["model.safetensors", "denoised.png"], in: outputURL)
-        let data = try demo.photos.load(directory)
-        try FileSystem.prepareOutputDirectory(outputURL)
-        data.announce()
-        var configuration = DenoisingAutoencoder.Configuration.photo(channels: data.folder.channels)
-        configuration.inputShape = data.patches.imageShape
-        var model = try DenoisingAutoencoder(configuration: configuration, seed: demo.seed)
-        model.workers = demo.workers.count
-        let epochs = demo.epochs ?? Self.defaultEpochs
-        Console.note("model: the photo preset (residual, \(model.configuration.layerFilters.count + 1) convolutions, "
-            + "\(model.parameterCount) parameters), blind noise std 0–55/255, epochs: \(epochs) (learning rate decayed to a tenth), "
-            + "batch \(demo.batchSize), "
-            + "workers: \(model.workers)")
-        var options = TrainingOptions(epochs: epochs, batchSize: demo.batchSize, noise: .photoBlind, seed: demo.seed)
-        options.learningRateSchedule = PhotoRecipe.schedule(epochs: epochs)
-        var loop = TrainingLoop(totalEpochs: epochs, options: options)
-        loop.interruptedMessage = { "interrupted after \($0) of \(epochs) epochs: no figure or model was written" }
-        try loop.run(&model, train: data.patches, validation: data.validationPatches)
+    var defaultEpochs: Int { Self.defaultEpochs }
+    var figureNames: [String] { ["denoised.png"] }
+    var stdScale: Double { 255 }
 
-        let modelURL = outputURL.appendingPathComponent("model.safetensors")
-        try model.save(to: modelURL)
-        let figureURL = outputURL.appendingPathComponent("denoised.png")
-        try PNG.write(try Self.figure(model: model, heldOut: data.validation), to: figureURL)
-        Console.note("evaluating on \(data.validation.count) held-out images at full resolution, noise std 15, 25, 50 (/255)…")
-        let robustness = try model.evaluate(photos: data.validation)
+    mutating func load() throws { data = try demo.photos.load(directory) }
+    func announce() { data?.announce() }
+
+    func configuration(batchSize: Int) throws -> DenoisingAutoencoder.Configuration {
+        var configuration = DenoisingAutoencoder.Configuration.photo(channels: data!.folder.channels)
+        configuration.inputShape = data!.patches.imageShape
+        return configuration
+    }
+
+    func modelDescription(_ model: DenoisingAutoencoder) -> String {
+        "the photo preset (residual, \(model.configuration.layerFilters.count + 1) convolutions, "
+            + "\(model.parameterCount) parameters), blind noise std 0–55/255"
+    }
+    var scheduleNote: String { " (learning rate decayed to a tenth)" }
+    var imagesDescription: String { "" }
+
+    func options(epochs: Int, batchSize: Int, seed: UInt64) -> TrainingOptions {
+        var options = TrainingOptions(epochs: epochs, batchSize: batchSize, noise: .photoBlind, seed: seed)
+        options.learningRateSchedule = PhotoRecipe.schedule(epochs: epochs)
+        return options
+    }
+
+    var trainingSource: any ImageSource { data!.patches }
+    var validationSource: (any ImageSource)? { data!.validationPatches }
+
+    func finish(_ model: DenoisingAutoencoder, in directory: URL) throws -> DemoResults {
+        let figureURL = directory.appendingPathComponent("denoised.png")
+        try PNG.write(try Self.figure(model: model, heldOut: data!.validation), to: figureURL)
+        Console.note("evaluating on \(data!.validation.count) held-out images at full resolution, noise std 15, 25, 50 (/255)…")
+        var results = DemoResults(figures: [figureURL], robustness: try model.evaluate(photos: data!.validation))
         // The built-in photo denoiser on the same held-out images and noise, for comparison (colour folders only).
-        var builtIn: [RobustnessResult]?
-        if data.folder.channels == 3, var pretrained = try? DenoisingAutoencoder.pretrained(.photo) {
+        if data!.folder.channels == 3, var pretrained = try? DenoisingAutoencoder.pretrained(.photo) {
             pretrained.workers = model.workers
             Console.note("evaluating the built-in photo denoiser (σ estimated per image) on the same images…")
-            builtIn = try pretrained.evaluate(photos: data.validation)
+            results.builtInRobustness = try pretrained.evaluate(photos: data!.validation)
         }
-        Console.note("wrote \(figureURL.path), \(modelURL.path)")
-
-        Tables.history(model.history).print()
-        Console.output("")
-        Tables.robustness(robustness, stdScale: 255).print()
-        if let builtIn {
-            Console.output("")
-            Console.output("The built-in photo denoiser (dae denoise without --model) on the same held-out images:")
-            Tables.robustness(builtIn, stdScale: 255).print()
-        }
-        if demo.json {
-            struct Outputs: Encodable { let denoised, model: String }
-            struct Report: Encodable {
-                let epochs, batchSize: Int
-                let seed: UInt64
-                let workers: Int
-                let configuration: ConfigurationReport
-                let history: [EpochReport]
-                let robustness: [RobustnessReport]
-                let builtInRobustness: [RobustnessReport]?
-                let outputs: Outputs
-            }
-            printJSON(Joined(PhotoDataReport(data), Report(
-                epochs: epochs, batchSize: demo.batchSize, seed: demo.seed, workers: model.workers,
-                configuration: ConfigurationReport(of: model), history: EpochReport.all(model.history),
-                robustness: RobustnessReport.all(robustness), builtInRobustness: builtIn.map(RobustnessReport.all),
-                outputs: Outputs(denoised: figureURL.path, model: modelURL.path))))
-        }
+        return results
     }
+
+    var report: any Encodable { PhotoDataReport(data!) }
 
     /// The side of the figure's crops.
     static let cropSide = 256
