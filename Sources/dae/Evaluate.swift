@@ -55,57 +55,45 @@ struct Evaluate: ParsableCommand {
         if images != nil, data != nil || limit != nil { throw ValidationError("--images evaluates a folder of images: --data and --limit are for IDX data") }
     }
 
+    /// One path for both kinds of data: the model is loaded, the test images
+    /// chosen once from the flags (IDX test set or a folder), evaluated, and
+    /// reported; only the images and the noise levels' defaults differ.
     func run() throws {
-        if let images { return try evaluatePhotos(images) }
-        let std = self.std ?? DenoisingAutoencoder.robustnessLevels
         var loaded = try ModelFile.load(model, inputShape: inputShape.value)
         loaded.workers = workers.count
-        let location = try DataLocation.resolve(flag: data)
-        let test = try location.loadTest(limit: limit)
-        try ModelFile.checkCompatible(loaded, modelPath: FileSystem.url(model).path, with: test, in: location.directory)
-        location.announce(test: test)
-        Console.note("evaluating \(FileSystem.url(model).path) (\(loaded.epochsCompleted) epochs trained) on \(test.count) test images…")
-        let results = try ModelFile.namingModel(FileSystem.url(model).path) {
-            try loaded.evaluate(test, noiseLevels: std, seed: seed)
-        }
-        Tables.robustness(results).print()
-        if json {
-            struct Report: Encodable {
-                let model, dataset, dataDirectory: String
-                let testImages, epochsTrained: Int
-                let seed: UInt64
-                let configuration: ConfigurationReport
-                let robustness: [RobustnessReport]
+        let modelPath = FileSystem.url(model).path
+        let (results, stdScale, data): ([RobustnessResult], Double, any Encodable)
+        if let images {
+            let folder = try ImageFolder(directory: FileSystem.url(images), channels: loaded.configuration.inputShape[2])
+            Console.note("evaluating \(modelPath) on \(folder.count) images in \(folder.root.path) at full resolution…")
+            results = try ModelFile.namingModel(modelPath) {
+                try loaded.evaluate(photos: folder, noiseLevels: std ?? DenoisingAutoencoder.photoNoiseLevels, seed: seed)
             }
-            printJSON(Report(model: FileSystem.url(model).path, dataset: location.name, dataDirectory: location.directory.path,
-                             testImages: test.count, epochsTrained: loaded.epochsCompleted, seed: seed,
-                             configuration: ConfigurationReport(of: loaded), robustness: RobustnessReport.all(results)))
+            struct Folder: Encodable { let dataset = "images", dataDirectory: String, images: [String] }
+            (stdScale, data) = (255, Folder(dataDirectory: folder.root.path, images: folder.files.map(\.name)))
+        } else {
+            let location = try DataLocation.resolve(flag: self.data)
+            let test = try location.loadTest(limit: limit)
+            try ModelFile.checkCompatible(loaded, modelPath: modelPath, with: test, in: location.directory)
+            location.announce(test: test)
+            Console.note("evaluating \(modelPath) (\(loaded.epochsCompleted) epochs trained) on \(test.count) test images…")
+            results = try ModelFile.namingModel(modelPath) {
+                try loaded.evaluate(test, noiseLevels: std ?? DenoisingAutoencoder.robustnessLevels, seed: seed)
+            }
+            struct IDX: Encodable { let dataset, dataDirectory: String, testImages: Int }
+            (stdScale, data) = (1, IDX(dataset: location.name, dataDirectory: location.directory.path, testImages: test.count))
         }
-    }
-
-    /// `--images DIR`: the photo table on every image of a folder.
-    private func evaluatePhotos(_ directory: String) throws {
-        var loaded = try ModelFile.load(model, inputShape: inputShape.value)
-        loaded.workers = workers.count
-        let folder = try ImageFolder(directory: FileSystem.url(directory), channels: loaded.configuration.inputShape[2])
-        let std = self.std ?? DenoisingAutoencoder.photoNoiseLevels
-        Console.note("evaluating \(FileSystem.url(model).path) on \(folder.count) images in \(folder.root.path) at full resolution…")
-        let results = try ModelFile.namingModel(FileSystem.url(model).path) {
-            try loaded.evaluate(photos: folder, noiseLevels: std, seed: seed)
-        }
-        Tables.robustness(results, stdScale: 255).print()
+        Tables.robustness(results, stdScale: stdScale).print()
         if json {
             struct Report: Encodable {
-                let model, dataset, dataDirectory: String
-                let images: [String]
+                let model: String
                 let epochsTrained: Int
                 let seed: UInt64
                 let configuration: ConfigurationReport
                 let robustness: [RobustnessReport]
             }
-            printJSON(Report(model: FileSystem.url(model).path, dataset: "images", dataDirectory: folder.root.path,
-                             images: folder.files.map(\.name), epochsTrained: loaded.epochsCompleted, seed: seed,
-                             configuration: ConfigurationReport(of: loaded), robustness: RobustnessReport.all(results)))
+            printJSON(Joined(data, Report(model: modelPath, epochsTrained: loaded.epochsCompleted, seed: seed,
+                                          configuration: ConfigurationReport(of: loaded), robustness: RobustnessReport.all(results))))
         }
     }
 }
