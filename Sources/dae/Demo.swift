@@ -122,7 +122,8 @@ struct Demo: ParsableCommand {
                 let configuration: ConfigurationReport
                 let history: [EpochReport]
                 let robustness: [RobustnessReport]
-                let builtInRobustness: [RobustnessReport]?
+                /// Photographs only: the built-in denoiser's table, `null` for a gray folder.
+                let builtInRobustness: Nullable<[RobustnessReport]>?
                 let outputs: [String: String]
             }
             // {"denoised", "robustness" (the tutorial's), "model"}: each file's name without its extension.
@@ -132,7 +133,8 @@ struct Demo: ParsableCommand {
             printJSON(Joined(data.report, Report(
                 epochs: epochs, batchSize: batchSize, seed: seed, workers: model.workers, configuration: ConfigurationReport(of: model),
                 history: EpochReport.all(model.history), robustness: RobustnessReport.all(results.robustness),
-                builtInRobustness: results.builtInRobustness.map(RobustnessReport.all), outputs: outputs)))
+                builtInRobustness: data.comparesWithBuiltIn ? Nullable(results.builtInRobustness.map(RobustnessReport.all)) : nil,
+                outputs: outputs)))
         }
     }
 }
@@ -148,6 +150,9 @@ protocol DemoData {
     var figureNames: [String] { get }
     /// The noise levels' scale in the tables (255 for photographs).
     var stdScale: Double { get }
+    /// Whether the built-in photo denoiser is measured beside the trained
+    /// model (photographs: its table, or `null` in the JSON for a gray folder).
+    var comparesWithBuiltIn: Bool { get }
     /// Loads the data.
     mutating func load() throws
     /// Says what was loaded, on standard error.
@@ -191,6 +196,7 @@ struct TutorialDemoData: DemoData {
     var defaultEpochs: Int { 10 }
     var figureNames: [String] { ["denoised.png", "robustness.png"] }
     var stdScale: Double { 1 }
+    var comparesWithBuiltIn: Bool { false }
 
     mutating func load() throws {
         let location = try DataLocation.resolve(flag: demo.data)

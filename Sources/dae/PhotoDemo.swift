@@ -22,6 +22,7 @@ struct PhotoDemoData: DemoData {
     var defaultEpochs: Int { Self.defaultEpochs }
     var figureNames: [String] { ["denoised.png"] }
     var stdScale: Double { 255 }
+    var comparesWithBuiltIn: Bool { true }
 
     mutating func load() throws { data = try demo.photos.load(directory) }
     func announce() { data?.announce() }

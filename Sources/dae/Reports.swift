@@ -23,6 +23,17 @@ struct Joined: Encodable {
     }
 }
 
+/// A value written as `null` when absent (where a plain optional would leave the key out).
+struct Nullable<Value: Encodable>: Encodable {
+    let value: Value?
+    init(_ value: Value?) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
 /// A number written as `null` when absent or not finite.
 struct FiniteNumber<Value: BinaryFloatingPoint & Encodable>: Encodable {
     let value: Value?
