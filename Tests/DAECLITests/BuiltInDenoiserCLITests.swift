@@ -95,6 +95,21 @@ struct BuiltInDenoiserCLITests {
             CLITool.expectOneLineError(again, containing: ["--force"])
         }
     }
+
+    @Test("demo --json: builtInRobustness is null for a gray folder (the built-in model is colour)")
+    func builtInRobustnessInTheDemoReport() throws {
+        try withTemporaryDirectory("builtin-gray-demo") { directory in
+            let photos = try Self.photoFolder(in: directory, count: 3, width: 48, height: 40)
+            let output = directory.appendingPathComponent("out")
+            let result = try CLITool.run(["demo", "--images", photos.path, "--channels", "1", "--output", output.path, "--epochs", "1",
+                                          "--patches-per-epoch", "16", "--patch-size", "16", "--validation-files", "1",
+                                          "--workers", "1", "--json"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data((result.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect(object["builtInRobustness"] is NSNull)
+            #expect((object["outputs"] as? [String: String])?.keys.sorted() == ["denoised", "model"])
+        }
+    }
 }
 
 

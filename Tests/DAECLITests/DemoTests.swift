@@ -45,6 +45,9 @@ struct DemoTests {
                     #expect(row[key] is NSNumber, "robustness row lacks \(key)")
                 }
             }
+            // The tutorial's outputs; the built-in photo denoiser is not measured on it.
+            #expect((object["outputs"] as? [String: String])?.keys.sorted() == ["denoised", "model", "robustness"])
+            #expect(object["builtInRobustness"] == nil)
             // The human-readable table is printed too.
             #expect(result.stdout.contains("denoised PSNR"))
         }
