@@ -38,6 +38,11 @@ struct ResidualInference {
     let tileAlignment: Int
     /// The noise std written into the noise-level map channel, if the model has one.
     var noiseLevel: Float = 0
+    /// The height of the whole image when ``denoise(_:height:width:rows:into:)``
+    /// is given it band by band (each call's `height` is then its band's
+    /// rows): the engine is sized once, for the tallest tile any band will
+    /// cut, instead of again when a taller band comes.
+    var imageHeight: Int? = nil
     /// The networks for each tile shape met so far (layer structs sharing the model's weights: cheap).
     private var networks: [[Int]: Sequential] = [:]
     /// One engine, sized for the largest tile met so far: a workspace sized
@@ -103,7 +108,10 @@ struct ResidualInference {
             }
         }
         let largest = groups.keys.reduce([0, 0]) { [max($0[0], $1[0]), max($0[1], $1[1])] }
-        let engine = try engine(covering: largest)
+        // The largest input tile of the whole image: a span of at most tileSide, rounded up to a, plus the halo.
+        let widestTile = Self.tileSide + a - 1 + 2 * radius
+        let imageRows = ((imageHeight ?? height) + a - 1) / a * a
+        let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))])
         let level = noiseLevel
         for (shape, tiles) in groups.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             let network = try network(height: shape[0], width: shape[1])

@@ -76,18 +76,23 @@ struct WinogradConvolution: Sendable, Equatable {
 
     /// `U[e, c, f] = (G g Gᵀ)[e]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
     static func transformKernel(_ weights: UnsafePointer<Float>, inputChannels cin: Int, outputChannels cout: Int) -> [Float] {
-        let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        // G's rows, flat: g[3·a + i].
+        let g: [Double] = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
         var u = [Float](repeating: 0, count: elements * cin * cout)
         u.withUnsafeMutableBufferPointer { u in
-            for c in 0..<cin {
-                for f in 0..<cout {
-                    var k = [[Double]](repeating: [0, 0, 0], count: 3)
-                    for i in 0..<3 { for j in 0..<3 { k[i][j] = Double(weights[((i * 3 + j) * cin + c) * cout + f]) } }
-                    for a in 0..<4 {
-                        for b in 0..<4 {
-                            var sum = 0.0
-                            for i in 0..<3 { for j in 0..<3 { sum += g[a][i] * k[i][j] * g[b][j] } }
-                            u[((a * 4 + b) * cin + c) * cout + f] = Float(sum)
+            g.withUnsafeBufferPointer { g in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { k in
+                    for c in 0..<cin {
+                        for f in 0..<cout {
+                            for t in 0..<9 { k[t] = Double(weights[(t * cin + c) * cout + f]) }
+                            for a in 0..<4 {
+                                for b in 0..<4 {
+                                    // Summed in this order (i, then j) in Double, rounded once.
+                                    var sum = 0.0
+                                    for i in 0..<3 { for j in 0..<3 { sum += g[3 * a + i] * k[3 * i + j] * g[3 * b + j] } }
+                                    u[((a * 4 + b) * cin + c) * cout + f] = Float(sum)
+                                }
+                            }
                         }
                     }
                 }
