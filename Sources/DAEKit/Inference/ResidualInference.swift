@@ -108,8 +108,9 @@ struct ResidualInference {
             }
         }
         let largest = groups.keys.reduce([0, 0]) { [max($0[0], $1[0]), max($0[1], $1[1])] }
-        // The largest input tile of the whole image: a span of at most tileSide, rounded up to a, plus the halo.
-        let widestTile = Self.tileSide + a - 1 + 2 * radius
+        // The largest input tile of the whole image: a span of at most tileSide, its end rounded up to a
+        // multiple of a, plus the halo (a multiple of a, as every tile's sides are).
+        let widestTile = (Self.tileSide + a - 1) / a * a + 2 * radius
         let imageRows = ((imageHeight ?? height) + a - 1) / a * a
         let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))])
         let level = noiseLevel
