@@ -424,7 +424,7 @@ void dae_image_reader_close(dae_image_reader *reader) {
 // MARK: - PNG writing
 
 /// The zlib level of the PNGs written (see dae_png_writer_open).
-#define DAE_PNG_COMPRESSION_LEVEL 2
+#define DAE_PNG_COMPRESSION_LEVEL 4
 
 struct dae_png_writer {
     FILE *file;
@@ -501,9 +501,10 @@ dae_png_writer *dae_png_writer_open(int descriptor, int width, int height, int c
         return NULL;
     }
     png_set_write_fn(writer->png, writer, png_write_data, png_flush_data);
-    // zlib level 2 (libpng's default is 6): on denoised photographs about 5×
-    // less CPU for files about 10% larger (Docs/Benchmarks.md, "The Winograd
-    // transforms in C"); the encoder runs between bands, with the cores idle.
+    // zlib level 4 (libpng's default is 6): on denoised photographs about half
+    // the encoder's CPU for files 0.3–6% larger (levels 1–3 were faster still
+    // but 8–22% larger; Docs/Benchmarks.md, "The Winograd transforms in C").
+    // The encoder runs between bands, while the cores wait.
     png_set_compression_level(writer->png, DAE_PNG_COMPRESSION_LEVEL);
     png_set_IHDR(writer->png, writer->info, (png_uint_32)width, (png_uint_32)height, bit_depth,
                  channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
