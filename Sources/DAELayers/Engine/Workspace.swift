@@ -1,10 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The buffers one thread needs to run a ``Sequential`` network on batches
 /// of up to `batchCapacity` examples: every layer's output, every layer's
 /// scratch (patch matrices), two gradient buffers that back-propagation
 /// alternates between, and one accumulator per parameter.
 ///
-/// All memory is allocated once, here; passes allocate nothing. A
-/// workspace belongs to one thread at a time.
+/// All memory is allocated once, here, and starts as zeros; passes allocate
+/// nothing. A workspace belongs to one thread at a time.
 ///
 /// An inference-only workspace (`forInference: true`) gives every layer the
 /// same scratch buffer, sized for the largest forward pass
@@ -41,6 +49,8 @@ package final class Workspace {
     /// Each layer's parameter gradients: pointers into ``gradientStorage``.
     package let parameterGradients: [[UnsafeMutablePointer<Float>]]
     private var allocations: [UnsafeMutablePointer<Float>] = []
+    /// An inference-only workspace's buffers, from calloc (freed with free).
+    private var zeroedPages: [UnsafeMutableRawPointer] = []
 
     /// Whether this workspace serves forward passes only (shared scratch, no gradients).
     package let isInferenceOnly: Bool
@@ -53,7 +63,17 @@ package final class Workspace {
         self.batchCapacity = batchCapacity
         isInferenceOnly = forInference
         var allocations: [UnsafeMutablePointer<Float>] = []
+        var zeroedPages: [UnsafeMutableRawPointer] = []
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+            if forInference {
+                // calloc: large blocks come as fresh zero pages, touched (and faulted in) by the
+                // worker that first writes them, in parallel, instead of zeroed here on one thread.
+                guard let raw = calloc(max(count, 1), MemoryLayout<Float>.stride) else {
+                    fatalError("out of memory allocating an inference workspace of \(count) floats")
+                }
+                zeroedPages.append(raw)
+                return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+            }
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
             pointer.initialize(repeating: 0, count: max(count, 1))
             allocations.append(pointer)
@@ -97,10 +117,12 @@ package final class Workspace {
             }
         }
         self.allocations = allocations
+        self.zeroedPages = zeroedPages
     }
 
     deinit {
         for pointer in allocations { pointer.deallocate() }
+        for pointer in zeroedPages { free(pointer) }
     }
 
     /// Sets every parameter gradient to zero.
