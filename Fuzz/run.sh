@@ -65,11 +65,13 @@ mapfile -t kit_sources < <(find Sources/DAEKit -name "*.swift" | sort)
 kernel_sources=(Sources/CDirectKernels/*.c Sources/CDirectKernels/include/*)
 if newer_than "$out/DAELayers.o" "${layers_sources[@]}" "${kernel_sources[@]}" "$0"; then
     echo "== building DAELayers (instrumented)"
-    # DAELayers' C target (the AVX2 direct loops, the Winograd GEMMs), with AddressSanitizer, as one object.
+    # DAELayers' C target (the AVX2 direct loops, the Winograd GEMMs and transforms), with AddressSanitizer, as one object.
+    kernel_objects=()
     for source in Sources/CDirectKernels/*.c; do
         "$clang" -fsanitize=address -O2 -g -I Sources/CDirectKernels/include -c "$source" -o "$out/$(basename "$source" .c).o"
+        kernel_objects+=("$out/$(basename "$source" .c).o")
     done
-    ld -r "$out"/direct_kernels_avx2.o "$out"/winograd_kernels.o -o "$out/CDirectKernels.o"
+    ld -r "${kernel_objects[@]}" -o "$out/CDirectKernels.o"
     "$swiftc" "${common[@]}" -module-name DAELayers -wmo -c "${layers_sources[@]}" \
         -emit-module -emit-module-path "$out/DAELayers.swiftmodule" -o "$out/DAELayers.o"
 fi

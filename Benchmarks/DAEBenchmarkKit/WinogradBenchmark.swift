@@ -20,7 +20,9 @@ public enum WinogradBenchmark {
 
     /// Runs the cases with one OpenBLAS thread; `blockSizes` are the Winograd
     /// block sizes (tiles per block) measured, the first one the default's.
+    /// `transformNames` are the input/output transforms measured with each (default: this CPU's best).
     public static func run(cases: [Case] = defaultCases, blockSizes: [Int], kernelNames: [String]? = nil,
+                           transformNames: [String]? = nil,
                            warmup: Int, repetitions: Int, log: (String) -> Void) throws -> Table {
         let kernels = try (kernelNames ?? [WinogradKernels.best.rawValue]).map { name in
             guard let kernel = WinogradKernels(rawValue: name) else {
@@ -28,13 +30,19 @@ public enum WinogradBenchmark {
             }
             return kernel
         }
+        let transforms = try (transformNames ?? [WinogradTransforms.best.rawValue]).map { name in
+            guard let transform = WinogradTransforms(rawValue: name) else {
+                throw DAEError.invalidArgument("unknown Winograd transforms '\(name)' (swift, avx2, avx512)")
+            }
+            return transform
+        }
         var settings = BenchmarkSettings()
         (settings.warmup, settings.repetitions, settings.peakThreads) = (warmup, repetitions, [1])
         log("winograd: sgemm peak")
         let peak = PeakBenchmark.run(settings).gflops(threads: 1) ?? .nan
         var rows: [[String]] = []
-        let (savedBlock, savedKernels) = (Conv2D.winogradBlockTiles, Conv2D.winogradKernels)
-        defer { (Conv2D.winogradBlockTiles, Conv2D.winogradKernels) = (savedBlock, savedKernels) }
+        let (savedBlock, savedKernels, savedTransforms) = (Conv2D.winogradBlockTiles, Conv2D.winogradKernels, Conv2D.winogradTransforms)
+        defer { (Conv2D.winogradBlockTiles, Conv2D.winogradKernels, Conv2D.winogradTransforms) = (savedBlock, savedKernels, savedTransforms) }
         try withBLASThreads(1) {
             for c in cases {
                 var rng = SplitMix64(seed: 7)
@@ -61,13 +69,16 @@ public enum WinogradBenchmark {
                 }
                 rows.append(row("im2col + GEMM", gemm, difference: "—"))
                 for kernel in kernels where WinogradKernels.available.contains(kernel) {
-                    for block in blockSizes {
-                        (Conv2D.winogradBlockTiles, Conv2D.winogradKernels) = (block, kernel)
-                        log("winograd: \(c.side)² × \(c.channels), Winograd \(kernel), blocks of \(block)")
-                        let (t, values) = time(conv.withWinograd())
-                        let scale = expected.reduce(0) { max($0, abs($1)) }
-                        let difference = zip(values, expected).reduce(0) { max($0, abs($1.0 - $1.1)) } / max(scale, 1e-30)
-                        rows.append(row("Winograd \(kernel), \(block) tiles/block", t, difference: String(format: "%.1e", difference)))
+                    for transform in transforms where WinogradTransforms.available.contains(transform) {
+                        for block in blockSizes {
+                            (Conv2D.winogradBlockTiles, Conv2D.winogradKernels, Conv2D.winogradTransforms) = (block, kernel, transform)
+                            log("winograd: \(c.side)² × \(c.channels), Winograd \(kernel), \(transform) transforms, blocks of \(block)")
+                            let (t, values) = time(conv.withWinograd())
+                            let scale = expected.reduce(0) { max($0, abs($1)) }
+                            let difference = zip(values, expected).reduce(0) { max($0, abs($1.0 - $1.1)) } / max(scale, 1e-30)
+                            rows.append(row("Winograd \(kernel), \(transform) transforms, \(block) tiles/block", t,
+                                            difference: String(format: "%.1e", difference)))
+                        }
                     }
                 }
             }

@@ -66,6 +66,8 @@ struct Winograd: ParsableCommand {
     var blocks: String = "128"
     @Option(help: "GEMM kernels of the Winograd pass to measure (blas, avx2, avx512), comma-separated; default: this CPU's best.")
     var kernels: String?
+    @Option(help: "Input/output transforms of the Winograd pass to measure (swift, avx2, avx512), comma-separated; default: this CPU's best.")
+    var transforms: String?
     @Option(help: "Timed repetitions (the median is reported).")
     var repetitions: Int = 7
     @Option(help: "Untimed warm-up runs.")
@@ -76,7 +78,9 @@ struct Winograd: ParsableCommand {
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--blocks wants positive integers") }
         let chosen = kernels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         print("```\n\(BenchmarkEnvironment.current().summary)\n```\n")
-        let table = try WinogradBenchmark.run(blockSizes: sizes, kernelNames: chosen, warmup: warmup, repetitions: repetitions, log: BenchDriver.progress)
+        let chosenTransforms = transforms.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let table = try WinogradBenchmark.run(blockSizes: sizes, kernelNames: chosen, transformNames: chosenTransforms,
+                                              warmup: warmup, repetitions: repetitions, log: BenchDriver.progress)
         print(table.rendered())
     }
 }

@@ -1,6 +1,6 @@
 // The 16 GEMMs of the Winograd F(2×2, 3×3) forward pass; layouts and the
 // summation order in include/dae_winograd_kernels.h, the algorithm in
-// Sources/DAELayers/WinogradConvolution.swift.
+// Sources/DAELayers/Kernels/WinogradConvolution.swift.
 //
 // Each kernel keeps a block of tiles × filters of M in registers and runs
 // down the Cin input channels: per channel, one broadcast of V per tile and

@@ -423,6 +423,9 @@ void dae_image_reader_close(dae_image_reader *reader) {
 
 // MARK: - PNG writing
 
+/// The zlib level of the PNGs written (see dae_png_writer_open).
+#define DAE_PNG_COMPRESSION_LEVEL 4
+
 struct dae_png_writer {
     FILE *file;
     png_structp png;
@@ -498,6 +501,11 @@ dae_png_writer *dae_png_writer_open(int descriptor, int width, int height, int c
         return NULL;
     }
     png_set_write_fn(writer->png, writer, png_write_data, png_flush_data);
+    // zlib level 4 (libpng's default is 6): on denoised photographs about half
+    // the encoder's CPU for files 0.3–6% larger (levels 1–3 were faster still
+    // but 8–22% larger; Docs/Benchmarks.md, "The Winograd transforms in C").
+    // The encoder runs between bands, while the cores wait.
+    png_set_compression_level(writer->png, DAE_PNG_COMPRESSION_LEVEL);
     png_set_IHDR(writer->png, writer->info, (png_uint_32)width, (png_uint_32)height, bit_depth,
                  channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

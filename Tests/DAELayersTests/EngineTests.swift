@@ -62,6 +62,62 @@ struct EngineTests {
                                  relativeTolerance: 1e-6, "whole network")
     }
 
+    /// An inference-only workspace keeps two activation buffers, used in
+    /// turn (a pass-through layer shares its input's): every range of layers,
+    /// including ranges that start at a reshape, gives the training
+    /// workspace's bits.
+    @Test("an inference engine's two activation buffers give the training engine's bits, any range", arguments: [1, 2])
+    func inferenceBuffersInTurn(workers: Int) throws {
+        let network = try Self.network
+        let outputs = try Self.layerOutputs(network, Self.input)
+        let training = DataParallelEngine(network: network, batchCapacity: 3, workers: workers)
+        let inference = DataParallelEngine(network: network, batchCapacity: 3, workers: workers, forInference: true)
+        let count = network.layers.count
+        for range in [0..<count, 0..<2, 1..<count, 2..<5, 4..<count, 4..<5] {
+            let input = range.lowerBound == 0 ? Self.input : outputs[range.lowerBound - 1]
+            func run(_ engine: DataParallelEngine) -> [Float] {
+                var y = [Float](repeating: .nan, count: 3 * network.layers[range.upperBound - 1].outputCount)
+                input.withUnsafeBufferPointer { x in
+                    y.withUnsafeMutableBufferPointer {
+                        engine.predict(network: network, input: x.baseAddress!, batch: 3, output: $0.baseAddress!, layers: range)
+                    }
+                }
+                return y
+            }
+            #expect(run(inference) == run(training), "layers \(range)")
+        }
+    }
+
+    @Test("forEachJob runs every job once, each worker with its own workspace", arguments: [1, 2, 3])
+    func jobsRunOnce(workers: Int) throws {
+        let engine = DataParallelEngine(network: try Self.network, batchCapacity: workers, workers: workers, forInference: true)
+        for count in [0, 1, 2, 7, 40] {
+            var runs = [Int](repeating: 0, count: count), worker = [Int](repeating: -1, count: count)
+            var workspace = [ObjectIdentifier?](repeating: nil, count: count)
+            runs.withUnsafeMutableBufferPointer { runs in
+                worker.withUnsafeMutableBufferPointer { worker in
+                    workspace.withUnsafeMutableBufferPointer { workspace in
+                        engine.forEachJob(count) { index, w, space in
+                            runs[index] += 1
+                            worker[index] = w
+                            workspace[index] = ObjectIdentifier(space)
+                        }
+                    }
+                }
+            }
+            let eachOnce = runs.allSatisfy { $0 == 1 }, inRange = worker.allSatisfy { (0..<engine.workers).contains($0) }
+            #expect(eachOnce, "\(count) jobs: \(runs)")
+            #expect(inRange, "workers \(worker)")
+            // One workspace per worker, never shared between two.
+            var spaces: [Int: ObjectIdentifier] = [:]
+            for (w, id) in zip(worker, workspace) {
+                #expect(spaces[w, default: id!] == id!)
+                spaces[w] = id!
+            }
+            #expect(Set(spaces.values).count == spaces.count)
+        }
+    }
+
     @Test("predict runs any number of examples, each worker a few at a time, with the same results", arguments: [1, 2])
     func predictManyExamples(workers: Int) throws {
         let network = try Self.network

@@ -65,7 +65,7 @@ struct WinogradTests {
     /// The Winograd forward pass of `x` (no activation unless `relu`), the workspace guarded by NaN.
     static func winograd(_ x: Tensor, kernel: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
                          blockTiles: Int = WinogradConvolution.defaultBlockTiles, relu: Bool = false,
-                         kernels: WinogradKernels = .best) -> Tensor {
+                         kernels: WinogradKernels = .best, transforms: WinogradTransforms = .best) -> Tensor {
         let batch = x.shape[0], f = kernel.shape[3]
         let conv = kernel.withUnsafeBufferPointer { k in
             WinogradConvolution(geometry: g, weights: k.baseAddress!, outputChannels: f, blockTiles: blockTiles)
@@ -79,11 +79,11 @@ struct WinogradTests {
                     if let bias {
                         bias.withUnsafeBufferPointer { bp in
                             conv.forward(xp.baseAddress!, into: yp.baseAddress!, batch: batch, workspace: wp.baseAddress!,
-                                         bias: bp.baseAddress!, relu: relu, kernels: kernels)
+                                         bias: bp.baseAddress!, relu: relu, kernels: kernels, transforms: transforms)
                         }
                     } else {
                         conv.forward(xp.baseAddress!, into: yp.baseAddress!, batch: batch, workspace: wp.baseAddress!,
-                                     bias: nil, relu: relu, kernels: kernels)
+                                     bias: nil, relu: relu, kernels: kernels, transforms: transforms)
                     }
                 }
             }
@@ -94,6 +94,14 @@ struct WinogradTests {
     /// Every case with every implementation of the 16 GEMMs this CPU runs.
     static let arguments: [(Case, WinogradKernels)] = cases.flatMap { c in WinogradKernels.available.map { (c, $0) } }
 
+    /// Every GEMM implementation with the best transforms, and the best GEMMs with every other transform.
+    static let kernelsAndTransforms: [(WinogradKernels, WinogradTransforms)] =
+        WinogradKernels.available.map { ($0, WinogradTransforms.best) }
+        + WinogradTransforms.available.filter { $0 != .best }.map { (WinogradKernels.best, $0) }
+
+    /// The C transforms (AVX2, AVX-512) this CPU runs.
+    static let cTransforms: [WinogradTransforms] = WinogradTransforms.available.filter { $0 != .swift }
+
     @Test("this CPU picks AVX-512 GEMM kernels where it has them, else OpenBLAS")
     func selection() {
         #expect(WinogradKernels.available.contains(.blas))
@@ -102,6 +110,92 @@ struct WinogradTests {
         #if !arch(x86_64)
         #expect(!WinogradKernels.isAVX512Available)
         #endif
+    }
+
+    @Test("this CPU picks the widest transforms it runs: AVX-512, else AVX2, else Swift")
+    func transformSelection() {
+        #expect(WinogradTransforms.available.contains(.swift))
+        #expect(WinogradTransforms.available.contains(.avx2) == DirectLoopKernels.isAVX2Available)
+        #expect(WinogradTransforms.available.contains(.avx512) == WinogradKernels.isAVX512Available)
+        #expect(WinogradTransforms.best == (WinogradKernels.isAVX512Available ? .avx512 : DirectLoopKernels.isAVX2Available ? .avx2 : .swift))
+        #expect(WinogradConvolution.defaultTransforms == .best)
+    }
+
+    /// `V` and the output pixels of the C transforms against the Swift
+    /// transforms, bit for bit, on the cases' shapes: in blocks of 1, 7 and
+    /// all tiles; nothing written past a block; ReLU keeping −0 and NaN as Swift does.
+    @Test("the C transforms give the Swift transforms' bits",
+          .enabled(if: !WinogradTests.cTransforms.isEmpty, "this CPU has neither AVX2 nor AVX-512: only the Swift transforms run here"),
+          arguments: cases, cTransforms)
+    func transformsAgree(_ c: Case, transforms: WinogradTransforms) throws {
+        let g = try ConvolutionGeometry(inputHeight: c.h, inputWidth: c.w, inputChannels: c.inC,
+                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: c.padding)
+        let kernel = randomTensor(shape: [3, 3, c.inC, c.outC], seed: 91, range: -0.5...0.5)
+        let conv = kernel.withUnsafeBufferPointer { k in
+            WinogradConvolution(geometry: g, weights: k.baseAddress!, outputChannels: c.outC)
+        }
+        let total = c.batch * conv.tilesPerImage
+        let x = randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: 92, range: -1...1)
+        let guardFloats = 16 * max(c.inC, c.outC)
+        func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
+        for block in [1, 7, total] {
+            // Input transform: V of every tile, then NaN past the last block.
+            func input(_ t: WinogradTransforms) -> [Float] {
+                var v = [Float](repeating: .nan, count: total * 16 * c.inC + guardFloats)
+                var edge = [Float](repeating: .nan, count: 16 * c.inC)
+                x.withUnsafeBufferPointer { xp in
+                    v.withUnsafeMutableBufferPointer { vp in
+                        edge.withUnsafeMutableBufferPointer { ep in
+                            for start in stride(from: 0, to: total, by: block) {
+                                let tiles = start..<min(start + block, total)
+                                conv.inputTransform(xp.baseAddress!, tiles: tiles, into: vp.baseAddress! + start * 16 * c.inC,
+                                                    edge: ep.baseAddress!, transforms: t)
+                            }
+                        }
+                    }
+                }
+                return v
+            }
+            let v = input(transforms)
+            #expect(bits(v) == bits(input(.swift)), "\(transforms) input transform, blocks of \(block)")
+            let untouched = v[(total * 16 * c.inC)...].allSatisfy { $0.isNaN }
+            #expect(untouched, "\(transforms) wrote past the block")
+            // Output transform from a random M with −0 and NaN planted, with and without bias and ReLU.
+            var m = randomTensor(shape: [total * 16 * c.outC], seed: 93, range: -1...1).scalars
+            for e in 0..<16 { m[e * c.outC] = -0.0 }        // tile 0, filter 0: every entry −0
+            if total > 1 { m[16 * c.outC + 5 * c.outC] = .nan }  // tile 1, filter 0: a NaN
+            var bias = randomTensor(shape: [c.outC], seed: 94, range: -0.5...0.5).scalars
+            bias[0] = -0.0
+            for (relu, useBias) in [(false, false), (false, true), (true, false), (true, true)] {
+                func output(_ t: WinogradTransforms) -> [Float] {
+                    var y = [Float](repeating: .nan, count: c.batch * g.outputPixels * c.outC)
+                    m.withUnsafeBufferPointer { mp in
+                        bias.withUnsafeBufferPointer { bp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                for start in stride(from: 0, to: total, by: block) {
+                                    conv.outputTransform(mp.baseAddress! + start * 16 * c.outC, tiles: start..<min(start + block, total),
+                                                         into: yp.baseAddress!, bias: useBias ? bp.baseAddress! : nil, relu: relu, transforms: t)
+                                }
+                            }
+                        }
+                    }
+                    return y
+                }
+                let y = output(transforms)
+                #expect(bits(y) == bits(output(.swift)), "\(transforms) output transform, blocks of \(block), relu \(relu), bias \(useBias)")
+                let nans = y.filter { $0.isNaN }.count
+                if total > 1 { #expect(nans >= 1, "the planted NaN came through") }
+            }
+        }
+        // The whole forward pass, bias and ReLU, every GEMM implementation: the Swift transforms' bits.
+        let bias = randomTensor(shape: [c.outC], seed: 95, range: -0.5...0.5)
+        for kernels in WinogradKernels.available {
+            for relu in [false, true] {
+                let fast = Self.winograd(x, kernel: kernel, bias: bias, geometry: g, blockTiles: 13, relu: relu, kernels: kernels, transforms: transforms)
+                let swift = Self.winograd(x, kernel: kernel, bias: bias, geometry: g, blockTiles: 13, relu: relu, kernels: kernels, transforms: .swift)
+                #expect(bits(fast.scalars) == bits(swift.scalars), "\(transforms) transforms with \(kernels) GEMMs, relu \(relu)")
+            }
+        }
     }
 
     #if os(Linux) && arch(x86_64)
@@ -128,24 +222,27 @@ struct WinogradTests {
                 == Self.winograd(x, kernel: kernel, bias: bias, geometry: g, kernels: .avx512).scalars)
     }
 
-    @Test("forward matches the naive loops and float64, every kernel this CPU runs", arguments: arguments)
+    @Test("forward matches the naive loops and float64, every kernel and transform this CPU runs", arguments: arguments)
     func forward(_ c: Case, kernels: WinogradKernels) throws {
         let g = try ConvolutionGeometry(inputHeight: c.h, inputWidth: c.w, inputChannels: c.inC,
                                         kernelHeight: 3, kernelWidth: 3, stride: 1, padding: c.padding)
         let x = randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: 21, range: -1...1)
         let kernel = randomTensor(shape: [3, 3, c.inC, c.outC], seed: 22, range: -0.5...0.5)
         let bias = randomTensor(shape: [c.outC], seed: 23, range: -0.5...0.5)
-        let y = Self.winograd(x, kernel: kernel, bias: bias, geometry: g, kernels: kernels)
         let naive = try NaiveConvolution.conv2D(x, kernel: kernel, bias: bias, stride: 1, padding: c.padding)
-        expectApproximatelyEqual(y, naive, relativeTolerance: 1e-5, "\(kernels) Winograd against the naive loops")
-        // Against float64: within a few units in the last place of the largest output.
         let exact = Self.reference(x, kernel: kernel, bias: bias, geometry: g)
-        let error = relativeError(y.scalars.map(Double.init), exact)
-        #expect(error < 4e-6, "\(kernels): relative error \(error) against float64")
-        // No bias: the same as starting from zero.
-        let unbiased = Self.winograd(x, kernel: kernel, bias: nil, geometry: g, kernels: kernels)
         let naiveUnbiased = try NaiveConvolution.conv2D(x, kernel: kernel, bias: nil, stride: 1, padding: c.padding)
-        expectApproximatelyEqual(unbiased, naiveUnbiased, relativeTolerance: 1e-5, "Winograd without bias")
+        // Every transform implementation this CPU runs (Swift, AVX2, AVX-512).
+        for transforms in WinogradTransforms.available {
+            let y = Self.winograd(x, kernel: kernel, bias: bias, geometry: g, kernels: kernels, transforms: transforms)
+            expectApproximatelyEqual(y, naive, relativeTolerance: 1e-5, "\(kernels)/\(transforms) Winograd against the naive loops")
+            // Against float64: within a few units in the last place of the largest output.
+            let error = relativeError(y.scalars.map(Double.init), exact)
+            #expect(error < 4e-6, "\(kernels)/\(transforms): relative error \(error) against float64")
+            // No bias: the same as starting from zero.
+            let unbiased = Self.winograd(x, kernel: kernel, bias: nil, geometry: g, kernels: kernels, transforms: transforms)
+            expectApproximatelyEqual(unbiased, naiveUnbiased, relativeTolerance: 1e-5, "\(kernels)/\(transforms) Winograd without bias")
+        }
     }
 
     @Test("the blocks of tiles do not change the result; ReLU folds into the output transform",
@@ -173,15 +270,16 @@ struct WinogradTests {
     /// A crop at an even origin, as tiled inference cuts: every pixel whose
     /// 3×3 window lies inside the crop gets the whole image's bits.
     @Test("a crop at an even origin gives the whole image's bits inside it",
-          arguments: [(2, 4), (4, 0), (0, 6), (6, 2)], WinogradKernels.available)
-    func evenCropsAreExact(_ origin: (Int, Int), kernels: WinogradKernels) throws {
+          arguments: [(2, 4), (4, 0), (0, 6), (6, 2)], kernelsAndTransforms)
+    func evenCropsAreExact(_ origin: (Int, Int), path: (WinogradKernels, WinogradTransforms)) throws {
+        let (kernels, transforms) = path
         let (h, w, cin, cout) = (22, 25, 48, 48)
         let whole = try ConvolutionGeometry(inputHeight: h, inputWidth: w, inputChannels: cin,
                                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: .same)
         let x = randomTensor(shape: [1, h, w, cin], seed: 41, range: -1...1)
         let kernel = randomTensor(shape: [3, 3, cin, cout], seed: 42, range: -0.3...0.3)
         let bias = randomTensor(shape: [cout], seed: 43, range: -0.5...0.5)
-        let full = Self.winograd(x, kernel: kernel, bias: bias, geometry: whole, kernels: kernels)
+        let full = Self.winograd(x, kernel: kernel, bias: bias, geometry: whole, kernels: kernels, transforms: transforms)
         let (top, left) = origin
         let (ch, cw) = (h - top - 3, w - left - 2)
         var crop = [Float](repeating: 0, count: ch * cw * cin)
@@ -189,7 +287,7 @@ struct WinogradTests {
         let cropGeometry = try ConvolutionGeometry(inputHeight: ch, inputWidth: cw, inputChannels: cin,
                                                    kernelHeight: 3, kernelWidth: 3, stride: 1, padding: .same)
         let part = Self.winograd(Tensor(shape: [1, ch, cw, cin], scalars: crop), kernel: kernel, bias: bias, geometry: cropGeometry,
-                                 kernels: kernels)
+                                 kernels: kernels, transforms: transforms)
         var differing = 0
         for r in 1..<(ch - 1) {
             for q in 1..<(cw - 1) {
@@ -198,7 +296,7 @@ struct WinogradTests {
                 }
             }
         }
-        #expect(differing == 0, "\(kernels): \(differing) values differ from the whole image's")
+        #expect(differing == 0, "\(kernels) GEMMs, \(transforms) transforms: \(differing) values differ from the whole image's")
     }
 
     @Test("Conv2D.withWinograd: forward as the GEMM's to rounding, backward as the GEMM's, kernel follows updates")

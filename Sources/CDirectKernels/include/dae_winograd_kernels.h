@@ -1,6 +1,8 @@
 // The 16 small GEMMs of DAELayers' Winograd F(2×2, 3×3) forward pass
-// (Sources/DAELayers/WinogradConvolution.swift), as AVX-512 and AVX2 + FMA
-// register-blocked kernels, chosen at run time like the direct loops.
+// (Sources/DAELayers/Kernels/WinogradConvolution.swift), as AVX-512 and
+// AVX2 + FMA register-blocked kernels (winograd_kernels.c), and its input
+// and output transforms (winograd_transforms.c), chosen at run time like
+// the direct loops.
 //
 // Layouts (row-major, as WinogradConvolution keeps them):
 //   v  V[tiles][16][Cin]    the transformed input tiles
@@ -26,6 +28,42 @@ void dae_winograd_gemm_avx512(const float *v, const float *u, float *m, long til
 /// The 16 GEMMs with 8-wide vectors (AVX2 + FMA): 4 tiles × 24 filters per register block.
 void dae_winograd_gemm_avx2(const float *v, const float *u, float *m, long tiles, long inputChannels,
                             long outputChannels);
+
+/// The geometry the transforms need (WinogradConvolution's, in C): the
+/// batch's images are `inputHeight × inputWidth × inputChannels` and
+/// `outputHeight × outputWidth × outputChannels`, NHWC; output tile (r, q)
+/// of an image reads the 4×4 input window at row `2r − padTop`, column
+/// `2q − padLeft` (zero outside the image) and writes output pixels
+/// `2r…2r+1`, `2q…2q+1` (those inside the output); tiles are numbered image
+/// by image, row by row: index = (image · tileRows + r) · tileColumns + q.
+typedef struct {
+    long inputHeight, inputWidth, inputChannels;
+    long outputHeight, outputWidth, outputChannels;
+    long padTop, padLeft;
+    long tileRows, tileColumns;
+} dae_winograd_shape;
+
+/// The input transform of tiles `first … first + count − 1`:
+/// V[k][e][c] = (Bᵀ d B)[e] of tile first + k's window, channel c, with
+/// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]];
+/// `v` holds count·16·Cin floats, `edge` 16·Cin floats of scratch (a window
+/// that reaches past the image is copied there, zero-padded). AVX-512F: 16 channels at a time.
+void dae_winograd_input_transform_avx512(const dae_winograd_shape *shape, const float *input, long first, long count,
+                                         float *v, float *edge);
+/// The same with AVX2, 8 channels at a time: the same bits.
+void dae_winograd_input_transform_avx2(const dae_winograd_shape *shape, const float *input, long first, long count,
+                                       float *v, float *edge);
+
+/// The output transform of tiles `first … first + count − 1`: from
+/// M[k][e][f] (count·16·Cout floats), y = Aᵀ M A + bias (bias NULL: + 0)
+/// with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], then max(0, y) when `relu`,
+/// written to the tile's output pixels in `output` (the batch's NHWC
+/// output). AVX-512F: 16 filters at a time.
+void dae_winograd_output_transform_avx512(const dae_winograd_shape *shape, const float *m, long first, long count,
+                                          float *output, const float *bias, int relu);
+/// The same with AVX2, 8 filters at a time: the same bits.
+void dae_winograd_output_transform_avx2(const dae_winograd_shape *shape, const float *m, long first, long count,
+                                        float *output, const float *bias, int relu);
 
 #endif
 #endif

@@ -137,6 +137,7 @@ extension DenoisingAutoencoder {
         inference.noiseLevel = noiseLevel
         let band = ResidualInference.tileSide, radius = inference.radius
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
+        inference.imageHeight = height
         var output = [Float](repeating: 0, count: band * width * channels)
         var samples = OutputSamples(count: band * width * channels, bitDepth: writer.bitDepth)
         // The same cut of the rows as an in-memory pass: the same tiles, the same bits.

@@ -10,15 +10,19 @@ import Foundation
 /// pixels, and the zero padding at the image's edges, that a pass over the
 /// whole image would give it: tiled output equals whole-image output, up
 /// to the order in which OpenBLAS sums (which can change with a product's
-/// size; measured differences stay below 10⁻⁵). Tiles of one input shape run together across the workers, each
-/// worker with an inference-only workspace (one shared patch matrix) sized
-/// for the largest tile.
+/// size; measured differences stay below 10⁻⁵; with the Winograd kernels on
+/// AVX-512 the bits are the same). The tiles of a call form one queue,
+/// largest first, that the workers take from one tile at a time (any shape:
+/// no worker waits for a group to finish), each worker with an
+/// inference-only workspace sized for the largest tile of the image.
 ///
 /// Cost: about `(side + 2R)² / side²` of a whole-image pass for tiles of
-/// `side` (1.23× for the photo preset's R = 7 at 128-pixel tiles).
+/// `side`: for the built-in model (R = 10) 1.17× at 256-pixel tiles, where
+/// 128-pixel tiles cost 1.34× (Docs/Benchmarks.md, "The Winograd transforms in C").
 struct ResidualInference {
-    /// The largest side of an output tile.
-    static let tileSide = 128
+    /// The largest side of an output tile (and the height of a file's bands).
+    /// Memory grows with it: a worker's two activations hold (side + 2R)² × 48 floats.
+    static let tileSide = 256
 
     /// `0..<length` cut into output spans for halo tiles: ``TilePlan/haloSpans(length:side:alignment:)``
     /// with sides of at most ``tileSide``.
@@ -38,6 +42,11 @@ struct ResidualInference {
     let tileAlignment: Int
     /// The noise std written into the noise-level map channel, if the model has one.
     var noiseLevel: Float = 0
+    /// The height of the whole image when ``denoise(_:height:width:rows:into:)``
+    /// is given it band by band (each call's `height` is then its band's
+    /// rows): the engine is sized once, for the tallest tile any band will
+    /// cut, instead of again when a taller band comes.
+    var imageHeight: Int? = nil
     /// The networks for each tile shape met so far (layer structs sharing the model's weights: cheap).
     private var networks: [[Int]: Sequential] = [:]
     /// One engine, sized for the largest tile met so far: a workspace sized
@@ -103,56 +112,63 @@ struct ResidualInference {
             }
         }
         let largest = groups.keys.reduce([0, 0]) { [max($0[0], $1[0]), max($0[1], $1[1])] }
-        let engine = try engine(covering: largest)
+        // The largest input tile of the whole image: a span of at most tileSide, its end rounded up to a
+        // multiple of a, plus the halo (a multiple of a, as every tile's sides are).
+        let widestTile = (Self.tileSide + a - 1) / a * a + 2 * radius
+        let imageRows = ((imageHeight ?? height) + a - 1) / a * a
+        let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))])
         let level = noiseLevel
-        for (shape, tiles) in groups.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            let network = try network(height: shape[0], width: shape[1])
-            let tilePixels = shape[0] * shape[1]
-            let chunk = engine.batchCapacity
-            // The network's input (with the noise-level channel) and its predicted noise.
-            var batch = [Float](repeating: 0, count: chunk * tilePixels * nc)
-            var prediction = [Float](repeating: 0, count: chunk * tilePixels * c)
-            for start in stride(from: 0, to: tiles.count, by: chunk) {
-                let part = tiles[start..<min(start + chunk, tiles.count)]
-                batch.withUnsafeMutableBufferPointer { b in
-                    for (k, tile) in part.enumerated() {
-                        var to = b.baseAddress! + k * tilePixels * nc
-                        for row in tile.inputRows {
-                            let from = input + min(row, height - 1) * width * c
-                            if nc == c {  // no map: the image's part of the row in one copy, then the repeated edge
-                                let inside = tile.inputColumns.clamped(to: 0..<width)
-                                to.update(from: from + inside.lowerBound * c, count: inside.count * c)
-                                to += inside.count * c
-                                for _ in inside.upperBound..<tile.inputColumns.upperBound {
-                                    to.update(from: from + (width - 1) * c, count: c)
-                                    to += c
-                                }
-                                continue
-                            }
-                            for column in tile.inputColumns {
-                                let pixel = from + min(column, width - 1) * c
-                                for ch in 0..<c { to[ch] = pixel[ch] }
-                                to[c] = level
-                                to += nc
-                            }
+        // Every tile's network, built (and its kernels transformed) before the workers start.
+        var built: [[Int]: Sequential] = [:]
+        for shape in groups.keys { built[shape] = try network(height: shape[0], width: shape[1]) }
+        let networks = built
+        // All tiles of the call as one queue, the largest first: each worker takes the next
+        // (any shape), so none waits while another finishes a group. A tile runs alone
+        // (batch 1), as before, so its result does not depend on which worker took it.
+        let tiles = groups.sorted { $0.key.lexicographicallyPrecedes($1.key) }.flatMap(\.value)
+        let order = tiles.indices.sorted {
+            let (a, b) = (tiles[$0], tiles[$1])
+            let (pa, pb) = (a.inputRows.count * a.inputColumns.count, b.inputRows.count * b.inputColumns.count)
+            return pa != pb ? pa > pb : $0 < $1
+        }
+        let largestTile = largest[0] * largest[1] * nc
+        // Each worker's network input (the tile with the noise-level channel).
+        var inputs = [Float](repeating: 0, count: engine.workers * largestTile)
+        inputs.withUnsafeMutableBufferPointer { inputs in
+            let inputs = inputs.baseAddress!
+            engine.forEachJob(order.count) { job, worker, workspace in
+                let tile = tiles[order[job]]
+                let network = networks[[tile.inputRows.count, tile.inputColumns.count]]!
+                var to = inputs + worker * largestTile
+                let tileInput = UnsafePointer(to)
+                for row in tile.inputRows {
+                    let from = input + min(row, height - 1) * width * c
+                    if nc == c {  // no map: the image's part of the row in one copy, then the repeated edge
+                        let inside = tile.inputColumns.clamped(to: 0..<width)
+                        to.update(from: from + inside.lowerBound * c, count: inside.count * c)
+                        to += inside.count * c
+                        for _ in inside.upperBound..<tile.inputColumns.upperBound {
+                            to.update(from: from + (width - 1) * c, count: c)
+                            to += c
                         }
+                        continue
+                    }
+                    for column in tile.inputColumns {
+                        let pixel = from + min(column, width - 1) * c
+                        for ch in 0..<c { to[ch] = pixel[ch] }
+                        to[c] = level
+                        to += nc
                     }
                 }
-                batch.withUnsafeBufferPointer { b in
-                    prediction.withUnsafeMutableBufferPointer { p in
-                        engine.predict(network: network, input: b.baseAddress!, batch: part.count, output: p.baseAddress!)
-                    }
-                }
+                let prediction = network.forward(tileInput, batch: 1, workspace: workspace)
                 // output = clip(input − predicted noise, 0, 1), the tile's own pixels only.
-                for (k, tile) in part.enumerated() {
-                    for row in tile.outputRows {
-                        let tilePixel = k * tilePixels + (row - tile.inputRows.lowerBound) * tile.inputColumns.count
-                            + tile.outputColumns.lowerBound - tile.inputColumns.lowerBound
-                        let out = output + ((row - rows.lowerBound) * width + tile.outputColumns.lowerBound) * c
-                        let source = input + (row * width + tile.outputColumns.lowerBound) * c
-                        for i in 0..<(tile.outputColumns.count * c) {
-                            out[i] = min(max(source[i] - prediction[tilePixel * c + i], 0), 1)
-                        }
+                for row in tile.outputRows {
+                    let tilePixel = (row - tile.inputRows.lowerBound) * tile.inputColumns.count
+                        + tile.outputColumns.lowerBound - tile.inputColumns.lowerBound
+                    let out = output + ((row - rows.lowerBound) * width + tile.outputColumns.lowerBound) * c
+                    let source = input + (row * width + tile.outputColumns.lowerBound) * c
+                    for i in 0..<(tile.outputColumns.count * c) {
+                        out[i] = min(max(source[i] - prediction[tilePixel * c + i], 0), 1)
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Runs a ``Sequential`` network on both (all) cores by splitting each
 /// batch into contiguous shards, one per worker, each worker with its own
 /// ``Workspace`` and single-threaded OpenBLAS GEMMs.
@@ -100,6 +102,21 @@ package final class DataParallelEngine {
         return Float(partialSums.reduce(0, +) / Double(normalizer))
     }
 
+    /// Runs `count` independent jobs on the workers and returns when all are
+    /// done: each worker takes the next job not yet taken (`job(index,
+    /// worker, workspace)`, with the worker's number and its workspace), so
+    /// jobs of unequal cost (tiles of several shapes) keep every worker busy.
+    /// A job's result must depend only on its index, never on the worker or
+    /// on the order jobs run in: then the results are deterministic.
+    /// `job` runs concurrently with itself; the caller makes what it writes disjoint.
+    package func forEachJob(_ count: Int, _ job: (_ index: Int, _ worker: Int, _ workspace: Workspace) -> Void) {
+        guard count > 0 else { return }
+        let next = JobCounter()
+        concurrentForEach(min(workers, count)) { w in
+            while let index = next.take(below: count) { job(index, w, workspaces[w]) }
+        }
+    }
+
     /// The gradients of the last ``lossAndGradients(network:input:target:batch:prepareShard:)``,
     /// one block in ``Sequential/parameterNames`` order.
     package var gradients: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspaces[0].gradientStorage) }
@@ -141,5 +158,20 @@ package final class DataParallelEngine {
                 (output + start * outCount).update(from: result, count: count * outCount)
             }
         }
+    }
+}
+
+/// The next job index, handed out once each under a lock (one take per job:
+/// the lock costs microseconds against jobs of milliseconds).
+private final class JobCounter: @unchecked Sendable {
+    private var next = 0
+    private let lock = DispatchSemaphore(value: 1)
+
+    func take(below count: Int) -> Int? {
+        lock.wait()
+        defer { lock.signal() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }

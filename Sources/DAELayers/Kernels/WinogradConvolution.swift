@@ -23,7 +23,10 @@ import CDirectKernels
 /// AVX-512 or AVX2 + FMA (``WinogradKernels``: `U[e]` stays in L1, nothing
 /// is packed, and every entry of `M` is one chain of FMAs over the input
 /// channels, so both give the same bits whatever the block), else as
-/// OpenBLAS sgemm calls.
+/// OpenBLAS sgemm calls. The input and output transforms run as C with
+/// AVX-512 or AVX2 intrinsics where the CPU has them (``WinogradTransforms``,
+/// `winograd_transforms.c`), else as the Swift SIMD loops below; all three
+/// give the same bits.
 ///
 /// Rounding: a pixel's value depends on where it sits in its 2×2 tile (the
 /// four output formulas differ), never on pixels outside its 3×3 window
@@ -55,6 +58,10 @@ struct WinogradConvolution: Sendable, Equatable {
     let kernels: WinogradKernels
     /// The kernels layers switched on from now on use (``Conv2D/winogradKernels``).
     nonisolated(unsafe) static var defaultKernels = WinogradKernels.best
+    /// Which implementation runs the input and output transforms (all give the same bits).
+    let transforms: WinogradTransforms
+    /// The transforms layers switched on from now on use (``Conv2D/winogradTransforms``).
+    nonisolated(unsafe) static var defaultTransforms = WinogradTransforms.best
 
     /// True for the convolutions this path serves: 3×3, stride 1, and
     /// lowered to a GEMM today (few-channel convolutions keep their direct loops).
@@ -64,30 +71,37 @@ struct WinogradConvolution: Sendable, Equatable {
 
     /// Transforms `weights` (Keras's `[3, 3, Cin, Cout]`) once.
     init(geometry: ConvolutionGeometry, weights: UnsafePointer<Float>, outputChannels: Int,
-         blockTiles: Int = WinogradConvolution.defaultBlockTiles, kernels: WinogradKernels = WinogradConvolution.defaultKernels) {
+         blockTiles: Int = WinogradConvolution.defaultBlockTiles, kernels: WinogradKernels = WinogradConvolution.defaultKernels,
+         transforms: WinogradTransforms = WinogradConvolution.defaultTransforms) {
         precondition(geometry.kernelHeight == 3 && geometry.kernelWidth == 3 && geometry.stride == 1,
                      "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
         self.geometry = geometry
         self.outputChannels = outputChannels
         self.blockTiles = max(1, blockTiles)
         self.kernels = kernels
+        self.transforms = transforms
         transformedKernel = Self.transformKernel(weights, inputChannels: geometry.inputChannels, outputChannels: outputChannels)
     }
 
     /// `U[e, c, f] = (G g Gᵀ)[e]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
     static func transformKernel(_ weights: UnsafePointer<Float>, inputChannels cin: Int, outputChannels cout: Int) -> [Float] {
-        let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        // G's rows, flat: g[3·a + i].
+        let g: [Double] = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
         var u = [Float](repeating: 0, count: elements * cin * cout)
         u.withUnsafeMutableBufferPointer { u in
-            for c in 0..<cin {
-                for f in 0..<cout {
-                    var k = [[Double]](repeating: [0, 0, 0], count: 3)
-                    for i in 0..<3 { for j in 0..<3 { k[i][j] = Double(weights[((i * 3 + j) * cin + c) * cout + f]) } }
-                    for a in 0..<4 {
-                        for b in 0..<4 {
-                            var sum = 0.0
-                            for i in 0..<3 { for j in 0..<3 { sum += g[a][i] * k[i][j] * g[b][j] } }
-                            u[((a * 4 + b) * cin + c) * cout + f] = Float(sum)
+            g.withUnsafeBufferPointer { g in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { k in
+                    for c in 0..<cin {
+                        for f in 0..<cout {
+                            for t in 0..<9 { k[t] = Double(weights[(t * cin + c) * cout + f]) }
+                            for a in 0..<4 {
+                                for b in 0..<4 {
+                                    // Summed in this order (i, then j) in Double, rounded once.
+                                    var sum = 0.0
+                                    for i in 0..<3 { for j in 0..<3 { sum += g[3 * a + i] * k[3 * i + j] * g[3 * b + j] } }
+                                    u[((a * 4 + b) * cin + c) * cout + f] = Float(sum)
+                                }
+                            }
                         }
                     }
                 }
@@ -115,8 +129,8 @@ struct WinogradConvolution: Sendable, Equatable {
     /// (`V[T, e, Cin]` with row stride `16·Cin` times `U[e]`, into `M[T, e, Cout]`, row stride `16·Cout`).
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int,
                  workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
-                 kernels: WinogradKernels? = nil) {
-        let kernels = kernels ?? self.kernels
+                 kernels: WinogradKernels? = nil, transforms: WinogradTransforms? = nil) {
+        let kernels = kernels ?? self.kernels, transforms = transforms ?? self.transforms
         let cin = geometry.inputChannels, cout = outputChannels
         let total = batch * tilesPerImage
         guard total > 0 else { return }
@@ -128,9 +142,7 @@ struct WinogradConvolution: Sendable, Equatable {
             var start = 0
             while start < total {
                 let count = min(capacity, total - start)
-                for k in 0..<count {
-                    inputTransform(input, tile: start + k, into: v + k * Self.elements * cin, edge: edge)
-                }
+                inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
                 // For each e < 16, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
                 switch kernels {
                 case .blas:
@@ -145,11 +157,63 @@ struct WinogradConvolution: Sendable, Equatable {
                 case .avx512, .avx2: preconditionFailure("\(kernels) Winograd kernels on a CPU that is not x86-64")
                 #endif
                 }
-                for k in 0..<count {
-                    outputTransform(m + k * Self.elements * cout, tile: start + k, into: output, bias: bias, relu: relu)
-                }
+                outputTransform(m, tiles: start..<(start + count), into: output, bias: bias, relu: relu, transforms: transforms)
                 start += count
             }
+        }
+    }
+
+    #if arch(x86_64)
+    /// The geometry as the C transforms take it.
+    private var shape: dae_winograd_shape {
+        let g = geometry
+        return dae_winograd_shape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
+                                  outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: outputChannels,
+                                  padTop: g.padTop, padLeft: g.padLeft, tileRows: tileRows, tileColumns: tileColumns)
+    }
+    #endif
+
+    /// `V[k, e, :]` for tiles `tiles` of the batch (k = tile − tiles.lowerBound),
+    /// into `v` (`tiles.count · 16 · Cin` floats); `edge`: 16·Cin floats of scratch.
+    func inputTransform(_ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>,
+                        edge: UnsafeMutablePointer<Float>, transforms: WinogradTransforms) {
+        switch transforms {
+        case .swift:
+            let stride = Self.elements * geometry.inputChannels
+            for k in 0..<tiles.count { inputTransform(input, tile: tiles.lowerBound + k, into: v + k * stride, edge: edge) }
+        #if arch(x86_64)
+        case .avx512:
+            var shape = shape
+            dae_winograd_input_transform_avx512(&shape, input, tiles.lowerBound, tiles.count, v, edge)
+        case .avx2:
+            var shape = shape
+            dae_winograd_input_transform_avx2(&shape, input, tiles.lowerBound, tiles.count, v, edge)
+        #else
+        case .avx512, .avx2: preconditionFailure("\(transforms) Winograd transforms on a CPU that is not x86-64")
+        #endif
+        }
+    }
+
+    /// The output pixels of tiles `tiles` of the batch from `m` (`M[k, e, :]`,
+    /// k = tile − tiles.lowerBound), plus `bias`, then ReLU when `relu`.
+    func outputTransform(_ m: UnsafePointer<Float>, tiles: Range<Int>, into output: UnsafeMutablePointer<Float>,
+                         bias: UnsafePointer<Float>?, relu: Bool, transforms: WinogradTransforms) {
+        switch transforms {
+        case .swift:
+            let stride = Self.elements * outputChannels
+            for k in 0..<tiles.count {
+                outputTransform(m + k * stride, tile: tiles.lowerBound + k, into: output, bias: bias, relu: relu)
+            }
+        #if arch(x86_64)
+        case .avx512:
+            var shape = shape
+            dae_winograd_output_transform_avx512(&shape, m, tiles.lowerBound, tiles.count, output, bias, relu ? 1 : 0)
+        case .avx2:
+            var shape = shape
+            dae_winograd_output_transform_avx2(&shape, m, tiles.lowerBound, tiles.count, output, bias, relu ? 1 : 0)
+        #else
+        case .avx512, .avx2: preconditionFailure("\(transforms) Winograd transforms on a CPU that is not x86-64")
+        #endif
         }
     }
 
@@ -327,6 +391,28 @@ public enum WinogradKernels: String, Sendable, Equatable, CaseIterable {
     public static let best: WinogradKernels = isAVX512Available ? .avx512 : .blas
 }
 
+/// The implementations of the Winograd pass's input and output transforms:
+/// the same single additions and subtractions in each, so the same bits
+/// (`WinogradTests.transformsAgree`).
+public enum WinogradTransforms: String, Sendable, Equatable, CaseIterable {
+    /// Swift SIMD, 8 channels at a time (SSE on x86-64 without flags): any CPU.
+    case swift
+    /// C, AVX2, 8 channels at a time (`Sources/CDirectKernels/winograd_transforms.c`).
+    case avx2
+    /// C, AVX-512F, 16 channels at a time.
+    case avx512
+
+    /// Every implementation this CPU can run.
+    public static var available: [WinogradTransforms] {
+        [.swift] + (DirectLoopKernels.isAVX2Available ? [.avx2] : []) + (WinogradKernels.isAVX512Available ? [.avx512] : [])
+    }
+
+    /// The widest this CPU runs: AVX-512, else AVX2, else Swift (measured in
+    /// Docs/Benchmarks.md, "The Winograd transforms in C").
+    public static let best: WinogradTransforms =
+        WinogradKernels.isAVX512Available ? .avx512 : DirectLoopKernels.isAVX2Available ? .avx2 : .swift
+}
+
 extension Sequential {
     /// This network with every ``Conv2D`` that ``Conv2D/supportsWinograd``
     /// running its forward pass as Winograd F(2×2, 3×3) (`enabled`) or as
@@ -365,5 +451,13 @@ extension Conv2D {
     public static var winogradKernels: WinogradKernels {
         get { WinogradConvolution.defaultKernels }
         set { if WinogradKernels.available.contains(newValue) { WinogradConvolution.defaultKernels = newValue } }
+    }
+
+    /// The implementation of the input and output transforms for layers
+    /// switched on after it is set (a benchmark's knob; ``WinogradTransforms/best``
+    /// by default; one this CPU cannot run is ignored). Not thread-safe: set it before running anything.
+    public static var winogradTransforms: WinogradTransforms {
+        get { WinogradConvolution.defaultTransforms }
+        set { if WinogradTransforms.available.contains(newValue) { WinogradConvolution.defaultTransforms = newValue } }
     }
 }

@@ -121,6 +121,11 @@ public struct Conv2D: Layer {
         return max(lowered, winograd.workspaceCount(batch: batch))
     }
 
+    /// The Winograd pass's blocks only, when it runs (no patch matrix: that is the backward pass's).
+    public func forwardWorkspaceCount(batch: Int) -> Int {
+        winograd?.workspaceCount(batch: batch) ?? lowered.workspaceCount(batch: batch)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
         if let winograd {

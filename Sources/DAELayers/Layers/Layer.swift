@@ -33,6 +33,11 @@ public protocol Layer: Sendable {
     var passesInputThrough: Bool { get }
     /// Floats of scratch memory the layer needs for a batch of `batch`.
     func workspaceCount(batch: Int) -> Int
+    /// Floats of scratch memory ``forward(_:into:batch:workspace:)`` alone
+    /// needs for a batch of `batch` (an inference-only ``Workspace``
+    /// allocates this): ``workspaceCount(batch:)`` unless the layer says
+    /// less (a Winograd ``Conv2D`` needs no patch matrix to run forward).
+    func forwardWorkspaceCount(batch: Int) -> Int
     /// Computes `output` (`batch × outputShape`) from `input` (`batch × inputShape`).
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                  batch: Int, workspace: UnsafeMutablePointer<Float>)
@@ -52,6 +57,7 @@ public protocol Layer: Sendable {
 
 extension Layer {
     public var passesInputThrough: Bool { false }
+    public func forwardWorkspaceCount(batch: Int) -> Int { workspaceCount(batch: batch) }
     /// Elements of one input example.
     public var inputCount: Int { Tensor.elementCount(of: inputShape) }
     /// Elements of one output example.

@@ -1,0 +1,272 @@
+// The input and output transforms of the Winograd F(2×2, 3×3) forward pass
+// (Sources/DAELayers/Kernels/WinogradConvolution.swift has the algorithm and
+// the portable Swift transforms these replace; include/dae_winograd_kernels.h
+// the layouts), with AVX-512F and AVX2 intrinsics, chosen at run time.
+//
+// Bits: every output value is the same sequence of single IEEE additions and
+// subtractions as in the Swift transforms (a ± b of the same operands, in
+// the same grouping), so all three implementations give the same bits, and
+// a value never depends on the block or on where in a vector its channel
+// falls. No multiplication: nothing can be contracted into an FMA. ReLU is
+// max(0, a), which keeps −0 and NaN as Swift's `replace(with: 0, where: a < 0)` does.
+//
+// Every function carries its own target attribute: no compiler flag.
+#include "dae_winograd_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+/// Where tile `index` of the batch reads and writes: image, tile row, tile column.
+static inline void tile_position(const dae_winograd_shape *s, long index, long *image, long *row, long *column) {
+    const long perImage = s->tileRows * s->tileColumns;
+    *image = index / perImage;
+    const long r = index - *image * perImage;
+    *row = r / s->tileColumns;
+    *column = r - *row * s->tileColumns;
+}
+
+/// The tile's 4×4 input window: a pointer into the image and its row stride
+/// when the window lies inside the image, else `edge` (16·Cin floats) filled
+/// with the window, zero outside the image, and a row stride of 4·Cin.
+static inline const float *tile_window(const dae_winograd_shape *s, const float *input, long index, float *edge,
+                                       long *rowStride) {
+    long image, row, column;
+    tile_position(s, index, &image, &row, &column);
+    const long cin = s->inputChannels, h = s->inputHeight, w = s->inputWidth;
+    const long top = 2 * row - s->padTop, left = 2 * column - s->padLeft;
+    const float *source = input + image * h * w * cin;
+    if (top >= 0 && top + 4 <= h && left >= 0 && left + 4 <= w) {
+        *rowStride = w * cin;
+        return source + (top * w + left) * cin;
+    }
+    memset(edge, 0, sizeof(float) * 16 * (size_t)cin);
+    const long c0 = left < 0 ? -left : 0, c1 = w - left < 4 ? w - left : 4;
+    const long r0 = top < 0 ? -top : 0, r1 = h - top < 4 ? h - top : 4;
+    if (c1 > c0) {
+        for (long i = r0; i < r1; i++) {
+            memcpy(edge + (i * 4 + c0) * cin, source + ((top + i) * w + left + c0) * cin, sizeof(float) * (size_t)((c1 - c0) * cin));
+        }
+    }
+    *rowStride = 4 * cin;
+    return edge;
+}
+
+// MARK: AVX-512
+
+#define T512 __attribute__((target("avx512f")))
+#define INLINE512 static inline __attribute__((always_inline)) T512
+
+/// `V = Bᵀ d B` of one slice of 16 channels (`mask`: the lanes that exist):
+/// d at the tile's top-left pixel, `rs` floats between rows, `cs` between
+/// columns and between the 16 entries e = 4·a + b of `v`.
+INLINE512 void input_slice512(const float *d, long rs, long cs, float *v, __mmask16 mask) {
+    __m512 r[4][4];
+    UNROLL for (int i = 0; i < 4; i++) {
+        const float *p = d + i * rs;
+        const __m512 a = _mm512_maskz_loadu_ps(mask, p), b = _mm512_maskz_loadu_ps(mask, p + cs);
+        const __m512 c = _mm512_maskz_loadu_ps(mask, p + 2 * cs), e = _mm512_maskz_loadu_ps(mask, p + 3 * cs);
+        // Rows: r = d B.
+        r[i][0] = _mm512_sub_ps(a, c);
+        r[i][1] = _mm512_add_ps(b, c);
+        r[i][2] = _mm512_sub_ps(c, b);
+        r[i][3] = _mm512_sub_ps(b, e);
+    }
+    // Columns: V = Bᵀ r.
+    UNROLL for (int j = 0; j < 4; j++) {
+        _mm512_mask_storeu_ps(v + j * cs, mask, _mm512_sub_ps(r[0][j], r[2][j]));
+        _mm512_mask_storeu_ps(v + (4 + j) * cs, mask, _mm512_add_ps(r[1][j], r[2][j]));
+        _mm512_mask_storeu_ps(v + (8 + j) * cs, mask, _mm512_sub_ps(r[2][j], r[1][j]));
+        _mm512_mask_storeu_ps(v + (12 + j) * cs, mask, _mm512_sub_ps(r[1][j], r[3][j]));
+    }
+}
+
+// V[k][16][Cin] for tiles first … first + count − 1 of the batch: ~16·Cin loads and stores per tile.
+T512 void dae_winograd_input_transform_avx512(const dae_winograd_shape *s, const float *input, long first, long count,
+                                              float *v, float *edge) {
+    const long cin = s->inputChannels;
+    const long tail = cin % 16;
+    const __mmask16 tailMask = (__mmask16)((1u << tail) - 1u);
+    for (long k = 0; k < count; k++) {
+        long rs;
+        const float *d = tile_window(s, input, first + k, edge, &rs);
+        float *out = v + k * 16 * cin;
+        long c0 = 0;
+        for (; c0 + 16 <= cin; c0 += 16) input_slice512(d + c0, rs, cin, out + c0, 0xFFFF);
+        if (tail) input_slice512(d + c0, rs, cin, out + c0, tailMask);
+    }
+}
+
+/// `y = Aᵀ M A + bias` (then ReLU) of one slice of 16 filters: m at the
+/// tile's entry 0 (entries `cout` apart), the four output pixels at y00…y11
+/// (NULL: past the output's edge, not written).
+INLINE512 void output_slice512(const float *m, long cout, const float *bias, int relu, float *y00, float *y01,
+                               float *y10, float *y11, __mmask16 mask) {
+    __m512 at[16];
+    UNROLL for (int e = 0; e < 16; e++) at[e] = _mm512_maskz_loadu_ps(mask, m + e * cout);
+    // s = Aᵀ M: two rows of four, each (x + y) ± z as in Swift.
+    __m512 s0[4], s1[4];
+    UNROLL for (int j = 0; j < 4; j++) {
+        s0[j] = _mm512_add_ps(_mm512_add_ps(at[j], at[4 + j]), at[8 + j]);
+        s1[j] = _mm512_sub_ps(_mm512_sub_ps(at[4 + j], at[8 + j]), at[12 + j]);
+    }
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias) : _mm512_setzero_ps();
+    __m512 a00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b);
+    __m512 a01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b);
+    __m512 a10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b);
+    __m512 a11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b);
+    if (relu) {
+        // max(0, a) is 0 where 0 > a, else a (−0 and NaN kept).
+        const __m512 zero = _mm512_setzero_ps();
+        a00 = _mm512_max_ps(zero, a00);
+        a01 = _mm512_max_ps(zero, a01);
+        a10 = _mm512_max_ps(zero, a10);
+        a11 = _mm512_max_ps(zero, a11);
+    }
+    _mm512_mask_storeu_ps(y00, mask, a00);
+    if (y01) _mm512_mask_storeu_ps(y01, mask, a01);
+    if (y10) _mm512_mask_storeu_ps(y10, mask, a10);
+    if (y11) _mm512_mask_storeu_ps(y11, mask, a11);
+}
+
+// Output pixels of tiles first … first + count − 1 from M[k][16][Cout]: ~16·Cout loads, 4·Cout stores per tile.
+T512 void dae_winograd_output_transform_avx512(const dae_winograd_shape *s, const float *m, long first, long count,
+                                               float *output, const float *bias, int relu) {
+    const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth;
+    const long tail = cout % 16;
+    const __mmask16 tailMask = (__mmask16)((1u << tail) - 1u);
+    for (long k = 0; k < count; k++) {
+        long image, row, column;
+        tile_position(s, first + k, &image, &row, &column);
+        const long oy = 2 * row, ox = 2 * column;
+        float *y00 = output + ((image * oh + oy) * ow + ox) * cout;
+        const int right = ox + 1 < ow, bottom = oy + 1 < oh;
+        float *y01 = right ? y00 + cout : NULL;
+        float *y10 = bottom ? y00 + ow * cout : NULL;
+        float *y11 = right && bottom ? y00 + ow * cout + cout : NULL;
+        const float *mk = m + k * 16 * cout;
+        long f0 = 0;
+        for (; f0 + 16 <= cout; f0 += 16) {
+            output_slice512(mk + f0, cout, bias ? bias + f0 : NULL, relu, y00 + f0, y01 ? y01 + f0 : NULL,
+                            y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, 0xFFFF);
+        }
+        if (tail) {
+            output_slice512(mk + f0, cout, bias ? bias + f0 : NULL, relu, y00 + f0, y01 ? y01 + f0 : NULL,
+                            y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, tailMask);
+        }
+    }
+}
+
+// MARK: AVX2
+
+#define T256 __attribute__((target("avx2,fma")))
+#define INLINE256 static inline __attribute__((always_inline)) T256
+
+/// A mask of the first `n` of 8 lanes (0 < n ≤ 8).
+INLINE256 __m256i lanes256(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+INLINE256 __m256 load256(const float *p, int full, __m256i mask) {
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+INLINE256 void store256(float *p, __m256 v, int full, __m256i mask) {
+    if (full) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, mask, v);
+}
+
+/// As input_slice512, 8 channels (`full`, else the lanes of `mask`).
+INLINE256 void input_slice256(const float *d, long rs, long cs, float *v, int full, __m256i mask) {
+    __m256 r[4][4];
+    UNROLL for (int i = 0; i < 4; i++) {
+        const float *p = d + i * rs;
+        const __m256 a = load256(p, full, mask), b = load256(p + cs, full, mask);
+        const __m256 c = load256(p + 2 * cs, full, mask), e = load256(p + 3 * cs, full, mask);
+        r[i][0] = _mm256_sub_ps(a, c);
+        r[i][1] = _mm256_add_ps(b, c);
+        r[i][2] = _mm256_sub_ps(c, b);
+        r[i][3] = _mm256_sub_ps(b, e);
+    }
+    UNROLL for (int j = 0; j < 4; j++) {
+        store256(v + j * cs, _mm256_sub_ps(r[0][j], r[2][j]), full, mask);
+        store256(v + (4 + j) * cs, _mm256_add_ps(r[1][j], r[2][j]), full, mask);
+        store256(v + (8 + j) * cs, _mm256_sub_ps(r[2][j], r[1][j]), full, mask);
+        store256(v + (12 + j) * cs, _mm256_sub_ps(r[1][j], r[3][j]), full, mask);
+    }
+}
+
+// As dae_winograd_input_transform_avx512, 8 channels at a time.
+T256 void dae_winograd_input_transform_avx2(const dae_winograd_shape *s, const float *input, long first, long count,
+                                            float *v, float *edge) {
+    const long cin = s->inputChannels;
+    const long tail = cin % 8;
+    const __m256i tailMask = lanes256(tail ? tail : 8);
+    for (long k = 0; k < count; k++) {
+        long rs;
+        const float *d = tile_window(s, input, first + k, edge, &rs);
+        float *out = v + k * 16 * cin;
+        long c0 = 0;
+        for (; c0 + 8 <= cin; c0 += 8) input_slice256(d + c0, rs, cin, out + c0, 1, tailMask);
+        if (tail) input_slice256(d + c0, rs, cin, out + c0, 0, tailMask);
+    }
+}
+
+/// As output_slice512, 8 filters.
+INLINE256 void output_slice256(const float *m, long cout, const float *bias, int relu, float *y00, float *y01,
+                               float *y10, float *y11, int full, __m256i mask) {
+    __m256 at[16];
+    UNROLL for (int e = 0; e < 16; e++) at[e] = load256(m + e * cout, full, mask);
+    __m256 s0[4], s1[4];
+    UNROLL for (int j = 0; j < 4; j++) {
+        s0[j] = _mm256_add_ps(_mm256_add_ps(at[j], at[4 + j]), at[8 + j]);
+        s1[j] = _mm256_sub_ps(_mm256_sub_ps(at[4 + j], at[8 + j]), at[12 + j]);
+    }
+    const __m256 b = bias ? load256(bias, full, mask) : _mm256_setzero_ps();
+    __m256 a00 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]), b);
+    __m256 a01 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]), b);
+    __m256 a10 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]), b);
+    __m256 a11 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]), b);
+    if (relu) {
+        const __m256 zero = _mm256_setzero_ps();
+        a00 = _mm256_max_ps(zero, a00);
+        a01 = _mm256_max_ps(zero, a01);
+        a10 = _mm256_max_ps(zero, a10);
+        a11 = _mm256_max_ps(zero, a11);
+    }
+    store256(y00, a00, full, mask);
+    if (y01) store256(y01, a01, full, mask);
+    if (y10) store256(y10, a10, full, mask);
+    if (y11) store256(y11, a11, full, mask);
+}
+
+// As dae_winograd_output_transform_avx512, 8 filters at a time.
+T256 void dae_winograd_output_transform_avx2(const dae_winograd_shape *s, const float *m, long first, long count,
+                                             float *output, const float *bias, int relu) {
+    const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth;
+    const long tail = cout % 8;
+    const __m256i tailMask = lanes256(tail ? tail : 8);
+    for (long k = 0; k < count; k++) {
+        long image, row, column;
+        tile_position(s, first + k, &image, &row, &column);
+        const long oy = 2 * row, ox = 2 * column;
+        float *y00 = output + ((image * oh + oy) * ow + ox) * cout;
+        const int right = ox + 1 < ow, bottom = oy + 1 < oh;
+        float *y01 = right ? y00 + cout : NULL;
+        float *y10 = bottom ? y00 + ow * cout : NULL;
+        float *y11 = right && bottom ? y00 + ow * cout + cout : NULL;
+        const float *mk = m + k * 16 * cout;
+        long f0 = 0;
+        for (; f0 + 8 <= cout; f0 += 8) {
+            output_slice256(mk + f0, cout, bias ? bias + f0 : NULL, relu, y00 + f0, y01 ? y01 + f0 : NULL,
+                            y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, 1, tailMask);
+        }
+        if (tail) {
+            output_slice256(mk + f0, cout, bias ? bias + f0 : NULL, relu, y00 + f0, y01 ? y01 + f0 : NULL,
+                            y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, 0, tailMask);
+        }
+    }
+}
+
+#endif
