@@ -187,9 +187,8 @@ struct DemoResults {
 /// `dae demo` on an IDX data set: the Keras tutorial's model, noise and figures.
 struct TutorialDemoData: DemoData {
     let demo: Demo
-    private var location: DataLocation?
-    private var dataset: IDXDataset?
-    private var subset: DataSubset?
+    private var data: LoadedIDX?
+    private var subset: DataSubset { data!.subset }
 
     init(demo: Demo) { self.demo = demo }
 
@@ -198,37 +197,30 @@ struct TutorialDemoData: DemoData {
     var stdScale: Double { 1 }
     var comparesWithBuiltIn: Bool { false }
 
-    mutating func load() throws {
-        let location = try DataLocation.resolve(flag: demo.data)
-        let dataset = try location.load(limit: demo.limit)
-        (self.location, self.dataset, subset) = (location, dataset, DataSubset(dataset, limit: demo.limit))
-    }
-
-    func announce() {
-        if let location, let dataset { location.announce(dataset) }
-    }
+    mutating func load() throws { data = try LoadedIDX(flag: demo.data, limit: demo.limit) }
+    func announce() { data?.announce() }
 
     func configuration(batchSize: Int) throws -> DenoisingAutoencoder.Configuration {
-        let configuration = DenoisingAutoencoder.Configuration(inputShape: subset!.train.imageShape)
-        try configuration.checkResources(batch: min(batchSize, max(subset!.train.count, 1)))
+        let configuration = DenoisingAutoencoder.Configuration(inputShape: subset.train.imageShape)
+        try configuration.checkResources(batch: min(batchSize, max(subset.train.count, 1)))
         return configuration
     }
 
     func modelDescription(_ model: DenoisingAutoencoder) -> String { "the tutorial's (\(model.parameterCount) parameters)" }
     var scheduleNote: String { "" }
-    var imagesDescription: String { "\(subset!.train.count) training images, " }
+    var imagesDescription: String { "\(subset.train.count) training images, " }
 
     func options(epochs: Int, batchSize: Int, seed: UInt64) -> TrainingOptions {
         TrainingOptions(epochs: epochs, batchSize: batchSize, noise: .tutorial, seed: seed)
     }
 
-    var trainingSource: any ImageSource { subset!.train }
-    var validationSource: (any ImageSource)? { subset!.test }
+    var trainingSource: any ImageSource { subset.train }
+    var validationSource: (any ImageSource)? { subset.test }
 
     func finish(_ model: DenoisingAutoencoder, in directory: URL) throws -> DemoResults {
-        let figures = try DemoFigures.write(model: model, test: subset!.test, to: directory)
-        Console.note("evaluating on \(subset!.test.count) test images at noise std 0.5, 0.75, 1.0…")
-        let robustness = try model.evaluate(subset!.test, noiseLevels: DenoisingAutoencoder.robustnessLevels, seed: 0)
+        let figures = try DemoFigures.write(model: model, test: subset.test, to: directory)
+        Console.note("evaluating on \(subset.test.count) test images at noise std 0.5, 0.75, 1.0…")
+        let robustness = try model.evaluate(subset.test, noiseLevels: DenoisingAutoencoder.robustnessLevels, seed: 0)
         return DemoResults(figures: [figures.denoised, figures.robustness], robustness: robustness)
     }
 
@@ -237,8 +229,8 @@ struct TutorialDemoData: DemoData {
             let dataset, dataDirectory: String
             let trainImages, testImages: Int
         }
-        return Report(dataset: location!.name, dataDirectory: location!.directory.path,
-                      trainImages: subset!.train.count, testImages: subset!.test.count)
+        return Report(dataset: data!.location.name, dataDirectory: data!.location.directory.path,
+                      trainImages: subset.train.count, testImages: subset.test.count)
     }
 }
 

@@ -113,6 +113,24 @@ struct ArchitectureOptions: ParsableArguments {
     }
 }
 
+/// An IDX data set as `train` and `demo` load it: where it is, what it
+/// holds, and the subset `--limit` keeps.
+struct LoadedIDX {
+    let location: DataLocation
+    let dataset: IDXDataset
+    let subset: DataSubset
+
+    /// Resolves `--data` (`flag`) and loads the data set, keeping `limit` training images.
+    init(flag: String?, limit: Int?) throws {
+        location = try DataLocation.resolve(flag: flag)
+        dataset = try location.load(limit: limit)
+        subset = DataSubset(dataset, limit: limit)
+    }
+
+    /// Says what was loaded, on standard error.
+    func announce() { location.announce(dataset) }
+}
+
 /// The part of a data set a command uses under `--limit N`: the first `N`
 /// training images and the first `max(100, N / 6)` test images (the
 /// tutorial's 6:1 ratio), or everything without a limit.

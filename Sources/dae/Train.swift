@@ -137,9 +137,7 @@ protocol TrainingData {
 /// `--limit`, the noise flags and the architecture flags apply.
 struct IDXTrainingData: TrainingData {
     let train: Train
-    private var location: DataLocation?
-    private var dataset: IDXDataset?
-    private var subset: DataSubset?
+    private var data: LoadedIDX?
 
     init(train: Train) { self.train = train }
 
@@ -155,33 +153,29 @@ struct IDXTrainingData: TrainingData {
         let recipe = try TrainingRecipe.merge(
             recorded: recorded, checkpointSeed: model?.trainingSeed, batchSize: train.batchSize, noise: try train.noise.model(),
             limit: train.limit, workers: train.workers.workers, seed: train.seed)
-        let location = try DataLocation.resolve(flag: train.data)
-        let dataset = try location.load(limit: recipe.limit)
+        let data = try LoadedIDX(flag: train.data, limit: recipe.limit)
         if let model {
-            try ModelFile.checkCompatible(model, modelPath: checkpoint.path, with: dataset.train, in: location.directory)
+            try ModelFile.checkCompatible(model, modelPath: checkpoint.path, with: data.dataset.train, in: data.location.directory)
         }
-        let subset = DataSubset(dataset, limit: recipe.limit)
-        let configuration = model?.configuration ?? train.architecture.configuration(inputShape: dataset.train.imageShape)
-        try configuration.checkResources(batch: min(recipe.batchSize, max(subset.train.count, 1)))
-        (self.location, self.dataset, self.subset) = (location, dataset, subset)
+        let configuration = model?.configuration ?? train.architecture.configuration(inputShape: data.dataset.train.imageShape)
+        try configuration.checkResources(batch: min(recipe.batchSize, max(data.subset.train.count, 1)))
+        self.data = data
         return (recipe, configuration)
     }
 
-    func announce() {
-        if let location, let dataset { location.announce(dataset) }
-    }
+    func announce() { data?.announce() }
     func describe(_ model: DenoisingAutoencoder) -> (what: String, images: String) {
-        ("\(model.configuration.shapeText) model", "\(subset?.train.count ?? 0) training images")
+        ("\(model.configuration.shapeText) model", "\(data?.subset.train.count ?? 0) training images")
     }
-    var trainingSource: any ImageSource { subset!.train }
-    var validationSource: (any ImageSource)? { subset!.test }
+    var trainingSource: any ImageSource { data!.subset.train }
+    var validationSource: (any ImageSource)? { data!.subset.test }
     var report: any Encodable {
         struct Report: Encodable {
             let dataset, dataDirectory: String
             let trainImages, validationImages: Int
         }
-        return Report(dataset: location!.name, dataDirectory: location!.directory.path,
-                      trainImages: subset!.train.count, validationImages: subset!.test.count)
+        return Report(dataset: data!.location.name, dataDirectory: data!.location.directory.path,
+                      trainImages: data!.subset.train.count, validationImages: data!.subset.test.count)
     }
 }
 
