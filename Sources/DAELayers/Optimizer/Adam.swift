@@ -165,11 +165,11 @@ public struct Adam: Sendable, Equatable {
     /// shapes), keeping the moments of every parameter already known and
     /// starting the others at zero. Nothing moves when they already do.
     private mutating func layOut(like network: Sequential) {
+        if isLaidOut(like: network) { return }
         var shapes: [(String, [Int])] = []
         network.layers.forEach { layer in
             for (name, tensor) in zip(layer.parameterNames, layer.parameters) { shapes.append(("\(layer.name).\(name)", tensor.shape)) }
         }
-        if shapes.count == slots.count, zip(shapes, slots).allSatisfy({ $0.0 == $1.name && $0.1 == $1.shape }) { return }
         let (oldSlots, oldIndex, oldM, oldV) = (slots, slotIndex, m, v)
         slots = []
         slotIndex = [:]
@@ -185,6 +185,21 @@ public struct Adam: Sendable, Equatable {
                 v += [Float](repeating: 0, count: Tensor.elementCount(of: shape))
             }
         }
+    }
+
+    /// Whether the slots already follow `network`'s parameters (each step's
+    /// check, comparing in place instead of building every parameter's name).
+    private func isLaidOut(like network: Sequential) -> Bool {
+        var index = 0
+        for layer in network.layers {
+            for (name, tensor) in zip(layer.parameterNames, layer.parameters) {
+                guard index < slots.count, slots[index].shape == tensor.shape,
+                      slots[index].name.count == layer.name.count + 1 + name.count,
+                      slots[index].name.hasPrefix(layer.name), slots[index].name.hasSuffix(name) else { return false }
+                index += 1
+            }
+        }
+        return index == slots.count
     }
 
     /// Updates `weights` in place from `gradient` with step size `alpha` (from
