@@ -47,8 +47,13 @@ struct ResidualInference {
     /// rows): the engine is sized once, for the tallest tile any band will
     /// cut, instead of again when a taller band comes.
     var imageHeight: Int? = nil
-    /// The networks for each tile shape met so far (layer structs sharing the model's weights: cheap).
-    private var networks: [[Int]: Sequential] = [:]
+    /// The model's network with its stride-1 3×3 convolutions as Winograd
+    /// F(2×2, 3×3), kernels transformed once; every tile runs it resized to
+    /// its shape (``Sequential/resized(toInput:)``: the same weights and
+    /// transformed kernels, the geometry of the tile).
+    private let network: Sequential
+    /// The network resized for each tile shape met so far (layer structs sharing the weights: cheap).
+    private var resized: [[Int]: Sequential] = [:]
     /// One engine, sized for the largest tile met so far: a workspace sized
     /// for an image serves every smaller image of the same network (each
     /// layer's buffers only shrink), so tiles of every shape share it.
@@ -62,15 +67,15 @@ struct ResidualInference {
         radius = (configuration.receptiveRadius + tileAlignment - 1) / tileAlignment * tileAlignment
         channels = configuration.inputShape[2]
         networkChannels = configuration.networkInputShape[2]
+        network = model.network.withWinograd()
     }
 
-    /// The network for input tiles of `height × width`, built once, its
-    /// stride-1 3×3 convolutions as Winograd F(2×2, 3×3) (kernels transformed here, once).
+    /// The network for input tiles of `height × width`.
     private mutating func network(height: Int, width: Int) throws -> Sequential {
-        if let cached = networks[[height, width]] { return cached }
-        let network = try model.residualNetwork(height: height, width: width).withWinograd()
-        networks[[height, width]] = network
-        return network
+        if let cached = resized[[height, width]] { return cached }
+        let tile = try network.resized(toInput: [height, width, networkChannels])
+        resized[[height, width]] = tile
+        return tile
     }
 
     /// The engine, rebuilt (larger) when a tile exceeds the one it was sized for.
@@ -118,7 +123,7 @@ struct ResidualInference {
         let imageRows = ((imageHeight ?? height) + a - 1) / a * a
         let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))])
         let level = noiseLevel
-        // Every tile's network, built (and its kernels transformed) before the workers start.
+        // The network resized to every tile shape before the workers start (kernels stay as transformed once).
         var built: [[Int]: Sequential] = [:]
         for shape in groups.keys { built[shape] = try network(height: shape[0], width: shape[1]) }
         let networks = built
@@ -177,11 +182,6 @@ struct ResidualInference {
 }
 
 extension DenoisingAutoencoder {
-    /// The residual network with this model's weights for inputs of `height × width`.
-    func residualNetwork(height: Int, width: Int) throws -> Sequential {
-        try configuration.layerSpecs.makeNetwork(input: [height, width, configuration.networkInputShape[2]], weightsOf: network)
-    }
-
     /// Denoises a batch `[n, h, w, channels]` of any size with a residual
     /// model, each image with its own noise level (a model without a
     /// noise-level map ignores them).

@@ -7,8 +7,9 @@ import DAELayers
 /// of these (``DenoisingAutoencoder/Configuration/layerSpecs``). Everything
 /// that depends on the architecture comes from that one list: the layers
 /// themselves (``makeLayer(inputShape:using:)``), their output shapes, the
-/// parameter count and memory estimate (``ResourceLimits``), the summary,
-/// and the networks rebuilt for other image sizes during inference. A new
+/// parameter count and memory estimate (``ResourceLimits``) and the
+/// summary. (A fully convolutional network runs on other image sizes by
+/// resizing its layers, ``Sequential/resized(toInput:)``.) A new
 /// kind of layer is one new ``Kind`` case here and its forward/backward pair
 /// in `DAELayers`.
 ///
@@ -76,23 +77,6 @@ public struct LayerSpec: Sendable, Hashable {
             return try SpaceToDepth(name: name, inputShape: inputShape, block: block)
         case let .depthToSpace(block):
             return try DepthToSpace(name: name, inputShape: inputShape, block: block)
-        }
-    }
-
-    /// The layer for inputs of `inputShape` with the weights of `trained`
-    /// (the same spec's layer built for another size): how a fully
-    /// convolutional model runs on a tile of another shape.
-    func makeLayer(inputShape: [Int], weightsOf trained: any Layer) throws -> any Layer {
-        let weights = trained.parameters
-        switch kind {
-        case let .conv2D(_, _, stride):
-            return try Conv2D(name: name, inputShape: inputShape, kernel: weights[0], bias: weights[1],
-                              stride: stride, padding: .same, activation: activation)
-        case .conv2DTranspose, .dense, .flatten, .reshape:
-            throw DAEError.invalidConfiguration("\(name) (\(kind.kerasName)) depends on the input size: the model is not fully convolutional")
-        case .spaceToDepth, .depthToSpace:
-            var unused = SplitMix64(seed: 0)
-            return try makeLayer(inputShape: inputShape, using: &unused)
         }
     }
 
@@ -196,22 +180,6 @@ extension Array where Element == LayerSpec {
             let layer = try spec.makeLayer(inputShape: shape, using: &rng)
             layers.append(layer)
             shape = layer.outputShape
-        }
-        return try Sequential(layers)
-    }
-
-    /// The layers for inputs of `input`, with the weights of `trained` (built
-    /// from the same specs for another size).
-    func makeNetwork(input: [Int], weightsOf trained: Sequential) throws -> Sequential {
-        guard trained.layers.count == count else {
-            throw DAEError.invalidConfiguration("the network has \(trained.layers.count) layers, its description \(count)")
-        }
-        var layers: [any Layer] = []
-        var shape = input
-        for (spec, layer) in zip(self, trained.layers) {
-            let rebuilt = try spec.makeLayer(inputShape: shape, weightsOf: layer)
-            layers.append(rebuilt)
-            shape = rebuilt.outputShape
         }
         return try Sequential(layers)
     }

@@ -21,6 +21,29 @@ public struct Sequential: Sendable {
         self.layers = layers
     }
 
+    /// This network for examples of `shape`, as Caffe's `Net::Reshape()`:
+    /// every layer resized to the output of the one before
+    /// (``Layer/resized(toInput:)``), with the same weights, shared rather
+    /// than copied, and Winograd kernels kept as transformed. A fully
+    /// convolutional network takes any height and width this way; a network
+    /// with a ``Dense`` layer takes only its own input shape.
+    ///
+    /// ```swift
+    /// let tile = try network.resized(toInput: [300, 260, 4])   // cheap: no weight is copied
+    /// ```
+    public func resized(toInput shape: [Int]) throws -> Sequential {
+        guard shape != inputShape else { return self }
+        var resized: [any Layer] = []
+        resized.reserveCapacity(layers.count)
+        var next = shape
+        for layer in layers {
+            let layer = try layer.resized(toInput: next)
+            resized.append(layer)
+            next = layer.outputShape
+        }
+        return try Sequential(resized)
+    }
+
     /// The shape of one input example.
     public var inputShape: [Int] { layers[0].inputShape }
     /// The shape of one output example.

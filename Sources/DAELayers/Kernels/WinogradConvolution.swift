@@ -47,7 +47,7 @@ struct WinogradConvolution: Sendable, Equatable {
     nonisolated(unsafe) static var defaultBlockTiles = 128
 
     /// The convolution's geometry: 3×3 kernel, stride 1, any padding.
-    let geometry: ConvolutionGeometry
+    private(set) var geometry: ConvolutionGeometry
     /// Filters (Cout).
     let outputChannels: Int
     /// `U[16, Cin, Cout]`: `G g Gᵀ` for every input channel and filter, computed in Double and rounded once.
@@ -81,6 +81,17 @@ struct WinogradConvolution: Sendable, Equatable {
         self.kernels = kernels
         self.transforms = transforms
         transformedKernel = Self.transformKernel(weights, inputChannels: geometry.inputChannels, outputChannels: outputChannels)
+    }
+
+    /// The same pass on images of another size: `geometry` has this one's
+    /// kernel, stride and channels, so the transformed kernel serves as it is.
+    func resized(to geometry: ConvolutionGeometry) -> WinogradConvolution {
+        precondition(geometry.kernelHeight == self.geometry.kernelHeight && geometry.kernelWidth == self.geometry.kernelWidth
+                     && geometry.stride == self.geometry.stride && geometry.inputChannels == self.geometry.inputChannels,
+                     "a resized Winograd convolution keeps its kernel, stride and channels")
+        var resized = self
+        resized.geometry = geometry
+        return resized
     }
 
     /// `U[e, c, f] = (G g Gᵀ)[e]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.

@@ -115,6 +115,17 @@ public struct Conv2D: Layer {
         return layer
     }
 
+    /// This convolution for inputs of `shape` (any height and width, the
+    /// same channels): the same kernel, bias and settings, and the same
+    /// Winograd transformed kernel when switched on (not transformed again).
+    public func resized(toInput shape: [Int]) throws -> any Layer {
+        guard shape != inputShape else { return self }
+        var layer = try Conv2D(name: name, inputShape: shape, kernel: kernel, bias: bias, stride: stride,
+                               padding: padding, activation: activation)
+        layer.winograd = winograd?.resized(to: layer.lowered.geometry)
+        return layer
+    }
+
     public func workspaceCount(batch: Int) -> Int {
         let lowered = lowered.workspaceCount(batch: batch)
         guard let winograd else { return lowered }

@@ -77,6 +77,14 @@ public struct Conv2DTranspose: Layer {
 
     /// The transposed convolution's stride.
     public var stride: Int { lowered.geometry.stride }
+
+    /// This transposed convolution for inputs of `shape` (any height and
+    /// width, the same channels): the same kernel, bias and settings.
+    public func resized(toInput shape: [Int]) throws -> any Layer {
+        guard shape != inputShape else { return self }
+        return try Conv2DTranspose(name: name, inputShape: shape, kernel: kernel, bias: bias, stride: stride,
+                                   padding: padding, activation: activation)
+    }
     /// The geometry of the convolution this layer is the adjoint of (its input is this layer's output).
     public var adjointGeometry: ConvolutionGeometry { lowered.geometry }
 

@@ -53,10 +53,24 @@ public protocol Layer: Sendable {
     func gemmPlan(batch: Int, needsInputGradient: Bool) -> [GemmPlan]
     /// The im2col / col2im steps of the passes, or nil for a layer that lowers nothing (the default).
     func loweringPlan(needsInputGradient: Bool) -> LoweringPlan?
+    /// This layer for examples of `shape`, as Caffe's `Reshape()`: the same
+    /// weights (shared, not copied) and settings, with the geometry that
+    /// follows from the new input. A convolution or a pixel shuffle takes any
+    /// height and width; a layer whose weights fix its input (``Dense``) or a
+    /// fixed ``Reshape`` takes only its own ``inputShape`` (the default), and
+    /// throws `DAEError.invalidConfiguration` for any other.
+    func resized(toInput shape: [Int]) throws -> any Layer
 }
 
 extension Layer {
     public var passesInputThrough: Bool { false }
+    /// The layer itself for its own ``inputShape``; any other shape throws.
+    public func resized(toInput shape: [Int]) throws -> any Layer {
+        guard shape == inputShape else {
+            throw DAEError.invalidConfiguration("\(name) (\(kind)) takes inputs of \(inputShape) only, not \(shape)")
+        }
+        return self
+    }
     public func forwardWorkspaceCount(batch: Int) -> Int { workspaceCount(batch: batch) }
     /// Elements of one input example.
     public var inputCount: Int { Tensor.elementCount(of: inputShape) }

@@ -29,6 +29,19 @@ public struct Reshape: WeightlessLayer {
 
     public var passesInputThrough: Bool { true }
 
+    /// A flatten for inputs of `shape` (any shape, flattened to one vector);
+    /// a reshape to a fixed shape takes only its own ``inputShape``.
+    public func resized(toInput shape: [Int]) throws -> any Layer {
+        guard shape != inputShape else { return self }
+        guard kind == "Flatten" else {
+            throw DAEError.invalidConfiguration("\(name) (Reshape to \(outputShape)) takes inputs of \(inputShape) only, not \(shape)")
+        }
+        guard let count = Tensor.checkedElementCount(of: shape) else {
+            throw DAEError.invalidConfiguration("\(name): the input \(shape) has too many elements")
+        }
+        return try Reshape(name: name, inputShape: shape, outputShape: [count])
+    }
+
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
         output.update(from: input, count: batch * inputCount)

@@ -71,6 +71,11 @@ public struct SpaceToDepth: WeightlessLayer {
         self.block = block
     }
 
+    /// This layer for inputs of `shape` (folds blocks of any height and width that are multiples of the block).
+    public func resized(toInput shape: [Int]) throws -> any Layer {
+        try SpaceToDepth(name: name, inputShape: shape, block: block)
+    }
+
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
         PixelShuffle.rearrange(input, into: output, batch: batch, height: outputShape[0], width: outputShape[1],
@@ -107,6 +112,11 @@ public struct DepthToSpace: WeightlessLayer {
         self.inputShape = inputShape
         self.outputShape = [inputShape[0] * block, inputShape[1] * block, inputShape[2] / (block * block)]
         self.block = block
+    }
+
+    /// This layer for inputs of `shape` (unfolds inputs of any height and width).
+    public func resized(toInput shape: [Int]) throws -> any Layer {
+        try DepthToSpace(name: name, inputShape: shape, block: block)
     }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
