@@ -94,7 +94,7 @@ struct ConfigurationReport: Encodable {
         inputShape = c.inputShape
         layerFilters = c.layerFilters
         kernelSize = c.kernelSize
-        latentDim = c.latentDim
+        latentDim = c.latentDim  // 0 and 1 for a residual model, which has neither (the report's keys stay)
         stride = c.stride
         parameters = model.parameterCount
     }

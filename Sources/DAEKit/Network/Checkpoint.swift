@@ -207,17 +207,29 @@ extension DenoisingAutoencoder {
         }
     }
 
-    /// The configuration stated in a file's metadata.
+    /// The configuration stated in a file's metadata. Fields its kind cannot
+    /// have (a residual model's stride 2) are refused with the words of a
+    /// configuration that cannot be built, as when ``Configuration/validate()``
+    /// checked them.
     static func configuration(in file: SafetensorsFile, path: String) throws -> Configuration {
+        func unbuildable(_ reason: String) -> DAEError {
+            DAEError.corruptFile(path: path, reason: "its configuration cannot be built: \(reason)")
+        }
         if let text = file.metadata[CheckpointKeys.configuration] {
             do {
                 return try JSONCoding.decode(Configuration.self, from: text)
+            } catch let DAEError.invalidConfiguration(reason) {
+                throw unbuildable(reason)
             } catch {
                 throw DAEError.corruptFile(path: path, reason: "metadata 'configuration' is not a model configuration")
             }
         }
         if let text = file.metadata[CheckpointKeys.architecture] {
-            return try Configuration(architectureJSON: text, path: path)
+            do {
+                return try Configuration(architectureJSON: text, path: path)
+            } catch let DAEError.invalidConfiguration(reason) {
+                throw unbuildable(reason)
+            }
         }
         throw DAEError.corruptFile(path: path, reason: "no 'configuration' or 'architecture' in the metadata: not a model checkpoint")
     }

@@ -59,7 +59,8 @@ extension DenoisingAutoencoder.Configuration {
     /// by layer without allocating anything; nil when a count overflows `Int`.
     /// Call it on a configuration whose sizes are positive.
     func resourceEstimate() -> ResourceEstimate? {
-        guard inputShape.count == 3, kernelSize > 0, stride > 0 else { return nil }
+        guard inputShape.count == 3, kernelSize > 0 else { return nil }
+        if case .autoencoder(_, let stride) = kind, stride <= 0 { return nil }
         var parameters = CheckedSum(), perImage = CheckedSum()
         var widest = CheckedSum()  // its maximum: the widest layer
         let input = networkInputShape
@@ -100,9 +101,12 @@ extension DenoisingAutoencoder.Configuration {
 
     /// `input [28, 28, 1], filters [32, 64], kernel 3, stride 2, latent 16`, for messages.
     private var shapeDescription: String {
-        target == .noise
-            ? "the residual model (input \(inputShape), filters \(layerFilters), kernel \(kernelSize))"
-            : "the model (input \(inputShape), filters \(layerFilters), kernel \(kernelSize), stride \(stride), latent \(latentDim))"
+        switch kind {
+        case .residual:
+            "the residual model (input \(inputShape), filters \(layerFilters), kernel \(kernelSize))"
+        case .autoencoder(let latentDim, let stride):
+            "the model (input \(inputShape), filters \(layerFilters), kernel \(kernelSize), stride \(stride), latent \(latentDim))"
+        }
     }
 }
 

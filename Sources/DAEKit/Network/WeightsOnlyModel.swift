@@ -146,8 +146,8 @@ extension DenoisingAutoencoder.Configuration {
         guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), shape[2] == channels else {
             throw DAEError.invalidArgument("input shape \(shape) is not [height, width, \(channels)] with positive sizes")
         }
-        let configuration = Self(inputShape: shape, layerFilters: filters, kernelSize: kernelSize, latentDim: 0, stride: 1,
-                                 architecture: .residual)
+        let configuration = Self(inputShape: shape, layerFilters: filters, kernelSize: kernelSize,
+                                 kind: .residual(downsampling: 1, noiseMap: false))
         let size = shape.map(String.init).joined(separator: "x")
         return Inferred(configuration: configuration,
                         explanation: "a residual denoiser of \(filters.count + 1) convolutions (\(filters) filters, then \(channels) "
