@@ -80,6 +80,9 @@ struct Demo: ParsableCommand {
         if photos.images != nil, data != nil || limit != nil {
             throw ValidationError("--images trains on a folder of images: --data and --limit are for IDX data")
         }
+        if photos.initialWeights != nil || photos.learningRate != nil {
+            throw ValidationError("--initial-weights and --learning-rate are for 'dae train --images'; the demo trains its own model from scratch")
+        }
     }
 
     /// One skeleton for both kinds of data: the data (``DemoData``) is picked

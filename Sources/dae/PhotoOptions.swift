@@ -25,6 +25,14 @@ struct PhotoOptions: ParsableArguments {
                                + "64×64 patches) (with --images).", valueName: "name"))
     var preset: PhotoPreset?
 
+    @Option(help: ArgumentHelp("Start a new photo model from this model file's weights instead of random ones (fine-tuning; "
+                               + "a colour model is converted to gray for --channels 1) (with --images).", valueName: "file"))
+    var initialWeights: String?
+
+    @Option(help: ArgumentHelp("Adam's learning rate for a new photo model (with --images; default 0.001), e.g. lower to fine-tune "
+                               + "from --initial-weights; the cosine decay takes it to a tenth.", valueName: "rate"))
+    var learningRate: Float?
+
     @Flag(help: "Do not flip or rotate the patches (with --images).")
     var noAugment = false
 
@@ -37,8 +45,8 @@ struct PhotoOptions: ParsableArguments {
 
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
-            || patchScales != nil || preset != nil || acceptChangedImages {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --no-augment and --accept-changed-images need --images")
+            || patchScales != nil || preset != nil || acceptChangedImages || initialWeights != nil || learningRate != nil {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --no-augment and --accept-changed-images need --images")
         }
         try require(patchSize, atLeast: 1, "--patch-size")
         try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")
@@ -50,6 +58,9 @@ struct PhotoOptions: ParsableArguments {
         }
         try require(validationFiles, atLeast: 1, "--validation-files")
         if let channels, channels != 1, channels != 3 { throw ValidationError("--channels must be 1 or 3, got \(channels)") }
+        if let learningRate, !(learningRate > 0 && learningRate <= 1) {
+            throw ValidationError("--learning-rate must be in (0, 1], got \(learningRate)")
+        }
     }
 
     /// The folder, split into training and held-out files.

@@ -15,6 +15,8 @@ struct PhotoRecipe: Codable, Equatable {
     /// The identity of the image folder the first run trained on (``folderIdentity(of:)``);
     /// absent in the records of runs before it existed (then not checked).
     var folderIdentity: String? = nil
+    /// The file a run started from (`--initial-weights`): its name and SHA-256; absent for random weights.
+    var initialWeights: String? = nil
 
     /// Names and byte sizes of every file of `folder`, hashed (FNV-1a, 64 bits):
     /// another file, one file fewer, or a file changed in size gives another identity.
@@ -41,6 +43,10 @@ struct PhotoTrainingData: TrainingData {
     let train: Train
     let directory: String
     private var data: PhotoData?
+    /// The weights a new run starts from (`--initial-weights`), converted to gray when the run is gray.
+    private var initial: DenoisingAutoencoder?
+    /// Whether ``initial`` is a colour model converted to gray.
+    private var convertedToGray = false
 
     init(train: Train, directory: String) {
         self.train = train
@@ -88,25 +94,60 @@ struct PhotoTrainingData: TrainingData {
         var recipe = try TrainingRecipe.merge(
             recorded: recorded, checkpointSeed: model?.trainingSeed,
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed)
+        let initialWeights = try recorded?.photo?.initialWeights ?? loadInitialWeights(channels: data.folder.channels)
         recipe.photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
                                    augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,
                                    scales: data.patches.scales,
                                    // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
                                    decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil),
-                                   folderIdentity: recorded?.photo?.folderIdentity ?? identity)
+                                   folderIdentity: recorded?.photo?.folderIdentity ?? identity,
+                                   initialWeights: initialWeights)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape
+            named.optimizer = model.configuration.optimizer  // --learning-rate is the first run's choice, not the architecture
             guard named == model.configuration else {
                 throw CLIError("--preset \(preset.rawValue) differs from the checkpoint's architecture; omit it to resume")
             }
         }
         var configuration = (options.preset ?? .photo).configuration(channels: data.folder.channels)
         configuration.inputShape = [data.patches.patchSize, data.patches.patchSize, data.folder.channels]
+        if let rate = options.learningRate { configuration.optimizer.learningRate = rate }
         if let model, model.configuration.inputShape != configuration.inputShape {
             throw CLIError("the checkpoint's patches are \(model.configuration.inputShape), these flags ask for \(configuration.inputShape)")
         }
         return (recipe, configuration)
+    }
+
+    /// Reads `--initial-weights` for a new run of `channels`: the model
+    /// (a colour one converted to gray for a gray run, ``DenoisingAutoencoder/grayscale()``),
+    /// kept for ``start(_:)``, and the file's name and SHA-256 for the record.
+    private mutating func loadInitialWeights(channels: Int) throws -> String? {
+        guard let path = train.photos.initialWeights else { return nil }
+        var model = try ModelFile.load(path, flag: "--initial-weights")
+        if channels == 1, model.configuration.inputShape.count == 3, model.configuration.inputShape[2] == 3 {
+            model = try model.grayscale()
+            convertedToGray = true
+        }
+        initial = model
+        let url = FileSystem.url(path)
+        return "\(url.lastPathComponent), sha256 \(MNISTFiles.sha256(try Data(contentsOf: url)))"
+    }
+
+    func start(_ model: inout DenoisingAutoencoder) throws {
+        guard let initial else { return }
+        // The training size and Adam's settings are this run's; the layers must be the same.
+        var probe = initial.configuration, own = model.configuration
+        probe.inputShape = [0, 0, probe.inputShape[2]]
+        own.inputShape = [0, 0, own.inputShape[2]]
+        probe.optimizer = own.optimizer
+        guard probe == own else {
+            throw CLIError("--initial-weights \(train.photos.initialWeights ?? ""): that model's architecture differs from the one "
+                + "this run trains (give the same --preset and --channels)")
+        }
+        try model.loadWeights(of: initial)
+        let path = train.photos.initialWeights ?? ""
+        Console.note("starting from the weights of \(path)\(convertedToGray ? " (a colour model's, converted to gray)" : "")")
     }
 
     func announce() { data?.announce() }

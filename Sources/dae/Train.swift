@@ -83,6 +83,9 @@ struct Train: ParsableCommand {
         try require(batchSize, atLeast: 1, "--batch-size")
         try require(limit, atLeast: 1, "--limit")
         if resume && force { throw ValidationError("--resume and --force exclude each other") }
+        if resume && (photos.initialWeights != nil || photos.learningRate != nil) {
+            throw ValidationError("--initial-weights and --learning-rate start a new run; --resume continues one with its checkpoint's weights and rate")
+        }
         if photos.images != nil, data != nil || limit != nil || architecture.isSpecified {
             throw ValidationError("--images trains the photo model on a folder: --data, --limit, --filters, --kernel-size and --latent-dim are for IDX data")
         }
@@ -96,6 +99,7 @@ struct Train: ParsableCommand {
         defer { target.lock.release() }
         let (recipe, configuration) = try data.prepare(recorded: target.recorded, model: target.model, checkpoint: target.url)
         var trained = try target.model ?? DenoisingAutoencoder(configuration: configuration, seed: recipe.seed)
+        if target.model == nil { try data.start(&trained) }
         trained.workers = recipe.workers
         try recipe.record(in: &trained)  // kept in the checkpoint's metadata
         data.announce()
@@ -122,6 +126,8 @@ protocol TrainingData {
     /// a resumed checkpoint recorded) and the configuration of a new model.
     mutating func prepare(recorded: TrainingRecipe?, model: DenoisingAutoencoder?, checkpoint: URL) throws
         -> (recipe: TrainingRecipe, configuration: DenoisingAutoencoder.Configuration)
+    /// Sets a new model's starting weights, when the flags name some (`--initial-weights`).
+    func start(_ model: inout DenoisingAutoencoder) throws
     /// Says what was loaded, on standard error.
     func announce()
     /// The model and the data in a few words, for the opening note.
@@ -163,6 +169,7 @@ struct IDXTrainingData: TrainingData {
         return (recipe, configuration)
     }
 
+    func start(_ model: inout DenoisingAutoencoder) throws {}
     func announce() { data?.announce() }
     func describe(_ model: DenoisingAutoencoder) -> (what: String, images: String) {
         ("\(model.configuration.shapeText) model", "\(data?.subset.train.count ?? 0) training images")

@@ -116,6 +116,35 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func aGrayRunStartsFromAColourModelsWeights() throws {
+        try withTemporaryDirectory("gray-start") { directory in
+            let colour = directory.appendingPathComponent("colour.safetensors")
+            try DenoisingAutoencoder(configuration: .builtInPhoto(channels: 3), seed: 2).save(to: colour)
+            let checkpoint = directory.appendingPathComponent("gray.safetensors").path
+            let common = ["train", "--images", try PhotoFixtures.folder().path, "--checkpoint", checkpoint, "--workers", "1",
+                          "--channels", "1", "--preset", "builtin"]
+            let first = try CLITool.run(common + ["--epochs", "1", "--patch-size", "24", "--patches-per-epoch", "32",
+                                                  "--initial-weights", colour.path, "--learning-rate", "0.0002"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(first.stderr.contains("converted to gray"))
+            let trained = try DenoisingAutoencoder(contentsOf: URL(fileURLWithPath: checkpoint))
+            #expect(trained.configuration.inputShape == [24, 24, 1] && trained.configuration.optimizer.learningRate == 0.0002)
+            let recipe = try #require(trained.applicationMetadata.values.first { $0.contains("initialWeights") })
+            #expect(recipe.contains("colour.safetensors, sha256 "))
+            // Resuming keeps the start and the rate; naming them again is refused.
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--initial-weights", colour.path]),
+                                       containing: ["--initial-weights"])
+            let second = try CLITool.run(common + ["--epochs", "2", "--resume"])
+            try #require(second.status == 0, "\(second.diagnostics)")
+            // Another architecture is refused, naming the flag.
+            let other = directory.appendingPathComponent("other.safetensors").path
+            let refused = try CLITool.run(["train", "--images", try PhotoFixtures.folder().path, "--checkpoint", other, "--workers", "1",
+                                           "--channels", "1", "--epochs", "1", "--patch-size", "24", "--patches-per-epoch", "32",
+                                           "--initial-weights", colour.path])
+            CLITool.expectOneLineError(refused, containing: ["--initial-weights", "architecture"])
+        }
+    }
+
     @Test func aTallImageStreamsThroughTheTutorialModel() throws {
         try withTemporaryDirectory("tall") { directory in
             let input = directory.appendingPathComponent("tall.png")

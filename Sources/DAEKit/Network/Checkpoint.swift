@@ -110,9 +110,28 @@ extension DenoisingAutoencoder {
     }
 
     mutating func loadWeights(from file: SafetensorsFile, path: String) throws {
+        try loadWeights(path: path) { file.tensors[$0] }
+    }
+
+    /// Replaces the weights with another model's, found by their Keras
+    /// names: how a run starts from trained weights (fine-tuning; the
+    /// built-in gray model starts from ``grayscale()`` of the colour one).
+    /// The other model's training size may differ (a residual model's
+    /// weights do not depend on it). Resets the optimizer and the training
+    /// progress, as ``loadWeights(from:)`` does.
+    ///
+    /// Throws `DAEError/missingTensor(name:path:)` or a shape mismatch when
+    /// `other` is another architecture; the model is unchanged then.
+    public mutating func loadWeights(of other: DenoisingAutoencoder) throws {
+        let weights = other.network.parameters
+        try loadWeights(path: "the model given") { weights[$0] }
+    }
+
+    /// Sets every parameter from `tensor(name)`, checking shapes and finiteness, and resets the training state.
+    private mutating func loadWeights(path: String, _ tensor: (String) -> Tensor?) throws {
         var updated = network
         for name in network.parameterNames {
-            guard let tensor = file.tensors[name] else { throw DAEError.missingTensor(name: name, path: path) }
+            guard let tensor = tensor(name) else { throw DAEError.missingTensor(name: name, path: path) }
             do {
                 try updated.setParameter(name, to: tensor)
             } catch DAEError.shapeMismatch(_, let expected, let actual) {
