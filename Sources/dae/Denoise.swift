@@ -85,22 +85,22 @@ struct Denoise: ParsableCommand {
                     + "choose another --output directory")
             }
         }
-        var loaded: DenoisingAutoencoder
+        var given: DenoisingAutoencoder?
         if let model {
-            loaded = try ModelFile.load(model, inputShape: inputShape.value)
-        } else {
-            if inputShape.value != nil { throw CLIError("--input-shape is for a weights-only --model file") }
-            loaded = try DenoisingAutoencoder.pretrained(.photo)
-            Console.note("model: the built-in photo denoiser (\(loaded.parameterCount) parameters; --model picks another)")
+            var loaded = try ModelFile.load(model, inputShape: inputShape.value)
+            if sigma != nil, !loaded.configuration.noiseMap {
+                Console.note("--sigma is ignored: this model has no noise-level map (it was trained blind)")
+            }
+            loaded.workers = workers.count
+            let shape = loaded.configuration.inputShape
+            if loaded.configuration.tilingStrategy == .blendedTiles, let overlap, overlap >= min(shape[0], shape[1]) {
+                throw CLIError("--overlap \(overlap) must be smaller than the model's \(shape[0])x\(shape[1]) tiles")
+            }
+            given = loaded
+        } else if inputShape.value != nil {
+            throw CLIError("--input-shape is for a weights-only --model file")
         }
-        if sigma != nil, !loaded.configuration.noiseMap {
-            Console.note("--sigma is ignored: this model has no noise-level map (it was trained blind)")
-        }
-        loaded.workers = workers.count
-        let shape = loaded.configuration.inputShape
-        if loaded.configuration.tilingStrategy == .blendedTiles, let overlap, overlap >= min(shape[0], shape[1]) {
-            throw CLIError("--overlap \(overlap) must be smaller than the model's \(shape[0])x\(shape[1]) tiles")
-        }
+        var builtIn = BuiltInModels(workers: workers.count)
         try FileSystem.prepareOutputDirectory(outputURL)
         var failures = 0
         for (input, name) in zip(inputs, names) {
@@ -110,6 +110,7 @@ struct Denoise: ParsableCommand {
                 let bar = FileProgress(label: inputURL.lastPathComponent)
                 defer { bar.finish() }
                 // The argument's own bytes: a name that is not UTF-8 is read too (its output name shows U+FFFD).
+                let loaded = try given ?? builtIn.model(for: ArgumentBytes.path(input))
                 let report = try loaded.denoiseImageFile(at: ArgumentBytes.path(input), to: destination, overlap: overlap,
                                                          noiseLevel: sigma.map { $0 / 255 }, progress: bar.update)
                 let level = report.noiseLevel.map { String(format: ", noise σ %.1f%@", $0 * 255, sigma == nil ? " (estimated)" : "") } ?? ""
@@ -124,5 +125,29 @@ struct Denoise: ParsableCommand {
         if failures > 0 {
             throw CLIError("\(failures) of \(inputs.count) images could not be denoised (see above)")
         }
+    }
+}
+
+/// The built-in photo denoisers `dae denoise` picks from when no `--model`
+/// is given: the gray one for a gray file, the colour one for any other;
+/// each loaded once, when a file first needs it.
+struct BuiltInModels {
+    let workers: Int
+    private var loaded: [PretrainedModel: DenoisingAutoencoder] = [:]
+
+    init(workers: Int) { self.workers = workers }
+
+    /// The model for the image file at `path` (a file whose header cannot be
+    /// read gets the colour model, and denoising it then says what is wrong).
+    mutating func model(for path: FileSystemPath) throws -> DenoisingAutoencoder {
+        let channels = (try? ImageReader(at: path))?.channels ?? 3
+        let which = PretrainedModel.photo(channels: channels)
+        if let model = loaded[which] { return model }
+        var model = try DenoisingAutoencoder.pretrained(which)
+        model.workers = workers
+        Console.note("model: the built-in photo denoiser, \(which == .photoGray ? "gray" : "colour") "
+            + "(\(model.parameterCount) parameters; --model picks another)")
+        loaded[which] = model
+        return model
     }
 }

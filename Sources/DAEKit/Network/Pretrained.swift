@@ -9,11 +9,20 @@ public enum PretrainedModel: String, Sendable, CaseIterable {
     /// Gaussian-like noise of any strength, with a noise-level map that
     /// ``DenoisingAutoencoder/denoise(_:noiseLevel:)`` sets or estimates.
     case photo
+    /// The built-in photo denoiser for gray images: the colour one made
+    /// gray (``DenoisingAutoencoder/grayscale()``) and trained further on
+    /// the same photographs in gray, whose noise (one draw per pixel) the
+    /// colour model never saw.
+    case photoGray
+
+    /// The built-in photo denoiser for images of `channels` (1: gray, else colour).
+    public static func photo(channels: Int) -> PretrainedModel { channels == 1 ? .photoGray : .photo }
 
     /// The resource's file name inside the package.
     var resourceName: String {
         switch self {
         case .photo: "builtin-photo-rgb"
+        case .photoGray: "builtin-photo-gray"
         }
     }
 }
