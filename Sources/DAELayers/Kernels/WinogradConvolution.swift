@@ -3,7 +3,8 @@ import CDirectKernels
 #endif
 
 /// The forward pass of a stride-1 3×3 convolution as Winograd's minimal
-/// filtering algorithm F(2×2, 3×3) (Lavin & Gray 2016), on OpenBLAS.
+/// filtering algorithm F(2×2, 3×3) (Lavin & Gray 2016); its two gradients,
+/// for training, are in `WinogradGradients.swift`.
 ///
 /// The output is cut into 2×2 tiles; each reads a 4×4 input tile (rows
 /// `2·ty − padTop …+3`, columns likewise, zero outside the image). With
@@ -466,12 +467,14 @@ public enum WinogradTransforms: String, Sendable, Equatable, CaseIterable {
 
 extension Sequential {
     /// This network with every ``Conv2D`` that ``Conv2D/supportsWinograd``
-    /// running its forward pass as Winograd F(2×2, 3×3) (`enabled`) or as
-    /// im2col + GEMM (`false`). Layers already in the asked form are kept as
+    /// running its passes as Winograd F(2×2, 3×3) (`enabled`: the forward
+    /// pass, and in training both gradients, ``Conv2D/withWinograd(_:)``) or
+    /// as im2col + GEMM (`false`). Layers already in the asked form are kept as
     /// they are (their transformed kernels too), so calling this again costs
     /// nothing. Inference engines (``DataParallelEngine`` with
     /// `forInference: true`) use it by default; training does not, unless
-    /// asked (the results differ from the GEMM's in the last bits).
+    /// asked (`TrainingOptions.winogradConvolutions` in DAEKit: the results
+    /// differ from the GEMM's in the last bits).
     public func withWinograd(_ enabled: Bool = true) -> Sequential {
         var changed = false
         let converted: [any Layer] = layers.map { layer in
