@@ -18,10 +18,11 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// How the learning rate changes from epoch to epoch (constant by default, as Keras's).
     public var learningRateSchedule: LearningRateSchedule = .constant
-    /// Run the stride-1 3×3 convolutions (≥ 5 input channels: the photo
-    /// models' 48-channel layers) as Winograd F(2×2, 3×3) in training too: the
+    /// Run the stride-1 3×3 convolutions lowered to GEMMs (not the few-channel
+    /// ones on direct loops: the photo models' 48- and 64-channel layers) as
+    /// Winograd F(2×2, 3×3) in training too: the
     /// forward pass, the input gradient and the weight gradient
-    /// (``Conv2D/withWinograd(_:)``), about twice as fast on the photo presets
+    /// (``Conv2D/withWinograd(_:)``): a step 2.3–3× as fast on the photo presets
     /// (Docs/Benchmarks.md, "Winograd in training"). Off by default: the
     /// results differ from im2col + GEMM's in the last bits, so a run must
     /// keep one setting from start to end to be resumed bit for bit; the
