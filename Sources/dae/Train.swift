@@ -44,7 +44,7 @@ struct Train: ParsableCommand {
           dae train --checkpoint sp.safetensors --noise salt-pepper
           dae train --checkpoint big.safetensors --filters 32,64,128 --json
           dae train --images ~/photos --checkpoint photos.safetensors --epochs 40
-          dae train --images ~/photos --checkpoint photos.safetensors --preset builtin --winograd
+          dae train --images ~/photos --checkpoint fast.safetensors --winograd
         """)
 
     @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
