@@ -61,7 +61,7 @@ struct Scaling: ParsableCommand {
 
 struct Winograd: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Stride-1 3×3 layers (48 and 64 channels, 148² and 512²): im2col + GEMM vs Winograd F(2×2, 3×3), one thread.")
+        abstract: "Stride-1 3×3 layers (48 and 64 channels, 148² and 512²): im2col + GEMM vs Winograd F(2×2, 3×3), one thread; --training: the training passes and photo-preset fit epochs.")
     @Option(help: "Winograd block sizes (tiles per block) to measure, comma-separated.")
     var blocks: String = "128"
     @Option(help: "GEMM kernels of the Winograd pass to measure (blas, avx2, avx512), comma-separated; default: this CPU's best.")
@@ -72,8 +72,33 @@ struct Winograd: ParsableCommand {
     var repetitions: Int = 7
     @Option(help: "Untimed warm-up runs.")
     var warmup: Int = 2
+    @Flag(help: "Training instead: each layer's forward, input-gradient and weight-gradient passes, then fit epochs of the photo presets, im2col + GEMM vs Winograd.")
+    var training = false
+    @Option(help: "With --training: the presets whose fit epochs are timed (builtin, photo), comma-separated; 'none' for the passes only.")
+    var presets: String = "builtin,photo"
+    @Option(help: "With --training: synthetic patches per fit epoch.")
+    var patches: Int = 512
+    @Option(help: "With --training: timed fit epochs per path (after one warm-up epoch each).")
+    var epochs: Int = 3
+    @Option(help: "With --training: workers of the fit epochs.")
+    var workers: Int = 2
+    @Flag(help: "With --training: also time fit epochs with Winograd forward and input gradient but im2col + GEMM weight gradients.")
+    var gemmWeightGradients = false
 
     func run() throws {
+        if training {
+            guard patches > 0, epochs > 0, workers > 0 else { throw ValidationError("--patches, --epochs and --workers must be positive") }
+            print("```\n\(BenchmarkEnvironment.current().summary)\n```\n")
+            print(try WinogradTrainingBenchmark.runLayers(warmup: warmup, repetitions: repetitions, log: BenchDriver.progress).rendered())
+            let names = presets == "none" ? [] : presets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if !names.isEmpty {
+                print("")
+                print(try WinogradTrainingBenchmark.runTraining(presets: names, patches: patches, epochs: epochs, workers: workers,
+                                                                gemmWeightGradients: gemmWeightGradients,
+                                                                log: BenchDriver.progress).rendered())
+            }
+            return
+        }
         let sizes = blocks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--blocks wants positive integers") }
         let chosen = kernels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }

@@ -13,6 +13,8 @@
 #                                               `dae train` with no --preset, 40x40 patches) or builtin
 #                                               (the built-in denoiser's, with its noise-level map,
 #                                               48x48 patches: `--preset builtin` on both sides)
+#   WINOGRAD=1                                  dae trains with --winograd (its stride-1 3x3 layers
+#                                               as Winograd F(2x2, 3x3); Keras is unchanged)
 #   DAE=<path>                                  a dae binary to use; unset, this checkout's
 #                                               release build (built first)
 #   VENV=~/.cache/peers-venv                    Python with tensorflow-cpu and pillow (installed when missing)
@@ -25,6 +27,7 @@ PATCHES="${PATCHES:-4096}"
 THREADS="${THREADS:-2}"
 PRESET="${PRESET:-photo}"
 DAE="${DAE:-}"
+WINOGRAD="${WINOGRAD:-}"
 VENV="${VENV:-$HOME/.cache/peers-venv}"
 log() { echo "[photo-peers] $*" >&2; }
 
@@ -38,6 +41,7 @@ case "$PRESET" in
     builtin) dae_preset=(--preset builtin) ;;
     *) echo "PRESET must be photo or builtin, got $PRESET" >&2; exit 2 ;;
 esac
+if [ -n "$WINOGRAD" ]; then dae_preset+=(--winograd); fi
 if [ -z "$DAE" ]; then
     (cd "$repo" && swift build -c release --product dae >&2)
     DAE="$repo/.build/release/dae"
@@ -48,7 +52,7 @@ trap 'rm -rf "$scratch"' EXIT
 log "keras ($PRESET): $EPOCHS epochs of $PATCHES patches, $THREADS threads"
 keras=$("$VENV/bin/python" "$here/keras_photo.py" --preset "$PRESET" --images "$IMAGES" --epochs "$EPOCHS" --patches "$PATCHES" \
         --threads "$THREADS" | tail -n 1)
-log "dae ($PRESET): $EPOCHS epochs of $PATCHES patches, $THREADS workers"
+log "dae ($PRESET${WINOGRAD:+, --winograd}): $EPOCHS epochs of $PATCHES patches, $THREADS workers"
 dae=$("$DAE" train --images "$IMAGES" --checkpoint "$scratch/photo.safetensors" --epochs "$EPOCHS" "${dae_preset[@]}" \
       --patches-per-epoch "$PATCHES" --workers "$THREADS" --json | tail -n 1)
 python3 - "$keras" "$dae" <<'PY'

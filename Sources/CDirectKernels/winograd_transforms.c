@@ -1,7 +1,8 @@
 // The input and output transforms of the Winograd F(2×2, 3×3) forward pass
 // (Sources/DAELayers/Kernels/WinogradConvolution.swift has the algorithm and
 // the portable Swift transforms these replace; include/dae_winograd_kernels.h
-// the layouts), with AVX-512F and AVX2 intrinsics, chosen at run time.
+// the layouts), and the output-gradient transform of its weight gradient
+// (WinogradGradients.swift), with AVX-512F and AVX2 intrinsics, chosen at run time.
 //
 // Bits: every output value is the same sequence of single IEEE additions and
 // subtractions as in the Swift transforms (a ± b of the same operands, in
@@ -26,6 +27,21 @@ static inline void tile_position(const dae_winograd_shape *s, long index, long *
     const long r = index - *image * perImage;
     *row = r / s->tileColumns;
     *column = r - *row * s->tileColumns;
+}
+
+/// The four output pixels of tile `index` in `y` (an NHWC batch of
+/// `outputChannels`): NULL for those past the output's bottom or right edge.
+static inline void tile_pixels(const dae_winograd_shape *s, float *y, long index, float **y00, float **y01, float **y10,
+                               float **y11) {
+    long image, row, column;
+    tile_position(s, index, &image, &row, &column);
+    const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth;
+    const long oy = 2 * row, ox = 2 * column;
+    const int right = ox + 1 < ow, bottom = oy + 1 < oh;
+    *y00 = y + ((image * oh + oy) * ow + ox) * cout;
+    *y01 = right ? *y00 + cout : NULL;
+    *y10 = bottom ? *y00 + ow * cout : NULL;
+    *y11 = right && bottom ? *y00 + ow * cout + cout : NULL;
 }
 
 /// The tile's 4×4 input window: a pointer into the image and its row stride
@@ -159,6 +175,58 @@ T512 void dae_winograd_output_transform_avx512(const dae_winograd_shape *s, cons
     }
 }
 
+/// `dM = A dY Aᵀ` of one slice of 16 filters (`mask`: the lanes that exist):
+/// the four pixels of dY at y00…y11 (NULL: past the edge, taken as 0), the
+/// 16 entries e = 4·a + b written `cout` apart from dm. The same sequence of
+/// additions, subtractions and negations as the Swift transform.
+INLINE512 void output_gradient_slice512(const float *y00, const float *y01, const float *y10, const float *y11, float *dm,
+                                        long cout, __mmask16 mask) {
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512 p00 = _mm512_maskz_loadu_ps(mask, y00);
+    const __m512 p01 = y01 ? _mm512_maskz_loadu_ps(mask, y01) : zero;
+    const __m512 p10 = y10 ? _mm512_maskz_loadu_ps(mask, y10) : zero;
+    const __m512 p11 = y11 ? _mm512_maskz_loadu_ps(mask, y11) : zero;
+    // Rows: t = A dY (four rows of two).
+    __m512 t[4][2];
+    t[0][0] = p00;
+    t[0][1] = p01;
+    t[1][0] = _mm512_add_ps(p00, p10);
+    t[1][1] = _mm512_add_ps(p01, p11);
+    t[2][0] = _mm512_sub_ps(p00, p10);
+    t[2][1] = _mm512_sub_ps(p01, p11);
+    t[3][0] = _mm512_sub_ps(zero, p10);
+    t[3][1] = _mm512_sub_ps(zero, p11);
+    // Columns: dM = t Aᵀ.
+    UNROLL for (int a = 0; a < 4; a++) {
+        _mm512_mask_storeu_ps(dm + (4 * a) * cout, mask, t[a][0]);
+        _mm512_mask_storeu_ps(dm + (4 * a + 1) * cout, mask, _mm512_add_ps(t[a][0], t[a][1]));
+        _mm512_mask_storeu_ps(dm + (4 * a + 2) * cout, mask, _mm512_sub_ps(t[a][0], t[a][1]));
+        _mm512_mask_storeu_ps(dm + (4 * a + 3) * cout, mask, _mm512_sub_ps(zero, t[a][1]));
+    }
+}
+
+// dM[k][16][Cout] for tiles first … first + count − 1: 4·Cout loads, 16·Cout stores per tile.
+T512 void dae_winograd_output_gradient_transform_avx512(const dae_winograd_shape *s, const float *outputGradient, long first,
+                                                        long count, float *dm) {
+    const long cout = s->outputChannels;
+    const long tail = cout % 16;
+    const __mmask16 tailMask = (__mmask16)((1u << tail) - 1u);
+    for (long k = 0; k < count; k++) {
+        float *y00, *y01, *y10, *y11;
+        tile_pixels(s, (float *)outputGradient, first + k, &y00, &y01, &y10, &y11);
+        float *out = dm + k * 16 * cout;
+        long f0 = 0;
+        for (; f0 + 16 <= cout; f0 += 16) {
+            output_gradient_slice512(y00 + f0, y01 ? y01 + f0 : NULL, y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, out + f0,
+                                     cout, 0xFFFF);
+        }
+        if (tail) {
+            output_gradient_slice512(y00 + f0, y01 ? y01 + f0 : NULL, y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, out + f0,
+                                     cout, tailMask);
+        }
+    }
+}
+
 // MARK: AVX2
 
 #define T256 __attribute__((target("avx2,fma")))
@@ -265,6 +333,53 @@ T256 void dae_winograd_output_transform_avx2(const dae_winograd_shape *s, const 
         if (tail) {
             output_slice256(mk + f0, cout, bias ? bias + f0 : NULL, relu, y00 + f0, y01 ? y01 + f0 : NULL,
                             y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, 0, tailMask);
+        }
+    }
+}
+
+/// As output_gradient_slice512, 8 filters (`full`, else the lanes of `mask`).
+INLINE256 void output_gradient_slice256(const float *y00, const float *y01, const float *y10, const float *y11, float *dm,
+                                        long cout, int full, __m256i mask) {
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 p00 = load256(y00, full, mask);
+    const __m256 p01 = y01 ? load256(y01, full, mask) : zero;
+    const __m256 p10 = y10 ? load256(y10, full, mask) : zero;
+    const __m256 p11 = y11 ? load256(y11, full, mask) : zero;
+    __m256 t[4][2];
+    t[0][0] = p00;
+    t[0][1] = p01;
+    t[1][0] = _mm256_add_ps(p00, p10);
+    t[1][1] = _mm256_add_ps(p01, p11);
+    t[2][0] = _mm256_sub_ps(p00, p10);
+    t[2][1] = _mm256_sub_ps(p01, p11);
+    t[3][0] = _mm256_sub_ps(zero, p10);
+    t[3][1] = _mm256_sub_ps(zero, p11);
+    UNROLL for (int a = 0; a < 4; a++) {
+        store256(dm + (4 * a) * cout, t[a][0], full, mask);
+        store256(dm + (4 * a + 1) * cout, _mm256_add_ps(t[a][0], t[a][1]), full, mask);
+        store256(dm + (4 * a + 2) * cout, _mm256_sub_ps(t[a][0], t[a][1]), full, mask);
+        store256(dm + (4 * a + 3) * cout, _mm256_sub_ps(zero, t[a][1]), full, mask);
+    }
+}
+
+// As dae_winograd_output_gradient_transform_avx512, 8 filters at a time.
+T256 void dae_winograd_output_gradient_transform_avx2(const dae_winograd_shape *s, const float *outputGradient, long first,
+                                                      long count, float *dm) {
+    const long cout = s->outputChannels;
+    const long tail = cout % 8;
+    const __m256i tailMask = lanes256(tail ? tail : 8);
+    for (long k = 0; k < count; k++) {
+        float *y00, *y01, *y10, *y11;
+        tile_pixels(s, (float *)outputGradient, first + k, &y00, &y01, &y10, &y11);
+        float *out = dm + k * 16 * cout;
+        long f0 = 0;
+        for (; f0 + 8 <= cout; f0 += 8) {
+            output_gradient_slice256(y00 + f0, y01 ? y01 + f0 : NULL, y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, out + f0,
+                                     cout, 1, tailMask);
+        }
+        if (tail) {
+            output_gradient_slice256(y00 + f0, y01 ? y01 + f0 : NULL, y10 ? y10 + f0 : NULL, y11 ? y11 + f0 : NULL, out + f0,
+                                     cout, 0, tailMask);
         }
     }
 }

@@ -106,6 +106,8 @@ struct TrainingReport: Encodable {
     let noise: String
     let seed: UInt64
     let workers: Int
+    /// True when trained with `--winograd`; absent otherwise.
+    let winograd: Bool?
     let configuration: ConfigurationReport
     let history: [EpochReport]
 
@@ -115,6 +117,7 @@ struct TrainingReport: Encodable {
         noise = recipe.noise.description
         seed = recipe.seed
         workers = recipe.workers
+        winograd = recipe.winograd
         configuration = ConfigurationReport(of: model)
         history = EpochReport.all(model.history)
     }

@@ -13,7 +13,7 @@ struct Train: ParsableCommand {
         always holds a whole epoch. --epochs is the total: with --resume, training \
         continues from the checkpoint's epoch up to it, with the checkpoint's seed, \
         and ends with the same weights as an uninterrupted run. The batch size, \
-        noise, --limit and --workers of the first run are recorded in the \
+        noise, --limit, --workers and --winograd of the first run are recorded in the \
         checkpoint and reused by --resume (giving another value is an error). \
         While it runs, the checkpoint is locked (.FILE.lock beside it): a second \
         'dae train' on the same checkpoint is refused.
@@ -31,6 +31,12 @@ struct Train: ParsableCommand {
         name). The patch settings are recorded like the batch size and reused \
         by --resume.
 
+        --winograd trains the stride-1 3×3 convolutions of 5 or more input \
+        channels (the photo models' layers of 48 or 64) as Winograd F(2×2, 3×3): \
+        forward pass, input gradient and weight gradient, 2.3 to 3 times as fast \
+        on the photo presets; the results differ from the default im2col + GEMM \
+        in the last bits, so a run keeps the setting it started with.
+
         Examples:
           dae train --checkpoint fashion.safetensors --epochs 10
           dae train --checkpoint fashion.safetensors --epochs 20 --resume
@@ -38,6 +44,7 @@ struct Train: ParsableCommand {
           dae train --checkpoint sp.safetensors --noise salt-pepper
           dae train --checkpoint big.safetensors --filters 32,64,128 --json
           dae train --images ~/photos --checkpoint photos.safetensors --epochs 40
+          dae train --images ~/photos --checkpoint fast.safetensors --winograd
         """)
 
     @Option(help: ArgumentHelp("IDX data directory (default: $DAE_DATA, the MNIST cache, Fashion-MNIST; see 'dae --help').", valueName: "dir"))
@@ -68,6 +75,10 @@ struct Train: ParsableCommand {
     var photos: PhotoOptions
 
     @OptionGroup var workers: WorkerOptions
+
+    @Flag(help: ArgumentHelp("Train the stride-1 3×3 convolutions (5 or more input channels) as Winograd F(2×2, 3×3): "
+        + "2.3 to 3 times as fast on the photo models; recorded in the checkpoint, and --resume keeps it."))
+    var winograd = false
 
     @Flag(help: "Continue the training in the checkpoint (which must exist).")
     var resume = false
@@ -158,7 +169,7 @@ struct IDXTrainingData: TrainingData {
         -> (recipe: TrainingRecipe, configuration: DenoisingAutoencoder.Configuration) {
         let recipe = try TrainingRecipe.merge(
             recorded: recorded, checkpointSeed: model?.trainingSeed, batchSize: train.batchSize, noise: try train.noise.model(),
-            limit: train.limit, workers: train.workers.workers, seed: train.seed)
+            limit: train.limit, workers: train.workers.workers, seed: train.seed, winograd: train.winograd)
         let data = try LoadedIDX(flag: train.data, limit: recipe.limit)
         if let model {
             try ModelFile.checkCompatible(model, modelPath: checkpoint.path, with: data.dataset.train, in: data.location.directory)
@@ -204,7 +215,8 @@ struct TrainingCheckpoint {
         }
         Console.note((resuming ? "resuming at epoch \(start + 1)" : "training")
             + " up to epoch \(totalEpochs): \(what) with \(model.parameterCount) parameters, "
-            + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), \(images), workers: \(recipe.workers)")
+            + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), \(images), workers: \(recipe.workers)"
+            + (recipe.winograd == true ? ", Winograd convolutions" : ""))
         var loop = TrainingLoop(totalEpochs: totalEpochs, options: recipe.options)
         loop.afterEpoch = { model, _ in
             try model.save(to: checkpointURL)

@@ -49,7 +49,7 @@ struct NoiseOptions: ParsableArguments {
 }
 
 /// The settings of a training run beyond the model itself (batch size,
-/// noise, `--limit`, `--workers`, seed), kept in the checkpoint's metadata
+/// noise, `--limit`, `--workers`, seed, `--winograd`), kept in the checkpoint's metadata
 /// (`app.dae.train`, as JSON) so that `--resume` repeats them.
 ///
 /// Checkpoints of earlier versions kept them beside the checkpoint in
@@ -63,6 +63,10 @@ struct TrainingRecipe: Codable, Equatable {
     var seed: UInt64
     /// The patch settings of training on a folder of images (`--images`), nil for IDX data.
     var photo: PhotoRecipe? = nil
+    /// `--winograd`: true when the run trains its stride-1 3×3 convolutions as
+    /// Winograd F(2×2, 3×3); absent (nil) for im2col + GEMM, so the records of
+    /// runs without it are the same as before it existed.
+    var winograd: Bool? = nil
 
     /// The key in ``DenoisingAutoencoder/applicationMetadata``.
     static let metadataKey = "dae.train"
@@ -76,6 +80,7 @@ struct TrainingRecipe: Codable, Equatable {
     var options: TrainingOptions {
         var options = TrainingOptions(batchSize: batchSize, noise: noise, seed: seed)
         options.learningRateSchedule = PhotoRecipe.schedule(epochs: photo?.decayEpochs)
+        options.winogradConvolutions = winograd == true
         return options
     }
 
@@ -131,9 +136,11 @@ struct TrainingRecipe: Codable, Equatable {
     }
 
     /// The recipe of this run: each given value, else the recorded one, else
-    /// the default. A given value that differs from a recorded one is an error.
+    /// the default. A given value that differs from a recorded one is an error;
+    /// `winograd` (the flag) likewise, against a recorded run without it.
     static func merge(recorded: TrainingRecipe?, checkpointSeed: UInt64?,
-                      batchSize: Int?, noise: NoiseModel?, limit: Int?, workers: Int?, seed: UInt64?) throws -> TrainingRecipe {
+                      batchSize: Int?, noise: NoiseModel?, limit: Int?, workers: Int?, seed: UInt64?,
+                      winograd: Bool = false) throws -> TrainingRecipe {
         func pick<T: Equatable>(_ flag: String, _ given: T?, _ recorded: T?, _ fallback: T, _ text: (T) -> String) throws -> T {
             if let given, let recorded, given != recorded {
                 throw CLIError("\(flag) \(text(given)) differs from the first run's \(text(recorded)); "
@@ -151,11 +158,16 @@ struct TrainingRecipe: Codable, Equatable {
             }
             effectiveLimit = recorded.limit
         }
+        if winograd, let recorded, recorded.winograd != true {
+            throw CLIError("--winograd differs from the first run, which trained with im2col + GEMM; "
+                + "omit it to resume with the same result as an uninterrupted run")
+        }
         return TrainingRecipe(
             batchSize: try pick("--batch-size", batchSize, recorded?.batchSize, 32, String.init),
             noise: try pick("--noise", noise, recorded?.noise, .tutorial, \.description),
             limit: effectiveLimit,
             workers: try pick("--workers", workers, recorded?.workers, max(1, ProcessInfo.processInfo.activeProcessorCount), String.init),
-            seed: seed ?? checkpointSeed ?? recorded?.seed ?? 42)
+            seed: seed ?? checkpointSeed ?? recorded?.seed ?? 42,
+            winograd: winograd || recorded?.winograd == true ? true : nil)
     }
 }

@@ -145,6 +145,31 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func trainWinogradIsRecordedAndKeptByResume() throws {
+        try withTemporaryDirectory("photo-winograd") { directory in
+            let folder = try PhotoFixtures.folder().path
+            let checkpoint = directory.appendingPathComponent("photo.safetensors").path
+            let common = ["train", "--images", folder, "--checkpoint", checkpoint, "--workers", "1",
+                          "--patch-size", "16", "--patches-per-epoch", "16"]
+            let first = try CLITool.run(common + ["--epochs", "1", "--winograd"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(first.stderr.contains("Winograd convolutions"))
+            // Omitted on --resume, the recorded setting is kept.
+            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
+            try #require(second.status == 0, "\(second.diagnostics)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data((second.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((object["winograd"] as? Bool) == true)
+            // A run started without it refuses it on --resume.
+            let plain = directory.appendingPathComponent("plain.safetensors").path
+            let gemm = ["train", "--images", folder, "--checkpoint", plain, "--workers", "1", "--patch-size", "16", "--patches-per-epoch", "16"]
+            let started = try CLITool.run(gemm + ["--epochs", "1", "--json"])
+            try #require(started.status == 0, "\(started.diagnostics)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data((started.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect(report["winograd"] == nil, "nothing new recorded or reported without the flag")
+            CLITool.expectOneLineError(try CLITool.run(gemm + ["--epochs", "2", "--resume", "--winograd"]), containing: ["--winograd"])
+        }
+    }
+
     @Test func aTallImageStreamsThroughTheTutorialModel() throws {
         try withTemporaryDirectory("tall") { directory in
             let input = directory.appendingPathComponent("tall.png")

@@ -29,6 +29,21 @@ void dae_winograd_gemm_avx512(const float *v, const float *u, float *m, long til
 void dae_winograd_gemm_avx2(const float *v, const float *u, float *m, long tiles, long inputChannels,
                             long outputChannels);
 
+/// The weight gradient's 16 GEMMs in the Winograd domain (training):
+///   du[e][c][f] += Σ_{t < tiles} v[t][e][c] · dm[t][e][f]
+/// with v laid out as above (V[tiles][16][Cin], the forward input transform),
+/// dm as M (dM[tiles][16][Cout], the output-gradient transform) and du as U
+/// (dU[16][Cin][Cout]): for each e one GEMM [Cin × tiles] · [tiles × Cout],
+/// V read transposed. Every entry is one chain of fused multiply-adds over
+/// t = 0, 1, …, tiles − 1 starting from 0, then added once to du: its bits
+/// do not depend on the register block it falls in (AVX2 and AVX-512 agree).
+/// AVX-512F: 8 input channels × 48 filters per register block.
+void dae_winograd_weight_gemm_avx512(const float *v, const float *dm, float *du, long tiles, long inputChannels,
+                                     long outputChannels);
+/// The same with AVX2 + FMA, 4 input channels × 24 filters per register block: the same bits.
+void dae_winograd_weight_gemm_avx2(const float *v, const float *dm, float *du, long tiles, long inputChannels,
+                                   long outputChannels);
+
 /// The geometry the transforms need (WinogradConvolution's, in C): the
 /// batch's images are `inputHeight × inputWidth × inputChannels` and
 /// `outputHeight × outputWidth × outputChannels`, NHWC; output tile (r, q)
@@ -64,6 +79,18 @@ void dae_winograd_output_transform_avx512(const dae_winograd_shape *shape, const
 /// The same with AVX2, 8 filters at a time: the same bits.
 void dae_winograd_output_transform_avx2(const dae_winograd_shape *shape, const float *m, long first, long count,
                                         float *output, const float *bias, int relu);
+
+/// The output-gradient transform of tiles `first … first + count − 1`
+/// (training; the adjoint of the output transform): from the 2×2 pixels
+/// dY of each output tile in `outputGradient` (the batch's NHWC ∂L/∂y;
+/// pixels past the output's bottom or right edge taken as 0),
+/// dm[k][e][f] = (A dY Aᵀ)[e] with A = [[1, 0], [1, 1], [1, −1], [0, −1]]
+/// (Aᵀ as above), count·16·Cout floats. AVX-512F: 16 filters at a time.
+void dae_winograd_output_gradient_transform_avx512(const dae_winograd_shape *shape, const float *outputGradient, long first,
+                                                   long count, float *dm);
+/// The same with AVX2, 8 filters at a time: the same bits.
+void dae_winograd_output_gradient_transform_avx2(const dae_winograd_shape *shape, const float *outputGradient, long first,
+                                                 long count, float *dm);
 
 #endif
 #endif

@@ -13,7 +13,8 @@ extension DenoisingAutoencoder {
     /// - Parameters:
     ///   - train: clean images of the model's input shape.
     ///   - validation: clean images whose loss (with fixed noise) is measured after each epoch.
-    ///   - options: epochs, batch size, noise, shuffling, seed.
+    ///   - options: epochs, batch size, noise, shuffling, seed, and whether
+    ///     the convolutions run as Winograd (``TrainingOptions/winogradConvolutions``).
     ///   - progress: called after every batch and epoch; throwing from it
     ///     (e.g. on Ctrl-C) stops training after the current step.
     /// - Throws: `DAEError/nonFiniteLoss(epoch:batch:loss:)` when a loss is
@@ -37,6 +38,13 @@ extension DenoisingAutoencoder {
         try train.validatePixels("training images")
         try validation?.validatePixels("validation images")
         trainingSeed = options.seed
+        if options.winogradConvolutions {
+            // Kernels transformed here and after every Adam step (in the layers' updates); the
+            // model's network goes back to im2col + GEMM when `fit` returns, so that nothing
+            // else it runs (trainStep, a later fit without the option) changes.
+            network = network.withWinograd()
+        }
+        defer { if options.winogradConvolutions { network = network.withWinograd(false) } }
         let count = train.imageCount
         let batchSize = min(options.batchSize, count)
         try configuration.checkResources(batch: batchSize)  // the buffers of this batch size, before allocating them

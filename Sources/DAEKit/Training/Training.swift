@@ -18,6 +18,16 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// How the learning rate changes from epoch to epoch (constant by default, as Keras's).
     public var learningRateSchedule: LearningRateSchedule = .constant
+    /// Run the stride-1 3×3 convolutions lowered to GEMMs (not the few-channel
+    /// ones on direct loops: the photo models' 48- and 64-channel layers) as
+    /// Winograd F(2×2, 3×3) in training too: the
+    /// forward pass, the input gradient and the weight gradient
+    /// (``Conv2D/withWinograd(_:)``): a step 2.3–3× as fast on the photo presets
+    /// (Docs/Benchmarks.md, "Winograd in training"). Off by default: the
+    /// results differ from im2col + GEMM's in the last bits, so a run must
+    /// keep one setting from start to end to be resumed bit for bit; the
+    /// validation loss then runs the same way.
+    public var winogradConvolutions = false
 
     /// Options; the defaults are the tutorial's (10 epochs, batch 32, its noise).
     public init(epochs: Int = 10, batchSize: Int = 32, noise: NoiseModel = .tutorial,
@@ -31,10 +41,24 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule
+        case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule, winogradConvolutions
     }
 
-    /// Decodes options; `learningRateSchedule` may be absent (constant).
+    /// Encodes options; `winogradConvolutions` only when on, so options
+    /// without it encode as before.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(noise, forKey: .noise)
+        try c.encode(freshNoiseEachEpoch, forKey: .freshNoiseEachEpoch)
+        try c.encode(shuffle, forKey: .shuffle)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(learningRateSchedule, forKey: .learningRateSchedule)
+        if winogradConvolutions { try c.encode(true, forKey: .winogradConvolutions) }
+    }
+
+    /// Decodes options; `learningRateSchedule` may be absent (constant), `winogradConvolutions` too (off).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(epochs: try c.decode(Int.self, forKey: .epochs), batchSize: try c.decode(Int.self, forKey: .batchSize),
@@ -42,6 +66,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
                   freshNoiseEachEpoch: try c.decode(Bool.self, forKey: .freshNoiseEachEpoch),
                   shuffle: try c.decode(Bool.self, forKey: .shuffle), seed: try c.decode(UInt64.self, forKey: .seed))
         learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
+        winogradConvolutions = try c.decodeIfPresent(Bool.self, forKey: .winogradConvolutions) ?? false
     }
 
     /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, bad noise or a bad schedule.

@@ -28,7 +28,9 @@ package final class DataParallelEngine {
     /// `winograd` (default: `forInference`) makes `predict` run the network's
     /// stride-1 3×3 convolutions as Winograd F(2×2, 3×3); training passes
     /// (``lossAndGradients(network:input:target:batch:prepareShard:)``) run
-    /// the network as given.
+    /// the network as given: to train with Winograd, pass a network converted
+    /// with ``Sequential/withWinograd(_:)`` (and build the engine from it, so
+    /// that its workspaces hold no patch matrices).
     ///
     /// Sets OpenBLAS to one thread, whatever the worker count: idle OpenBLAS
     /// threads spin and would steal the workers' cores, and with one worker

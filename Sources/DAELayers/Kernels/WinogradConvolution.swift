@@ -3,7 +3,8 @@ import CDirectKernels
 #endif
 
 /// The forward pass of a stride-1 3×3 convolution as Winograd's minimal
-/// filtering algorithm F(2×2, 3×3) (Lavin & Gray 2016), on OpenBLAS.
+/// filtering algorithm F(2×2, 3×3) (Lavin & Gray 2016); its two gradients,
+/// for training, are in `WinogradGradients.swift`.
 ///
 /// The output is cut into 2×2 tiles; each reads a 4×4 input tile (rows
 /// `2·ty − padTop …+3`, columns likewise, zero outside the image). With
@@ -75,12 +76,25 @@ struct WinogradConvolution: Sendable, Equatable {
          transforms: WinogradTransforms = WinogradConvolution.defaultTransforms) {
         precondition(geometry.kernelHeight == 3 && geometry.kernelWidth == 3 && geometry.stride == 1,
                      "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
+        self.init(geometry: geometry,
+                  transformedKernel: Self.transformKernel(weights, inputChannels: geometry.inputChannels, outputChannels: outputChannels),
+                  outputChannels: outputChannels, blockTiles: blockTiles, kernels: kernels, transforms: transforms)
+    }
+
+    /// A pass with an already transformed kernel (`U[16, Cin, Cout]`): the input
+    /// gradient's (``inputGradientConvolution()``, `WinogradGradients.swift`).
+    init(geometry: ConvolutionGeometry, transformedKernel: [Float], outputChannels: Int, blockTiles: Int,
+         kernels: WinogradKernels, transforms: WinogradTransforms) {
+        precondition(geometry.kernelHeight == 3 && geometry.kernelWidth == 3 && geometry.stride == 1,
+                     "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
+        precondition(transformedKernel.count == Self.elements * geometry.inputChannels * outputChannels,
+                     "a transformed kernel holds 16 · Cin · Cout floats")
         self.geometry = geometry
         self.outputChannels = outputChannels
         self.blockTiles = max(1, blockTiles)
         self.kernels = kernels
         self.transforms = transforms
-        transformedKernel = Self.transformKernel(weights, inputChannels: geometry.inputChannels, outputChannels: outputChannels)
+        self.transformedKernel = transformedKernel
     }
 
     /// The same pass on images of another size: `geometry` has this one's
@@ -94,31 +108,58 @@ struct WinogradConvolution: Sendable, Equatable {
         return resized
     }
 
-    /// `U[e, c, f] = (G g Gᵀ)[e]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
+    /// `U[e, c, f] = (G g Gᵀ)[e]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`:
+    /// each entry the sum over `i`, then `j`, of `G[a, i] · g[i, j] · G[b, j]`
+    /// in Double, rounded once; 8 filters at a time (each lane the same
+    /// operations in the same order as one filter alone, so the same bits).
+    /// Training transforms the kernels again after every Adam step.
     static func transformKernel(_ weights: UnsafePointer<Float>, inputChannels cin: Int, outputChannels cout: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: elements * cin * cout) { u, initialized in
+            let u = u.baseAddress!
+            for c in 0..<cin {
+                var f = 0
+                while f + 8 <= cout {
+                    transformKernel(weights + c * cout + f, rowStride: cin * cout, into: u + c * cout + f, entryStride: cin * cout,
+                                    load: { SIMD8<Double>(SIMD8<Float>(UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float>.self))) },
+                                    store: { UnsafeMutableRawPointer($1).storeBytes(of: SIMD8<Float>($0), as: SIMD8<Float>.self) })
+                    f += 8
+                }
+                while f < cout {
+                    transformKernel(weights + c * cout + f, rowStride: cin * cout, into: u + c * cout + f, entryStride: cin * cout,
+                                    load: { SIMD2<Double>(Double($0.pointee), 0) }, store: { $1.pointee = Float($0[0]) })
+                    f += 1
+                }
+            }
+            initialized = elements * cin * cout
+        }
+    }
+
+    /// The 16 entries of one vector of filters: `g[t]` at `weights + t · rowStride`
+    /// (t = 3·i + j), entry `e` written at `u + e · entryStride`.
+    @inline(__always)
+    private static func transformKernel<V: SIMD>(_ weights: UnsafePointer<Float>, rowStride: Int, into u: UnsafeMutablePointer<Float>,
+                                                 entryStride: Int, load: (UnsafePointer<Float>) -> V,
+                                                 store: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Double {
         // G's rows, flat: g[3·a + i].
-        let g: [Double] = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-        var u = [Float](repeating: 0, count: elements * cin * cout)
-        u.withUnsafeMutableBufferPointer { u in
-            g.withUnsafeBufferPointer { g in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: 9) { k in
-                    for c in 0..<cin {
-                        for f in 0..<cout {
-                            for t in 0..<9 { k[t] = Double(weights[(t * cin + c) * cout + f]) }
-                            for a in 0..<4 {
-                                for b in 0..<4 {
-                                    // Summed in this order (i, then j) in Double, rounded once.
-                                    var sum = 0.0
-                                    for i in 0..<3 { for j in 0..<3 { sum += g[3 * a + i] * k[3 * i + j] * g[3 * b + j] } }
-                                    u[((a * 4 + b) * cin + c) * cout + f] = Float(sum)
-                                }
-                            }
-                        }
+        let g: (Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double)
+            = (1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1)
+        withUnsafeBytes(of: g) { raw in
+            let g = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+            let k = (load(weights), load(weights + rowStride), load(weights + 2 * rowStride),
+                     load(weights + 3 * rowStride), load(weights + 4 * rowStride), load(weights + 5 * rowStride),
+                     load(weights + 6 * rowStride), load(weights + 7 * rowStride), load(weights + 8 * rowStride))
+            withUnsafeBytes(of: k) { raw in
+                let k = raw.baseAddress!.assumingMemoryBound(to: V.self)
+                for a in 0..<4 {
+                    for b in 0..<4 {
+                        // Summed in this order (i, then j) in Double, rounded once.
+                        var sum = V.zero
+                        for i in 0..<3 { for j in 0..<3 { sum += g[3 * a + i] * k[3 * i + j] * g[3 * b + j] } }
+                        store(sum, u + (a * 4 + b) * entryStride)
                     }
                 }
             }
         }
-        return u
     }
 
     /// Tile rows and columns of one image.
@@ -176,7 +217,7 @@ struct WinogradConvolution: Sendable, Equatable {
 
     #if arch(x86_64)
     /// The geometry as the C transforms take it.
-    private var shape: dae_winograd_shape {
+    var shape: dae_winograd_shape {
         let g = geometry
         return dae_winograd_shape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
                                   outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: outputChannels,
@@ -230,7 +271,7 @@ struct WinogradConvolution: Sendable, Equatable {
 
     /// The image, tile row and tile column of tile `index` of the batch.
     @inline(__always)
-    private func position(of index: Int) -> (image: Int, row: Int, column: Int) {
+    func position(of index: Int) -> (image: Int, row: Int, column: Int) {
         let (image, r) = index.quotientAndRemainder(dividingBy: tilesPerImage)
         let (row, column) = r.quotientAndRemainder(dividingBy: tileColumns)
         return (image, row, column)
@@ -275,7 +316,7 @@ struct WinogradConvolution: Sendable, Equatable {
 
     /// Loads `lanes` (1…8) floats, the rest zero.
     @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>, lanes: Int) -> VectorKernels.Vector {
+    static func load(_ p: UnsafePointer<Float>, lanes: Int) -> VectorKernels.Vector {
         if lanes == VectorKernels.width { return VectorKernels.load(p) }
         var v = VectorKernels.Vector.zero
         for l in 0..<lanes { v[l] = p[l] }
@@ -284,7 +325,7 @@ struct WinogradConvolution: Sendable, Equatable {
 
     /// Stores the first `lanes` (1…8) floats of `v`.
     @inline(__always)
-    private static func store(_ v: VectorKernels.Vector, _ p: UnsafeMutablePointer<Float>, lanes: Int) {
+    static func store(_ v: VectorKernels.Vector, _ p: UnsafeMutablePointer<Float>, lanes: Int) {
         if lanes == VectorKernels.width { VectorKernels.store(v, p); return }
         for l in 0..<lanes { p[l] = v[l] }
     }
@@ -426,12 +467,14 @@ public enum WinogradTransforms: String, Sendable, Equatable, CaseIterable {
 
 extension Sequential {
     /// This network with every ``Conv2D`` that ``Conv2D/supportsWinograd``
-    /// running its forward pass as Winograd F(2×2, 3×3) (`enabled`) or as
-    /// im2col + GEMM (`false`). Layers already in the asked form are kept as
+    /// running its passes as Winograd F(2×2, 3×3) (`enabled`: the forward
+    /// pass, and in training both gradients, ``Conv2D/withWinograd(_:)``) or
+    /// as im2col + GEMM (`false`). Layers already in the asked form are kept as
     /// they are (their transformed kernels too), so calling this again costs
     /// nothing. Inference engines (``DataParallelEngine`` with
     /// `forInference: true`) use it by default; training does not, unless
-    /// asked (the results differ from the GEMM's in the last bits).
+    /// asked (`TrainingOptions.winogradConvolutions` in DAEKit: the results
+    /// differ from the GEMM's in the last bits).
     public func withWinograd(_ enabled: Bool = true) -> Sequential {
         var changed = false
         let converted: [any Layer] = layers.map { layer in

@@ -31,6 +31,13 @@ public struct Conv2D: Layer {
     /// The Winograd F(2×2, 3×3) forward pass with this kernel, transformed,
     /// when switched on (``withWinograd(_:)``; `WinogradConvolution.swift`).
     private(set) var winograd: WinogradConvolution?
+    /// The input gradient as a Winograd convolution of ∂L/∂y (the kernel
+    /// rotated and transposed, `WinogradGradients.swift`), when switched on
+    /// and the padding is `same`; nil: im2col + GEMM.
+    private(set) var winogradInputGradient: WinogradConvolution?
+    /// Whether the weight gradient runs in the Winograd domain when switched
+    /// on (``winogradWeightGradients`` when it was switched on), else im2col + GEMM.
+    private(set) var winogradWeightGradient = false
 
     /// A convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
@@ -84,17 +91,21 @@ public struct Conv2D: Layer {
     public var parameterNames: [String] { ["kernel", "bias"] }
     public var parameters: [Tensor] { [kernel, bias] }
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
-        defer { if winograd != nil { winograd = makeWinograd() } }   // the transformed kernel follows the weights
+        defer { if winograd != nil { switchWinograd(on: true, weightGradient: winogradWeightGradient) } }   // the transformed kernels follow the weights
         try body(0, &kernel)
         try body(1, &bias)
     }
 
-    /// The Winograd form of this convolution, or nil.
-    private func makeWinograd() -> WinogradConvolution? {
-        guard supportsWinograd else { return nil }
-        return kernel.withUnsafeBufferPointer { k in
+    /// Builds (transforming the kernel) or drops the Winograd passes.
+    private mutating func switchWinograd(on: Bool, weightGradient: Bool) {
+        guard on, supportsWinograd else {
+            (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
+            return
+        }
+        let forward = kernel.withUnsafeBufferPointer { k in
             WinogradConvolution(geometry: lowered.geometry, weights: k.baseAddress!, outputChannels: lowered.outputChannels)
         }
+        (winograd, winogradInputGradient, winogradWeightGradient) = (forward, forward.inputGradientConvolution(), weightGradient)
     }
 
     /// True for a 3×3, stride-1 convolution that is lowered to GEMMs (not a
@@ -102,16 +113,35 @@ public struct Conv2D: Layer {
     public var supportsWinograd: Bool { WinogradConvolution.supports(lowered.geometry) }
     /// True when the forward pass runs as Winograd F(2×2, 3×3) (``withWinograd(_:)``).
     public var usesWinograd: Bool { winograd != nil }
+    /// True when the input gradient runs as Winograd F(2×2, 3×3) too (a `same` layer switched on).
+    public var usesWinogradInputGradient: Bool { winogradInputGradient != nil }
+    /// True when the weight gradient runs in the Winograd domain too.
+    public var usesWinogradWeightGradient: Bool { winograd != nil && winogradWeightGradient }
 
-    /// This layer with its forward pass as Winograd F(2×2, 3×3) (`enabled`,
-    /// where ``supportsWinograd``) or as im2col + GEMM. The kernel is
+    /// Whether layers switched on from now on compute their weight gradient
+    /// in the Winograd domain (else im2col + GEMM): a benchmark's knob; the
+    /// default was measured (Docs/Benchmarks.md, "Winograd in training").
+    /// Not thread-safe: set it before running anything.
+    nonisolated(unsafe) public static var winogradWeightGradients = true
+
+    /// This layer with its passes as Winograd F(2×2, 3×3) (`enabled`, where
+    /// ``supportsWinograd``) or as im2col + GEMM. Switched on, the forward pass,
+    /// the input gradient (`same` padding: the convolution of ∂L/∂y with the
+    /// kernel rotated 180° and transposed; `valid` keeps im2col + GEMM) and the
+    /// weight gradient (in the Winograd domain, unless ``winogradWeightGradients``
+    /// was off) run as Winograd; see `WinogradGradients.swift`. The kernel is
     /// transformed here, once, and again whenever the parameters change.
-    /// The backward pass stays im2col + GEMM (it rebuilds the patch matrix
-    /// the Winograd forward pass did not write). Results differ from the
-    /// GEMM's in the last bits (Docs/Benchmarks.md gives the error).
+    /// Results differ from the GEMM's in the last bits (Docs/Benchmarks.md
+    /// gives the errors).
     public func withWinograd(_ enabled: Bool = true) -> Conv2D {
+        withWinograd(enabled, weightGradient: Self.winogradWeightGradients)
+    }
+
+    /// ``withWinograd(_:)`` with the weight gradient's path given (in the
+    /// Winograd domain, or im2col + GEMM) instead of ``winogradWeightGradients``.
+    package func withWinograd(_ enabled: Bool, weightGradient: Bool) -> Conv2D {
         var layer = self
-        layer.winograd = enabled ? makeWinograd() : nil
+        layer.switchWinograd(on: enabled, weightGradient: weightGradient)
         return layer
     }
 
@@ -123,13 +153,22 @@ public struct Conv2D: Layer {
         var layer = try Conv2D(name: name, inputShape: shape, kernel: kernel, bias: bias, stride: stride,
                                padding: padding, activation: activation)
         layer.winograd = winograd?.resized(to: layer.lowered.geometry)
+        layer.winogradWeightGradient = winogradWeightGradient
+        if let inputGradient = winogradInputGradient {
+            let geometry = WinogradConvolution.inputGradientGeometry(of: layer.lowered.geometry, outputChannels: layer.lowered.outputChannels)
+            layer.winogradInputGradient = geometry.map { inputGradient.resized(to: $0) }
+        }
         return layer
     }
 
+    /// The scratch of the three passes: a Winograd layer's blocks, plus the
+    /// patch matrix only where a gradient stays im2col + GEMM.
     public func workspaceCount(batch: Int) -> Int {
         let lowered = lowered.workspaceCount(batch: batch)
         guard let winograd else { return lowered }
-        return max(lowered, winograd.workspaceCount(batch: batch))
+        return max(winograd.workspaceCount(batch: batch),
+                   winogradWeightGradient ? winograd.weightGradientWorkspaceCount(batch: batch) : lowered,
+                   winogradInputGradient?.workspaceCount(batch: batch) ?? lowered)
     }
 
     /// The Winograd pass's blocks only, when it runs (no patch matrix: that is the backward pass's).
@@ -165,12 +204,48 @@ public struct Conv2D: Layer {
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
                                   rows: batch * lowered.geometry.outputPixels,
                                   channels: lowered.outputChannels, activation: activation)
-        // dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]; the lowered forward
-        // pass left the patch matrix in the workspace (the Winograd one did not: im2col again).
-        lowered.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: parameterGradients[0],
-                                         batch: batch, workspace: workspace, patchesInWorkspace: winograd == nil)
+        accumulateWeightGradient(input: input, outputGradient: outputGradient, into: parameterGradients[0],
+                                 batch: batch, workspace: workspace)
         guard let inputGradient else { return }
-        // dx = col2im(dy × Kᵀ); the workspace's patches are no longer needed and are overwritten.
+        self.inputGradient(of: outputGradient, into: inputGradient, batch: batch, workspace: workspace)
+    }
+
+    /// `weightGradient += ∂L/∂kernel` given `outputGradient` (∂L/∂y after the
+    /// activation's and bias's backward), the second half of ``backward(input:output:outputGradient:inputGradient:parameterGradients:batch:workspace:)``
+    /// (also run alone by the benchmark).
+    ///
+    /// - im2col + GEMM: `dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]`,
+    ///   with the patch matrix the lowered forward pass left in the workspace
+    ///   (after a Winograd forward pass, which writes none, im2col again);
+    /// - Winograd (``usesWinogradWeightGradient``): per block of T tiles, 16 GEMMs
+    ///   `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]`, `[Cin × T] · [T × Cout]`, then `dK += Gᵀ dU G`.
+    package func accumulateWeightGradient(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                          into weightGradient: UnsafeMutablePointer<Float>, batch: Int,
+                                          workspace: UnsafeMutablePointer<Float>) {
+        if let winograd, winogradWeightGradient {
+            winograd.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: weightGradient,
+                                              batch: batch, workspace: workspace)
+            return
+        }
+        lowered.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: weightGradient,
+                                         batch: batch, workspace: workspace, patchesInWorkspace: winograd == nil)
+    }
+
+    /// `inputGradient` (overwritten) = ∂L/∂x given `outputGradient` (∂L/∂y
+    /// after the activation's and bias's backward); overwrites the workspace.
+    ///
+    /// - im2col + GEMM: `dx = col2im(dy[N·outH·outW, filters] × Kᵀ[filters, kh·kw·in])`;
+    /// - Winograd (``usesWinogradInputGradient``, `same` padding): the Winograd
+    ///   convolution of dy with the kernel rotated 180° and transposed, 16 GEMMs
+    ///   `[T × Cout] · [Cout × Cin]` per block of T tiles.
+    package func inputGradient(of outputGradient: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>,
+                               batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        if let winogradInputGradient {
+            winogradInputGradient.forward(outputGradient, into: inputGradient, batch: batch, workspace: workspace,
+                                          bias: nil, relu: false)
+            return
+        }
+        // The workspace's patches are no longer needed and are overwritten.
         kernel.withUnsafeBufferPointer { k in
             lowered.inputGradient(of: outputGradient, weights: k.baseAddress!, into: inputGradient,
                                   batch: batch, workspace: workspace)

@@ -1,0 +1,227 @@
+#if arch(x86_64)
+import CDirectKernels
+#endif
+
+/// The two gradients of a stride-1 3×3 convolution in Winograd F(2×2, 3×3),
+/// for training (``Conv2D/withWinograd(_:)``).
+///
+/// **Input gradient** (`same` padding only): `∂L/∂x` is the `same`
+/// convolution of `∂L/∂y` with the kernel rotated 180° and its input and
+/// output channels swapped, so it is a ``WinogradConvolution`` of its own,
+/// over `∂L/∂y` (``inputGradientConvolution()``): the forward pass's
+/// transforms and GEMMs, `[T × Cout] · [Cout × Cin]` per entry. Its
+/// transformed kernel needs no transform of its own: with `J` the 3×3
+/// reversal, `G·J = P·G` where `P` swaps rows 0 and 3 of `G`, so
+/// `G rot(g) Gᵀ = P (G g Gᵀ) Pᵀ` and `U'[e][f][c] = U[π(e)][c][f]`, `π`
+/// swapping indices 0 and 3 of both `a` and `b` (`e = 4·a + b`). A `valid`
+/// convolution's input gradient (a `full` convolution, padding 2) keeps
+/// im2col + GEMM.
+///
+/// **Weight gradient** (any padding): the adjoint of the forward pass with
+/// respect to `U`. Per block of `T` output tiles, with `V` the forward input
+/// transform of `x` (recomputed here, not kept from the forward pass: 16·Cin
+/// floats a tile would be 28 MB a layer at batch 16 and 48×48×48) and
+/// `dM = A dY Aᵀ` the output-gradient transform of each tile's 2×2 pixels of
+/// `∂L/∂y` (pixels past the output's edge taken as 0),
+///
+///     dU[e] += V[:, e, :]ᵀ · dM[:, e, :]     16 GEMMs [Cin × T] · [T × Cout]
+///
+/// summed over the blocks in the workspace, then `dW[·, ·, c, f] += Gᵀ dU[·, c, f] G`
+/// once, added to the parameter gradient (the ``Layer`` contract). With the
+/// C kernels every entry of `dU` is one chain of FMAs over a block's tiles,
+/// added to the sum of the blocks before: the bits depend on the batch (and
+/// its split across workers) and the block size, never on the CPU's vector
+/// width or on anything else, so a given batch split gives the same bits every run.
+///
+/// Error against float64 and timings: Docs/Benchmarks.md ("Winograd in training").
+extension WinogradConvolution {
+    /// `π`: entry `e = 4·a + b` of the rotated kernel's transform is entry `π(e)` of this one's.
+    private static let rotated: [Int] = {
+        let p = [3, 1, 2, 0]
+        return (0..<16).map { e in p[e / 4] * 4 + p[e % 4] }
+    }()
+
+    /// The geometry of the input gradient's convolution of a `same` layer:
+    /// over `∂L/∂y` (`outH × outW × Cout`) into `∂L/∂x`, `same` padding; nil
+    /// for any other padding (a `valid` layer's input gradient needs padding 2).
+    static func inputGradientGeometry(of g: ConvolutionGeometry, outputChannels: Int) -> ConvolutionGeometry? {
+        guard g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1, g.padTop == 1 && g.padLeft == 1,
+              g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth else { return nil }
+        return try? ConvolutionGeometry(inputHeight: g.outputHeight, inputWidth: g.outputWidth, inputChannels: outputChannels,
+                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: .same)
+    }
+
+    /// The Winograd convolution that computes this `same` convolution's input
+    /// gradient (nil for other padding): over `∂L/∂y`, with `U'[e][f][c] =
+    /// U[π(e)][c][f]`, the same blocks, kernels and transforms.
+    func inputGradientConvolution() -> WinogradConvolution? {
+        guard let g = Self.inputGradientGeometry(of: geometry, outputChannels: outputChannels) else { return nil }
+        let cin = geometry.inputChannels, cout = outputChannels
+        let kernel = [Float](unsafeUninitializedCapacity: Self.elements * cin * cout) { rotated, initialized in
+            transformedKernel.withUnsafeBufferPointer { u in
+                for e in 0..<Self.elements {
+                    let source = u.baseAddress! + Self.rotated[e] * cin * cout, destination = rotated.baseAddress! + e * cout * cin
+                    for c in 0..<cin {
+                        for f in 0..<cout { destination[f * cin + c] = source[c * cout + f] }
+                    }
+                }
+            }
+            initialized = Self.elements * cin * cout
+        }
+        return WinogradConvolution(geometry: g, transformedKernel: kernel, outputChannels: cin, blockTiles: blockTiles,
+                                   kernels: kernels, transforms: transforms)
+    }
+
+    /// Floats of workspace the weight gradient needs for `batch` images:
+    /// `dU`, one block's `V` and `dM`, and one edge tile.
+    func weightGradientWorkspaceCount(batch: Int) -> Int {
+        let cin = geometry.inputChannels, cout = outputChannels
+        let tiles = min(blockTiles, max(1, batch * tilesPerImage))
+        return Self.elements * cin * cout + tiles * Self.elements * (cin + cout) + Self.elements * cin
+    }
+
+    /// `weightGradient[3, 3, Cin, Cout] += ∂L/∂kernel` of `batch` images of
+    /// `input` and `outputGradient` (`∂L/∂y`, after the activation's backward).
+    ///
+    /// Per block of `T` tiles: the input transform `V[T, 16, Cin]` of `input`,
+    /// the output-gradient transform `dM[T, 16, Cout]` of `outputGradient`,
+    /// and 16 GEMMs `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]`, `[Cin × T] · [T × Cout]`
+    /// (`V` with row stride `16·Cin` read transposed, `dM` with row stride
+    /// `16·Cout`, `dU[e]` `Cin × Cout`); then `dW += Gᵀ dU G`.
+    func accumulateWeightGradient(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                  into weightGradient: UnsafeMutablePointer<Float>, batch: Int,
+                                  workspace: UnsafeMutablePointer<Float>,
+                                  kernels: WinogradKernels? = nil, transforms: WinogradTransforms? = nil) {
+        let kernels = kernels ?? self.kernels, transforms = transforms ?? self.transforms
+        let cin = geometry.inputChannels, cout = outputChannels
+        let total = batch * tilesPerImage
+        guard total > 0 else { return }
+        let capacity = min(blockTiles, total)
+        let du = workspace, v = du + Self.elements * cin * cout
+        let dm = v + capacity * Self.elements * cin, edge = dm + capacity * Self.elements * cout
+        du.update(repeating: 0, count: Self.elements * cin * cout)
+        var start = 0
+        while start < total {
+            let count = min(capacity, total - start)
+            inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
+            outputGradientTransform(outputGradient, tiles: start..<(start + count), into: dm, transforms: transforms)
+            // For each e < 16, dU[e] += V[T, e, :]ᵀ · dM[T, e, :]: [Cin × T] · [T × Cout].
+            switch kernels {
+            case .blas:
+                for e in 0..<Self.elements {
+                    BLAS.gemm(transposeA: true, m: cin, n: cout, k: count, a: v + e * cin, lda: Self.elements * cin,
+                              b: dm + e * cout, ldb: Self.elements * cout, beta: 1, c: du + e * cin * cout, ldc: cout)
+                }
+            #if arch(x86_64)
+            case .avx512: dae_winograd_weight_gemm_avx512(v, dm, du, count, cin, cout)
+            case .avx2: dae_winograd_weight_gemm_avx2(v, dm, du, count, cin, cout)
+            #else
+            case .avx512, .avx2: preconditionFailure("\(kernels) Winograd kernels on a CPU that is not x86-64")
+            #endif
+            }
+            start += count
+        }
+        Self.addKernelGradient(du, into: weightGradient, count: cin * cout)
+    }
+
+    /// `dW[i, j, ·] += (Gᵀ dU G)[i, j]` for every (input channel, filter) pair
+    /// (`count` of them, contiguous in each of dU's 16 and dW's 9 planes), with
+    /// `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`: `Gᵀ` maps four
+    /// values `x` to `[x₀ + ½(x₁ + x₂), ½(x₁ − x₂), ½(x₁ + x₂) + x₃]`, applied to
+    /// dU's columns, then to the rows of the result. 8 pairs at a time.
+    static func addKernelGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int) {
+        var p = 0
+        while p + VectorKernels.width <= count {
+            addKernelGradient(du + p, into: dw + p, count: count, VectorKernels.load, VectorKernels.store)
+            p += VectorKernels.width
+        }
+        while p < count {
+            addKernelGradient(du + p, into: dw + p, count: count, { SIMD2<Float>($0.pointee, 0) }, { $1.pointee = $0[0] })
+            p += 1
+        }
+    }
+
+    /// `Gᵀ`'s map of four values to three.
+    @inline(__always)
+    private static func reduce<V: SIMD>(_ x0: V, _ x1: V, _ x2: V, _ x3: V) -> (V, V, V) where V.Scalar == Float {
+        let sum = (x1 + x2) * 0.5
+        return (x0 + sum, (x1 - x2) * 0.5, sum + x3)
+    }
+
+    /// One vector of pairs: `du` and `dw` at the pairs' first, planes `count` apart.
+    @inline(__always)
+    private static func addKernelGradient<V: SIMD>(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int,
+                                                   _ load: (UnsafePointer<Float>) -> V,
+                                                   _ store: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+        @inline(__always) func x(_ a: Int, _ b: Int) -> V { load(du + (4 * a + b) * count) }
+        // Columns b: (Gᵀ X)[·, b].
+        let c0 = reduce(x(0, 0), x(1, 0), x(2, 0), x(3, 0)), c1 = reduce(x(0, 1), x(1, 1), x(2, 1), x(3, 1))
+        let c2 = reduce(x(0, 2), x(1, 2), x(2, 2), x(3, 2)), c3 = reduce(x(0, 3), x(1, 3), x(2, 3), x(3, 3))
+        // Rows i: ((Gᵀ X) G)[i, ·], added to dW[i, ·].
+        @inline(__always) func add(_ row: Int, _ z: (V, V, V)) {
+            let w = dw + 3 * row * count
+            store(load(UnsafePointer(w)) + z.0, w)
+            store(load(UnsafePointer(w + count)) + z.1, w + count)
+            store(load(UnsafePointer(w + 2 * count)) + z.2, w + 2 * count)
+        }
+        add(0, reduce(c0.0, c1.0, c2.0, c3.0))
+        add(1, reduce(c0.1, c1.1, c2.1, c3.1))
+        add(2, reduce(c0.2, c1.2, c2.2, c3.2))
+    }
+
+    /// `dM[k, e, :]` for tiles `tiles` of the batch (k = tile − tiles.lowerBound)
+    /// from `outputGradient` (`batch·outH·outW × Cout`), into `dm`
+    /// (`tiles.count · 16 · Cout` floats).
+    func outputGradientTransform(_ outputGradient: UnsafePointer<Float>, tiles: Range<Int>, into dm: UnsafeMutablePointer<Float>,
+                                 transforms: WinogradTransforms) {
+        switch transforms {
+        case .swift:
+            let stride = Self.elements * outputChannels
+            for k in 0..<tiles.count { outputGradientTransform(outputGradient, tile: tiles.lowerBound + k, into: dm + k * stride) }
+        #if arch(x86_64)
+        case .avx512:
+            var shape = shape
+            dae_winograd_output_gradient_transform_avx512(&shape, outputGradient, tiles.lowerBound, tiles.count, dm)
+        case .avx2:
+            var shape = shape
+            dae_winograd_output_gradient_transform_avx2(&shape, outputGradient, tiles.lowerBound, tiles.count, dm)
+        #else
+        case .avx512, .avx2: preconditionFailure("\(transforms) Winograd transforms on a CPU that is not x86-64")
+        #endif
+        }
+    }
+
+    /// `dM = A dY Aᵀ` for one tile, with `A = [[1, 0], [1, 1], [1, −1], [0, −1]]`,
+    /// 8 filters at a time: rows `t = A dY`, then columns `dM = t Aᵀ`. The
+    /// same operations as the C transforms (negation as `0 − x`), so the same bits.
+    @inline(__always)
+    private func outputGradientTransform(_ dy: UnsafePointer<Float>, tile index: Int, into dm: UnsafeMutablePointer<Float>) {
+        typealias V = VectorKernels.Vector
+        let g = geometry, cout = outputChannels
+        let (image, row, column) = position(of: index)
+        let (oy, ox) = (2 * row, 2 * column)
+        let y00 = dy + ((image * g.outputHeight + oy) * g.outputWidth + ox) * cout
+        let hasRight = ox + 1 < g.outputWidth, hasBottom = oy + 1 < g.outputHeight
+        let y01 = y00 + cout, y10 = y00 + g.outputWidth * cout, y11 = y10 + cout
+        var f0 = 0
+        while f0 < cout {
+            let lanes = min(VectorKernels.width, cout - f0)
+            let p00 = Self.load(y00 + f0, lanes: lanes)
+            let p01 = hasRight ? Self.load(y01 + f0, lanes: lanes) : .zero
+            let p10 = hasBottom ? Self.load(y10 + f0, lanes: lanes) : .zero
+            let p11 = hasRight && hasBottom ? Self.load(y11 + f0, lanes: lanes) : .zero
+            // Row a of t = A dY, then its four columns t Aᵀ: entries 4·a … 4·a + 3.
+            @inline(__always) func columns(_ a: Int, _ t0: V, _ t1: V) {
+                Self.store(t0, dm + (4 * a) * cout + f0, lanes: lanes)
+                Self.store(t0 + t1, dm + (4 * a + 1) * cout + f0, lanes: lanes)
+                Self.store(t0 - t1, dm + (4 * a + 2) * cout + f0, lanes: lanes)
+                Self.store(V.zero - t1, dm + (4 * a + 3) * cout + f0, lanes: lanes)
+            }
+            columns(0, p00, p01)
+            columns(1, p00 + p10, p01 + p11)
+            columns(2, p00 - p10, p01 - p11)
+            columns(3, V.zero - p10, V.zero - p11)
+            f0 += VectorKernels.width
+        }
+    }
+}
