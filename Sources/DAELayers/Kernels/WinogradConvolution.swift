@@ -277,6 +277,19 @@ struct WinogradConvolution: Sendable, Equatable {
         return (image, row, column)
     }
 
+    /// Where tile `index`'s 2×2 output pixels are in an output-shaped buffer:
+    /// the top-left pixel's offset, the offsets from it of the right, bottom
+    /// and bottom-right ones, and whether the right column and bottom row lie
+    /// inside the output (the output transform and its adjoint share this).
+    func outputPixels(ofTile index: Int) -> (offset: Int, right: Int, below: Int, belowRight: Int, hasRight: Bool, hasBottom: Bool) {
+        let g = geometry, cout = outputChannels
+        let (image, row, column) = position(of: index)
+        let (oy, ox) = (2 * row, 2 * column)
+        let rowStride = g.outputWidth * cout
+        return (((image * g.outputHeight + oy) * g.outputWidth + ox) * cout, cout, rowStride, rowStride + cout,
+                ox + 1 < g.outputWidth, oy + 1 < g.outputHeight)
+    }
+
     /// `V[e, :] = (Bᵀ d B)[e]` for one tile, with
     /// `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`,
     /// 8 channels at a time. A tile that reaches past the image is first
@@ -376,12 +389,11 @@ struct WinogradConvolution: Sendable, Equatable {
     private func outputTransform(_ m: UnsafePointer<Float>, tile index: Int, into output: UnsafeMutablePointer<Float>,
                                  bias: UnsafePointer<Float>?, relu: Bool) {
         typealias V = VectorKernels.Vector
-        let g = geometry, cout = outputChannels
-        let (image, row, column) = position(of: index)
-        let (oy, ox) = (2 * row, 2 * column)
-        let y00 = output + ((image * g.outputHeight + oy) * g.outputWidth + ox) * cout
-        let hasRight = ox + 1 < g.outputWidth, hasBottom = oy + 1 < g.outputHeight
-        let y01 = y00 + cout, y10 = y00 + g.outputWidth * cout, y11 = y10 + cout
+        let cout = outputChannels
+        let pixels = outputPixels(ofTile: index)
+        let (hasRight, hasBottom) = (pixels.hasRight, pixels.hasBottom)
+        let y00 = output + pixels.offset
+        let y01 = y00 + pixels.right, y10 = y00 + pixels.below, y11 = y00 + pixels.belowRight
         var f0 = 0
         while f0 < cout {
             let lanes = min(VectorKernels.width, cout - f0)

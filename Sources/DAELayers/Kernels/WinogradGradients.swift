@@ -197,12 +197,11 @@ extension WinogradConvolution {
     @inline(__always)
     private func outputGradientTransform(_ dy: UnsafePointer<Float>, tile index: Int, into dm: UnsafeMutablePointer<Float>) {
         typealias V = VectorKernels.Vector
-        let g = geometry, cout = outputChannels
-        let (image, row, column) = position(of: index)
-        let (oy, ox) = (2 * row, 2 * column)
-        let y00 = dy + ((image * g.outputHeight + oy) * g.outputWidth + ox) * cout
-        let hasRight = ox + 1 < g.outputWidth, hasBottom = oy + 1 < g.outputHeight
-        let y01 = y00 + cout, y10 = y00 + g.outputWidth * cout, y11 = y10 + cout
+        let cout = outputChannels
+        let pixels = outputPixels(ofTile: index)
+        let (hasRight, hasBottom) = (pixels.hasRight, pixels.hasBottom)
+        let y00 = dy + pixels.offset
+        let y01 = y00 + pixels.right, y10 = y00 + pixels.below, y11 = y00 + pixels.belowRight
         var f0 = 0
         while f0 < cout {
             let lanes = min(VectorKernels.width, cout - f0)
