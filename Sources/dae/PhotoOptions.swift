@@ -20,13 +20,15 @@ struct PhotoOptions: ParsableArguments {
     var channels: Int?
 
     @Option(help: ArgumentHelp("The architecture of a new photo model: 'photo' (7 convolutions of 48, the default), "
-                               + "'builtin' (the built-in denoiser's: a noise-level map, 10 convolutions of 48, 48×48 patches) or "
+                               + "'builtin' (the built-in denoiser's: a noise-level map, 10 convolutions of 48, 48×48 patches), "
+                               + "'builtin-deep' (the same with 17 convolutions; start it from a trained 'builtin' model "
+                               + "with --initial-weights, which inserts identity layers) or "
                                + "'ffdnet' (2×2 pixel unshuffle, a noise-level map, 12 convolutions of 64 at half resolution, "
                                + "64×64 patches) (with --images).", valueName: "name"))
     var preset: PhotoPreset?
 
     @Option(help: ArgumentHelp("Start a new photo model from this model file's weights instead of random ones (fine-tuning; "
-                               + "a colour model is converted to gray for --channels 1) (with --images).", valueName: "file"))
+                               + "a colour model is converted to gray for --channels 1, a shallower residual model is deepened to the preset's depth with identity layers) (with --images).", valueName: "file"))
     var initialWeights: String?
 
     @Option(help: ArgumentHelp("Adam's learning rate for a new photo model (with --images; default 0.001), e.g. lower to fine-tune "
@@ -89,13 +91,14 @@ struct PhotoOptions: ParsableArguments {
 
 /// The architectures `--preset` names for a new photo model.
 enum PhotoPreset: String, ExpressibleByArgument, CaseIterable {
-    case photo, builtin, ffdnet
+    case photo, builtin, builtinDeep = "builtin-deep", ffdnet
 
     /// The architecture for images of `channels`.
     func configuration(channels: Int) -> DenoisingAutoencoder.Configuration {
         switch self {
         case .photo: .photo(channels: channels)
         case .builtin: .builtInPhoto(channels: channels)
+        case .builtinDeep: .builtInPhotoDeep(channels: channels)
         case .ffdnet: .ffdnet(channels: channels)
         }
     }

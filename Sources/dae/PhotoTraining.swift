@@ -136,7 +136,14 @@ struct PhotoTrainingData: TrainingData {
     }
 
     func start(_ model: inout DenoisingAutoencoder) throws {
-        guard let initial else { return }
+        guard var initial else { return }
+        // A shallower residual model of the same kind deepens to this run's depth (identity layers, the same outputs).
+        var deepenedFrom: Int?
+        if initial.configuration.kind == model.configuration.kind,
+           initial.configuration.layerFilters.count < model.configuration.layerFilters.count {
+            deepenedFrom = initial.configuration.layerFilters.count
+            initial = try initial.deepened(toHiddenLayers: model.configuration.layerFilters.count)
+        }
         // The training size and Adam's settings are this run's; the layers must be the same.
         var probe = initial.configuration, own = model.configuration
         probe.inputShape = [0, 0, probe.inputShape[2]]
@@ -148,7 +155,8 @@ struct PhotoTrainingData: TrainingData {
         }
         try model.loadWeights(of: initial)
         let path = train.photos.initialWeights ?? ""
-        Console.note("starting from the weights of \(path)\(convertedToGray ? " (a colour model's, converted to gray)" : "")")
+        let deepened = deepenedFrom.map { " (deepened from \($0) to \(model.configuration.layerFilters.count) hidden layers)" } ?? ""
+        Console.note("starting from the weights of \(path)\(convertedToGray ? " (a colour model's, converted to gray)" : "")\(deepened)")
     }
 
     func announce() { data?.announce() }

@@ -116,6 +116,27 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func aDeeperRunStartsFromAShallowerModelDeepened() throws {
+        try withTemporaryDirectory("deep-start") { directory in
+            let shallow = directory.appendingPathComponent("builtin.safetensors")
+            try DenoisingAutoencoder(configuration: .builtInPhoto(channels: 3), seed: 2).save(to: shallow)
+            let checkpoint = directory.appendingPathComponent("deep.safetensors").path
+            let run = try CLITool.run(["train", "--images", try PhotoFixtures.folder().path, "--checkpoint", checkpoint,
+                                       "--workers", "1", "--preset", "builtin-deep", "--epochs", "1", "--patch-size", "24",
+                                       "--patches-per-epoch", "32", "--initial-weights", shallow.path, "--winograd"])
+            try #require(run.status == 0, "\(run.diagnostics)")
+            #expect(run.stderr.contains("deepened from 9 to 16 hidden layers"))
+            let trained = try DenoisingAutoencoder(contentsOf: URL(fileURLWithPath: checkpoint))
+            #expect(trained.configuration.layerFilters == Array(repeating: 48, count: 16))
+            // A deeper model does not start a shallower run.
+            let refused = try CLITool.run(["train", "--images", try PhotoFixtures.folder().path, "--checkpoint",
+                                           directory.appendingPathComponent("other.safetensors").path, "--workers", "1",
+                                           "--preset", "builtin", "--epochs", "1", "--patch-size", "24", "--patches-per-epoch", "32",
+                                           "--initial-weights", checkpoint])
+            CLITool.expectOneLineError(refused, containing: ["--initial-weights", "architecture"])
+        }
+    }
+
     @Test func aGrayRunStartsFromAColourModelsWeights() throws {
         try withTemporaryDirectory("gray-start") { directory in
             let colour = directory.appendingPathComponent("colour.safetensors")
