@@ -40,6 +40,7 @@ enough), and a `dae` binary.
   python3 Benchmarks/photos/builtin_anchors.py --dae .build/release/dae --json out.json
   python3 Benchmarks/photos/builtin_anchors.py --model ck.safetensors --sigmas 25 --sets skimage
   python3 Benchmarks/photos/builtin_anchors.py --bm3d-sigmas   # no CBM3D runs (cached figures still print)
+  python3 Benchmarks/photos/builtin_anchors.py --brightness 0.25 --sigmas 15 25 --bm3d-sigmas   # dark photographs
 """
 import argparse
 import glob
@@ -155,6 +156,9 @@ def main():
     p.add_argument("--gray", action="store_true",
                    help="the crops in gray (PIL's ITU-R 601 luma) with gray noise: the built-in gray model, "
                         "gray NLM, BM3D and FFDNet, OIDN on the gray repeated; dae-colour is the colour model on them")
+    p.add_argument("--brightness", type=float, default=1.0,
+                   help="scale each clean crop by this factor (rounded to 8 bits) before the noise: e.g. 0.25 for dark "
+                        "photographs, whose noise the clipping at 0 partly cuts off")
     p.add_argument("--colour-model", default="Sources/DAEKit/Models/builtin-photo-rgb.safetensors",
                    help="with --gray: the colour model that dae-colour runs")
     args = p.parse_args()
@@ -170,11 +174,14 @@ def main():
                 for path in files:
                     name = os.path.basename(path)
                     clean = center_crop(np.asarray(Image.open(path).convert(mode)), args.crop)
+                    if args.brightness != 1:
+                        clean = np.clip(np.rint(clean * args.brightness), 0, 255).astype(np.uint8)
                     noisy = noisy_copy(clean, sigma, args.seed, name)
                     noisy_path = os.path.join(scratch, f"{set_name}-{os.path.splitext(name)[0]}-s{sigma:g}.png")
                     Image.fromarray(noisy).save(noisy_path)
                     paths.append(noisy_path)
-                    key = f"{name}|{sigma:g}|{args.seed}|{args.crop}" + ("|gray" if args.gray else "")
+                    key = (f"{name}|{sigma:g}|{args.seed}|{args.crop}" + ("|gray" if args.gray else "")
+                           + (f"|brightness{args.brightness:g}" if args.brightness != 1 else ""))
                     anchors = load_cache(args.cache).get(key, {})  # as the file is now
                     x = noisy / 255.0
                     if "nlm" not in anchors:
@@ -261,7 +268,8 @@ def main():
     print("\nseconds per crop: " + ", ".join(f"{m} {t:.2f}" for m, t in seconds.items() if not np.isnan(t))
           + " (dae: the whole process, all crops of a set in one call)")
     if args.json:
-        json.dump({"crop": args.crop, "seed": args.seed, "model": args.model or "built-in", "gray": args.gray, "results": results},
+        json.dump({"crop": args.crop, "seed": args.seed, "model": args.model or "built-in", "gray": args.gray,
+                   "brightness": args.brightness, "results": results},
                   open(args.json, "w"), indent=1)
 
 

@@ -5,8 +5,10 @@
 --preset builtin is .builtInPhoto(), the built-in denoiser's: the input is the
 image plus a noise-level map (one channel holding each patch's noise std),
 nine Conv2D(48, 3x3, same, ReLU) and a linear Conv2D(3), He-uniform kernels,
-48x48 patches. Layer names are DAEKit's (denoiser.conv{i}, denoiser.output),
-so `load_daekit_weights` reads a DAEKit safetensors file into the model.
+48x48 patches. --preset builtin-deep is .builtInPhotoDeep(), the same with
+sixteen Conv2D(48) (scripts/train-builtin-model --deep). Layer names are
+DAEKit's (denoiser.conv{i}, denoiser.output), so `load_daekit_weights` reads
+a DAEKit safetensors file into the model.
 
 The same network as DenoisingAutoencoder.Configuration.photo(): six
 Conv2D(48, 3x3, same, ReLU) and a linear Conv2D(3, 3x3, same) that predicts
@@ -58,14 +60,14 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--preset", choices=["photo", "builtin"], default="photo")
+    p.add_argument("--preset", choices=["photo", "builtin", "builtin-deep"], default="photo")
     p.add_argument("--weights", default=None, help="a DAEKit safetensors file to load (builtin preset)")
     p.add_argument("--compare-dae", default=None, metavar="DAE",
                    help="no training: compare the model (with --weights) with this dae binary's denoise on one crop")
     p.add_argument("--compare-crop", type=int, default=128)
     p.add_argument("--compare-sigma", type=float, default=25)
     args = p.parse_args()
-    if args.preset == "builtin" and args.patch_size == 40:
+    if args.preset.startswith("builtin") and args.patch_size == 40:
         args.patch_size = 48
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -98,7 +100,7 @@ def main():
             out[k] = patch / 255.0
         std = rng.uniform(0, 55 / 255, size=(count, 1, 1, 1)).astype(np.float32)
         noisy = np.clip(out + rng.normal(0, 1, out.shape).astype(np.float32) * std, 0, 1)
-        if args.preset == "builtin":  # the noise-level map: one more channel holding the patch's std
+        if args.preset.startswith("builtin"):  # the noise-level map: one more channel holding the patch's std
             level = np.broadcast_to(std, noisy.shape[:3] + (1,))
             return np.concatenate([noisy, level], axis=-1), noisy - out
         return noisy, noisy - out
@@ -107,8 +109,8 @@ def main():
     if args.weights:
         load_daekit_weights(model, args.weights)
     if args.compare_dae:
-        if args.preset != "builtin" or not args.weights:
-            p.error("--compare-dae needs --preset builtin and --weights")
+        if not args.preset.startswith("builtin") or not args.weights:
+            p.error("--compare-dae needs --preset builtin or builtin-deep, and --weights")
         print(json.dumps(compare_with_dae(model, args, names)))
         return
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
@@ -128,10 +130,10 @@ def main():
 
 def build_model(keras, layers, preset):
     """The Keras copy of a DAEKit photo preset, under DAEKit's layer names."""
-    if preset == "builtin":
+    if preset.startswith("builtin"):
         inputs = keras.Input(shape=(None, None, 4))  # RGB + the noise-level map
         x = inputs
-        for i in range(9):
+        for i in range(16 if preset == "builtin-deep" else 9):
             x = layers.Conv2D(48, 3, padding="same", activation="relu", kernel_initializer="he_uniform", name=f"denoiser.conv{i}")(x)
         noise = layers.Conv2D(3, 3, padding="same", kernel_initializer="he_uniform", name="denoiser.output")(x)
         return keras.Model(inputs, noise)
