@@ -18,7 +18,7 @@ enum ProfileBenchmark {
             var rng = SplitMix64(seed: settings.seed)
             let data = try SyntheticData.images(count: max(batch * 8, 256), shape: settings.configuration.inputShape,
                                                 using: &rng)
-            let stepper = ProfiledStep(network: model.network, optimizer: model.optimizer, batch: batch)
+            let stepper = ProfiledStep(model: model, batch: batch)
             let shapes = layers.enumerated().map { i, layer in
                 GemmShape.shapes(of: layer, batch: batch, needsInputGradient: i > 0)
             }

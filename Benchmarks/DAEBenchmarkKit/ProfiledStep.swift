@@ -4,25 +4,26 @@ import DAEKit
 /// the gradients, each layer's forward, the loss, each layer's backward and
 /// the Adam update, each timed (the "laps" of a step, in that order).
 ///
-/// It mirrors what `DenoisingAutoencoder.fit` does with one worker, on a
-/// ``Workspace`` of the library (so its buffers are laid out exactly as the
-/// engine's), through the public layer API.
+/// The layers, the loss and Adam are the library's own step, not a copy:
+/// the pass one worker of `DenoisingAutoencoder.fit` runs
+/// (`Sequential.sumOfSquaredErrorsAndGradients`, on a ``Workspace`` of the
+/// library, reporting as each part ends) and the model's own optimizer step
+/// (`DenoisingAutoencoder.applyOptimizer`). Batch fill and noise are the
+/// benchmark's (from its synthetic images).
 final class ProfiledStep {
-    private(set) var network: Sequential
-    private var optimizer: Adam
+    private var model: DenoisingAutoencoder
+    private var network: Sequential { model.network }
     let batch: Int
     /// The library's own buffers for this network (outputs, scratch, gradients): the layout cannot drift.
     private let workspace: Workspace
-    private var flatGradients: [UnsafeMutablePointer<Float>] { workspace.parameterGradients.flatMap { $0 } }
     private let clean: FloatBuffer, noisy: FloatBuffer
     private let imageSize: Int
 
-    init(network: Sequential, optimizer: Adam, batch: Int) {
-        self.network = network
-        self.optimizer = optimizer
+    init(model: DenoisingAutoencoder, batch: Int) {
+        self.model = model
         self.batch = batch
-        workspace = Workspace(network: network, batchCapacity: batch)
-        imageSize = network.layers[0].inputCount
+        workspace = Workspace(network: model.network, batchCapacity: batch)
+        imageSize = model.network.bareLayers[0].inputCount
         clean = FloatBuffer(count: batch * imageSize)
         noisy = FloatBuffer(count: batch * imageSize)
     }
@@ -45,7 +46,7 @@ final class ProfiledStep {
 
     /// Runs one step on the images `indices` of `data` and returns the seconds of each lap.
     func step(data: ImageDataset, indices: some Collection<Int>, seed: UInt64) -> [Double] {
-        let count = network.layers.count
+        let count = network.bareLayers.count
         var laps = [Double](repeating: 0, count: 5 + 2 * count)
         var watch = Stopwatch()
         data.fill(indices, into: clean.pointer)
@@ -58,37 +59,17 @@ final class ProfiledStep {
                                       using: &rng)
         }
         laps[1] = watch.lap()
-        workspace.zeroGradients()
-        laps[2] = watch.lap()
-        var input = noisy.readOnly
-        for i in 0..<count {
-            // As Sequential: a pass-through layer (Flatten, Reshape) reuses its input's buffer and does no work.
-            if !(network.layers[i].passesInputThrough && i > 0) {
-                network.layers[i].forward(input, into: workspace.outputs[i], batch: batch, workspace: workspace.scratch[i])
+        let outputCount = batch * network.bareLayers[count - 1].outputCount
+        _ = network.sumOfSquaredErrorsAndGradients(input: noisy.readOnly, target: clean.readOnly, batch: batch,
+                                                   normalizer: outputCount, workspace: workspace) { part in
+            switch part {
+            case .forward(let i): laps[Self.forwardPart(i)] = watch.lap()
+            case .loss: laps[3 + count] = watch.lap()
+            case .zeroGradients: laps[2] = watch.lap()
+            case .backward(let i): laps[Self.backwardPart(i, layers: count)] = watch.lap()
             }
-            input = UnsafePointer(workspace.outputs[i])
-            laps[Self.forwardPart(i)] = watch.lap()
         }
-        let outputCount = batch * network.layers[count - 1].outputCount
-        _ = MeanSquaredError.sumOfSquaresAndGradient(prediction: workspace.outputs[count - 1], target: clean.readOnly,
-                                                     count: outputCount, normalizer: outputCount,
-                                                     gradient: workspace.outputGradient)
-        laps[3 + count] = watch.lap()
-        var (current, other) = (workspace.outputGradient, workspace.spareGradient)
-        for i in (0..<count).reversed() {
-            if network.layers[i].passesInputThrough && i > 0 {
-                laps[Self.backwardPart(i, layers: count)] = watch.lap()
-                continue
-            }
-            network.layers[i].backward(input: i == 0 ? noisy.readOnly : UnsafePointer(workspace.outputs[i - 1]),
-                                       output: workspace.outputs[i], outputGradient: current,
-                                       inputGradient: i == 0 ? nil : other, parameterGradients: workspace.parameterGradients[i],
-                                       batch: batch, workspace: workspace.scratch[i])
-            swap(&current, &other)
-            laps[Self.backwardPart(i, layers: count)] = watch.lap()
-        }
-        // The library's own optimizer step (what DenoisingAutoencoder.applyOptimizer calls).
-        optimizer.apply(to: &network, gradients: flatGradients)
+        model.applyOptimizer(workspace.gradientStorage.baseAddress!)
         laps[4 + 2 * count] = watch.lap()
         return laps
     }

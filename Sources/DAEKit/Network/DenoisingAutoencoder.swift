@@ -137,7 +137,7 @@ public struct DenoisingAutoencoder: Sendable {
             return try Self.requireFinite(residualDenoise(batch, noiseLevels: levels))
         }
         try ImageValidation.check(batch, imageShape: configuration.inputShape, what: "denoise input")
-        return try run(batch, layers: network.layers.indices)
+        return try run(batch, layers: network.bareLayers.indices)
     }
 
     /// The noise std ``NoiseLevelEstimator`` estimates for each image of
@@ -160,8 +160,8 @@ public struct DenoisingAutoencoder: Sendable {
     /// ``workers``, and checks that every output value is finite.
     func run(_ input: Tensor, layers range: Range<Int>) throws -> Tensor {
         let n = input.shape[0]
-        let inCount = network.layers[range.lowerBound].inputCount
-        let outShape = network.layers[range.upperBound - 1].outputShape
+        let inCount = network.bareLayers[range.lowerBound].inputCount
+        let outShape = network.bareLayers[range.upperBound - 1].outputShape
         let outCount = Tensor.elementCount(of: outShape)
         let chunk = max(1, min(inferenceBatchSize, n))
         // Each worker runs its share of a chunk a few images at a time: its workspace needs no more.

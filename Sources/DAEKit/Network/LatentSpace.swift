@@ -48,7 +48,7 @@ public struct LatentSpace: Sendable {
         if let index = latent.scalars.firstIndex(where: { !$0.isFinite }) {
             throw DAEError.invalidValue("decode input", reason: "latent vector \(index / dimension) holds a non-finite value")
         }
-        return try model.run(latent, layers: decoderStart..<model.network.layers.count)
+        return try model.run(latent, layers: decoderStart..<model.network.bareLayers.count)
     }
 }
 

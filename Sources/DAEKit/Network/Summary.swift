@@ -9,7 +9,7 @@ extension DenoisingAutoencoder {
     /// ```
     public func summary() -> String {
         let rows = [[configuration.inputShape.isEmpty ? "" : "input", "InputLayer", Self.shapeText(configuration.inputShape), "0"]]
-            + network.layers.map { [$0.name, $0.kind, Self.shapeText($0.outputShape), Self.grouped($0.parameterCount)] }
+            + network.bareLayers.map { [$0.name, $0.kind, Self.shapeText($0.outputShape), Self.grouped($0.parameterCount)] }
         var text = TextTable(header: ["Layer", "Type", "Output shape", "Params"], alignments: [.left, .left, .left, .right],
                              rows: rows).lines(style: .plain(rule: "─"))
         let rule = text[1]
@@ -19,8 +19,8 @@ extension DenoisingAutoencoder {
             text += ["Residual: the layers predict the noise; output = clip(input − prediction, 0, 1)",
                      "Receptive field: \(field)x\(field); runs on images of any size (trained on \(configuration.inputShape[0])x\(configuration.inputShape[1]) patches)"]
         } else {
-            text += ["Encoder: \(network.layers[..<decoderStart].map(\.name).joined(separator: " → "))",
-                     "Decoder: \(network.layers[decoderStart...].map(\.name).joined(separator: " → "))"]
+            text += ["Encoder: \(network.bareLayers[..<decoderStart].map(\.name).joined(separator: " → "))",
+                     "Decoder: \(network.bareLayers[decoderStart...].map(\.name).joined(separator: " → "))"]
         }
         return text.joined(separator: "\n")
     }

@@ -91,7 +91,7 @@ extension DenoisingAutoencoder {
                     }
                 }
                 guard loss.isFinite else { throw DAEError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: loss) }
-                applyOptimizer(box.flatGradients, learningRateFactor: options.learningRateSchedule.factor(epoch: epoch))
+                applyOptimizer(box.gradients, learningRateFactor: options.learningRateSchedule.factor(epoch: epoch))
                 lossSum += Double(loss) * Double(indices.count)
                 if let progress {
                     let seen = b * batchSize + indices.count

@@ -164,8 +164,8 @@ public enum TrainingEvent: Sendable {
 /// own, released when it returns.
 final class EngineBox: @unchecked Sendable {
     var engine: DataParallelEngine?
-    /// Gradient pointers in parameter order, for the optimizer.
-    var flatGradients: [UnsafeMutablePointer<Float>] = []
+    /// The engine's gradients (after a step: summed over the workers), one flat buffer in parameter order.
+    var gradients: UnsafePointer<Float> { engine!.gradients.baseAddress ?? Sequential.noParameters }
     /// The network's input, the target (first the clean images) and the
     /// corrupted images of one batch; `noisy` *is* the corrupted images for a
     /// model without a noise-level map (`corrupted` stays empty).
@@ -197,7 +197,6 @@ final class EngineBox: @unchecked Sendable {
     func build(network: Sequential, capacity: Int, workers: Int, imageSize: Int, inputSize: Int) {
         let engine = DataParallelEngine(network: network, batchCapacity: capacity, workers: workers)
         self.engine = engine
-        flatGradients = engine.parameterGradients.flatMap { $0 }
         noisy = [Float](repeating: 0, count: capacity * inputSize)
         clean = [Float](repeating: 0, count: capacity * imageSize)
         corrupted = inputSize == imageSize ? [] : [Float](repeating: 0, count: capacity * imageSize)
@@ -233,14 +232,7 @@ extension DenoisingAutoencoder {
     /// output `noisy − prediction` against `clean`.
     public mutating func lossAndGradients(noisy: Tensor, clean: Tensor) throws -> (loss: Float, gradients: [String: Tensor]) {
         let (box, loss) = try computeGradients(noisy: noisy, clean: clean)
-        var gradients: [String: Tensor] = [:]
-        let parameters = network.parameters
-        for (index, name) in network.parameterNames.enumerated() {
-            guard let shape = parameters[name]?.shape else { continue }
-            let pointer = box.flatGradients[index]
-            gradients[name] = Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: pointer, count: Tensor.elementCount(of: shape))))
-        }
-        return (loss, gradients)
+        return (loss, network.tensors(of: box.engine!.gradients))
     }
 
     /// One Adam step on a batch, like Keras's `train_on_batch`; returns the
@@ -251,7 +243,7 @@ extension DenoisingAutoencoder {
         guard loss.isFinite else {
             throw DAEError.nonFiniteLoss(epoch: epochsCompleted + 1, batch: 1, loss: loss)
         }
-        applyOptimizer(box.flatGradients)
+        applyOptimizer(box.gradients)
         return loss
     }
 
@@ -310,9 +302,10 @@ extension DenoisingAutoencoder {
         return input
     }
 
-    /// One Adam update of every parameter from the engine's gradients (one
-    /// loop over the optimizer's flat moments).
-    mutating func applyOptimizer(_ gradients: [UnsafeMutablePointer<Float>], learningRateFactor: Float = 1) {
-        optimizer.apply(to: &network, gradients: gradients, learningRateFactor: learningRateFactor)
+    /// One Adam update of every parameter from `gradient` (the engine's flat
+    /// gradient buffer): one loop over the flat parameters, gradients and
+    /// moments. `dae-bench profile` times this call.
+    package mutating func applyOptimizer(_ gradient: UnsafePointer<Float>, learningRateFactor: Float = 1) {
+        optimizer.apply(to: &network, gradient: gradient, learningRateFactor: learningRateFactor)
     }
 }

@@ -78,21 +78,17 @@ package final class DataParallelEngine {
                                  prepareShard: ((Range<Int>) -> Void)? = nil) -> Float {
         precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
         precondition(!workspaces[0].isInferenceOnly, "an inference-only engine computes no gradients")
-        let inCount = network.layers[0].inputCount
-        let outCount = network.layers[network.layers.count - 1].outputCount
+        let inCount = network.bareLayers[0].inputCount
+        let outCount = network.bareLayers[network.bareLayers.count - 1].outputCount
         let normalizer = batch * outCount
         var partialSums = [Double](repeating: 0, count: workers)
         partialSums.withUnsafeMutableBufferPointer { sums in
             let sums = sums
             run(batch: batch) { w, shard, workspace in
                 prepareShard?(shard)
-                let shardInput = input + shard.lowerBound * inCount
-                let prediction = network.forward(shardInput, batch: shard.count, workspace: workspace)
-                sums[w] = MeanSquaredError.sumOfSquaresAndGradient(
-                    prediction: prediction, target: target + shard.lowerBound * outCount,
-                    count: shard.count * outCount, normalizer: normalizer, gradient: workspace.outputGradient)
-                workspace.zeroGradients()
-                network.backward(input: shardInput, batch: shard.count, workspace: workspace)
+                sums[w] = network.sumOfSquaredErrorsAndGradients(
+                    input: input + shard.lowerBound * inCount, target: target + shard.lowerBound * outCount,
+                    batch: shard.count, normalizer: normalizer, workspace: workspace)
             }
         }
         // Sum the workers' gradients into worker 0's, in worker order (deterministic).
@@ -144,13 +140,13 @@ package final class DataParallelEngine {
     /// output pixel of one example).
     package func predict(network: Sequential, input: UnsafePointer<Float>, batch: Int,
                         output: UnsafeMutablePointer<Float>, layers range: Range<Int>? = nil) {
-        let range = range ?? network.layers.indices
+        let range = range ?? network.bareLayers.indices
         precondition(batch > 0, "predict needs at least one example")
         // Converts only what is not converted yet: callers that pass the same network
         // again should pass `network.withWinograd()` so the kernels are transformed once.
         let network = usesWinograd ? network.withWinograd() : network
-        let inCount = network.layers[range.lowerBound].inputCount
-        let outCount = network.layers[range.upperBound - 1].outputCount
+        let inCount = network.bareLayers[range.lowerBound].inputCount
+        let outCount = network.bareLayers[range.upperBound - 1].outputCount
         let output = output
         run(batch: batch) { _, shard, workspace in
             let piece = min(Self.inferencePiece, workspace.batchCapacity)

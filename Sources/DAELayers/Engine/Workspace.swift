@@ -82,37 +82,37 @@ package final class Workspace {
         var outputs: [UnsafeMutablePointer<Float>] = []
         if forInference {
             // A forward pass reads only the layer before's output: two buffers, used in turn.
-            let widest = network.layers.map(\.outputCount).max() ?? 0
+            let widest = network.bareLayers.map(\.outputCount).max() ?? 0
             let pair = [allocate(batchCapacity * widest), allocate(batchCapacity * widest)]
             var turn = 0
-            for (i, layer) in network.layers.enumerated() {
+            for (i, layer) in network.bareLayers.enumerated() {
                 if i > 0 && layer.passesInputThrough { outputs.append(outputs[i - 1]); continue }
                 outputs.append(pair[turn])
                 turn = 1 - turn
             }
         } else {
-            for (i, layer) in network.layers.enumerated() {
+            for (i, layer) in network.bareLayers.enumerated() {
                 // A pass-through layer's output is its input's buffer (the first layer's input is the caller's).
                 outputs.append(i > 0 && layer.passesInputThrough ? outputs[i - 1] : allocate(batchCapacity * layer.outputCount))
             }
         }
         self.outputs = outputs
         if forInference {
-            let shared = allocate(network.layers.map { $0.forwardWorkspaceCount(batch: batchCapacity) }.max() ?? 0)
-            scratch = network.layers.map { _ in shared }
+            let shared = allocate(network.bareLayers.map { $0.forwardWorkspaceCount(batch: batchCapacity) }.max() ?? 0)
+            scratch = network.bareLayers.map { _ in shared }
         } else {
-            scratch = network.layers.map { allocate($0.workspaceCount(batch: batchCapacity)) }
+            scratch = network.bareLayers.map { allocate($0.workspaceCount(batch: batchCapacity)) }
         }
-        let widest = forInference ? 0 : network.layers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
+        let widest = forInference ? 0 : network.bareLayers.reduce(0) { max($0, $1.inputCount, $1.outputCount) }
         outputGradient = allocate(batchCapacity * widest)
         spareGradient = allocate(batchCapacity * widest)
         let total = forInference ? 0 : network.parameterCount
         let storage = allocate(total)
         gradientStorage = UnsafeMutableBufferPointer(start: storage, count: total)
         var offset = 0
-        parameterGradients = forInference ? [] : network.layers.map { layer in
-            layer.parameters.map { parameter in
-                defer { offset += parameter.count }
+        parameterGradients = forInference ? [] : network.bareLayers.map { layer in
+            layer.parameterShapes.map { shape in
+                defer { offset += Tensor.elementCount(of: shape) }
                 return storage + offset
             }
         }

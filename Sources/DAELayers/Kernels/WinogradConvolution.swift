@@ -488,18 +488,19 @@ extension Sequential {
     /// asked (`TrainingOptions.winogradConvolutions` in DAEKit: the results
     /// differ from the GEMM's in the last bits).
     public func withWinograd(_ enabled: Bool = true) -> Sequential {
-        var changed = false
-        let converted: [any Layer] = layers.map { layer in
-            guard let conv = layer as? Conv2D, conv.supportsWinograd, conv.usesWinograd != enabled else { return layer }
-            changed = true
-            return conv.withWinograd(enabled)
+        func converts(_ layer: any Layer) -> Bool {
+            guard let conv = layer as? Conv2D else { return false }
+            return conv.supportsWinograd && conv.usesWinograd != enabled
         }
-        guard changed, let network = try? Sequential(converted) else { return self }
+        guard bareLayers.contains(where: converts), let network = try? mapLayers({ layer, parameters in
+            guard converts(layer), let conv = layer as? Conv2D else { return layer }
+            return conv.withWinograd(enabled, weightGradient: Conv2D.winogradWeightGradients, parameters: parameters)
+        }) else { return self }
         return network
     }
 
     /// True when some layer's forward pass runs as Winograd F(2×2, 3×3).
-    public var usesWinograd: Bool { layers.contains { ($0 as? Conv2D)?.usesWinograd == true } }
+    public var usesWinograd: Bool { bareLayers.contains { ($0 as? Conv2D)?.usesWinograd == true } }
 }
 
 extension Conv2D {

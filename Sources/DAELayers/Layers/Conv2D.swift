@@ -23,10 +23,12 @@ public struct Conv2D: Layer {
     public let outputShape: [Int]
     public let activation: Activation
     public let padding: Padding
-    /// `[kh, kw, inChannels, filters]`.
-    public private(set) var kernel: Tensor
+    /// `[kh, kw, inChannels, filters]` (the weights the layer holds: ``Layer/parameters``).
+    public var kernel: Tensor { weights.kernel }
     /// `[filters]`.
-    public private(set) var bias: Tensor
+    public var bias: Tensor { weights.bias }
+    /// The kernel's and bias's shapes, and their values when the layer holds them.
+    private var weights: KernelAndBias
     let lowered: LoweredConvolution
     /// The Winograd F(2×2, 3×3) forward pass with this kernel, transformed,
     /// when switched on (``withWinograd(_:)``; `WinogradConvolution.swift`).
@@ -42,6 +44,14 @@ public struct Conv2D: Layer {
     /// A convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
                 stride: Int, padding: Padding, activation: Activation) throws {
+        try self.init(name: name, inputShape: inputShape, weights: KernelAndBias(kernel: kernel, bias: bias),
+                      stride: stride, padding: padding, activation: activation)
+    }
+
+    /// A convolution with `weights` (held or not); throws when their shapes do not fit.
+    private init(name: String, inputShape: [Int], weights: KernelAndBias,
+                 stride: Int, padding: Padding, activation: Activation) throws {
+        let kernel = (shape: weights.kernelShape, rank: weights.kernelShape.count)
         guard inputShape.count == 3 else {
             throw DAEError.invalidConfiguration("\(name): input shape \(inputShape) must be [height, width, channels]")
         }
@@ -49,7 +59,9 @@ public struct Conv2D: Layer {
             throw DAEError.shapeMismatch("\(name).kernel", expected: [kernel.shape.first ?? 0, kernel.shape.dropFirst().first ?? 0, inputShape[2],
                                          kernel.shape.last ?? 0], actual: kernel.shape)
         }
-        try bias.checkShape([kernel.shape[3]], "\(name).bias")
+        guard weights.biasShape == [kernel.shape[3]] else {
+            throw DAEError.shapeMismatch("\(name).bias", expected: [kernel.shape[3]], actual: weights.biasShape)
+        }
         let geometry: ConvolutionGeometry
         do {
             geometry = try ConvolutionGeometry(
@@ -64,8 +76,7 @@ public struct Conv2D: Layer {
         self.outputShape = [geometry.outputHeight, geometry.outputWidth, kernel.shape[3]]
         self.activation = activation
         self.padding = padding
-        self.kernel = kernel
-        self.bias = bias
+        self.weights = weights
         self.lowered = LoweredConvolution(geometry: geometry, outputChannels: kernel.shape[3])
     }
 
@@ -88,23 +99,31 @@ public struct Conv2D: Layer {
     /// The index arithmetic of this convolution.
     public var geometry: ConvolutionGeometry { lowered.geometry }
 
-    public var parameterNames: [String] { ["kernel", "bias"] }
-    public var parameters: [Tensor] { [kernel, bias] }
+    public var parameterNames: [String] { KernelAndBias.names }
+    public var parameterShapes: [[Int]] { weights.shapes }
+    public var parameters: [Tensor] { weights.tensors }
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
-        defer { if winograd != nil { switchWinograd(on: true, weightGradient: winogradWeightGradient) } }   // the transformed kernels follow the weights
-        try body(0, &kernel)
-        try body(1, &bias)
+        try weights.update(body)
+        // The transformed kernels follow the weights.
+        if winograd != nil { withHeldParameters { parametersDidChange($0) } }
+    }
+    public func withParameters(_ parameters: [Float]) -> Conv2D {
+        var layer = self
+        layer.weights = weights.holding(parameters)
+        return layer
+    }
+    /// Transforms the new kernel again when the passes run as Winograd.
+    public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
+        if winograd != nil { switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters) }
     }
 
-    /// Builds (transforming the kernel) or drops the Winograd passes.
-    private mutating func switchWinograd(on: Bool, weightGradient: Bool) {
+    /// Builds (transforming `kernel`) or drops the Winograd passes.
+    private mutating func switchWinograd(on: Bool, weightGradient: Bool, kernel: UnsafePointer<Float>) {
         guard on, supportsWinograd else {
             (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
             return
         }
-        let forward = kernel.withUnsafeBufferPointer { k in
-            WinogradConvolution(geometry: lowered.geometry, weights: k.baseAddress!, outputChannels: lowered.outputChannels)
-        }
+        let forward = WinogradConvolution(geometry: lowered.geometry, weights: kernel, outputChannels: lowered.outputChannels)
         (winograd, winogradInputGradient, winogradWeightGradient) = (forward, forward.inputGradientConvolution(), weightGradient)
     }
 
@@ -140,8 +159,14 @@ public struct Conv2D: Layer {
     /// ``withWinograd(_:)`` with the weight gradient's path given (in the
     /// Winograd domain, or im2col + GEMM) instead of ``winogradWeightGradients``.
     package func withWinograd(_ enabled: Bool, weightGradient: Bool) -> Conv2D {
+        withHeldParameters { withWinograd(enabled, weightGradient: weightGradient, parameters: $0) }
+    }
+
+    /// ``withWinograd(_:weightGradient:)`` with the weights at `parameters`
+    /// (flat: kernel, bias), for a layer whose network holds its weights.
+    package func withWinograd(_ enabled: Bool, weightGradient: Bool, parameters: UnsafePointer<Float>) -> Conv2D {
         var layer = self
-        layer.switchWinograd(on: enabled, weightGradient: weightGradient)
+        layer.switchWinograd(on: enabled, weightGradient: weightGradient, kernel: parameters)
         return layer
     }
 
@@ -150,7 +175,7 @@ public struct Conv2D: Layer {
     /// Winograd transformed kernel when switched on (not transformed again).
     public func resized(toInput shape: [Int]) throws -> any Layer {
         guard shape != inputShape else { return self }
-        var layer = try Conv2D(name: name, inputShape: shape, kernel: kernel, bias: bias, stride: stride,
+        var layer = try Conv2D(name: name, inputShape: shape, weights: weights, stride: stride,
                                padding: padding, activation: activation)
         layer.winograd = winograd?.resized(to: layer.lowered.geometry)
         layer.winogradWeightGradient = winogradWeightGradient
@@ -176,30 +201,25 @@ public struct Conv2D: Layer {
         winograd?.workspaceCount(batch: batch) ?? lowered.workspaceCount(batch: batch)
     }
 
+    /// `parameters`: the kernel `[kh, kw, in, filters]`, then the bias `[filters]`
+    /// (a Winograd pass reads only the bias: its kernel is the transformed one it keeps).
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+                        batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        let bias = parameters + weights.kernelCount
         if let winograd {
-            bias.withUnsafeBufferPointer { b in
-                winograd.forward(input, into: output, batch: batch, workspace: workspace, bias: b.baseAddress!,
-                                 relu: activation == .relu)
-            }
+            winograd.forward(input, into: output, batch: batch, workspace: workspace, bias: bias, relu: activation == .relu)
             if activation != .relu { activation.forward(output, count: batch * lowered.geometry.outputPixels * lowered.outputChannels) }
             return
         }
         // y[N·outH·outW, filters] = bias + patches[N·outH·outW, kh·kw·in] × K[kh·kw·in, filters]
-        kernel.withUnsafeBufferPointer { k in
-            bias.withUnsafeBufferPointer { b in
-                lowered.forward(input, weights: k.baseAddress!, into: output, batch: batch,
-                                workspace: workspace, bias: b.baseAddress!)
-            }
-        }
+        lowered.forward(input, weights: parameters, into: output, batch: batch, workspace: workspace, bias: bias)
         let rows = batch * lowered.geometry.outputPixels
         activation.forward(output, count: rows * lowered.outputChannels)
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
-                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         parameters: UnsafePointer<Float>, parameterGradients: [UnsafeMutablePointer<Float>],
                          batch: Int, workspace: UnsafeMutablePointer<Float>) {
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
                                   rows: batch * lowered.geometry.outputPixels,
@@ -207,11 +227,11 @@ public struct Conv2D: Layer {
         accumulateWeightGradient(input: input, outputGradient: outputGradient, into: parameterGradients[0],
                                  batch: batch, workspace: workspace)
         guard let inputGradient else { return }
-        self.inputGradient(of: outputGradient, into: inputGradient, batch: batch, workspace: workspace)
+        self.inputGradient(of: outputGradient, into: inputGradient, batch: batch, kernel: parameters, workspace: workspace)
     }
 
     /// `weightGradient += ∂L/∂kernel` given `outputGradient` (∂L/∂y after the
-    /// activation's and bias's backward), the second half of ``backward(input:output:outputGradient:inputGradient:parameterGradients:batch:workspace:)``
+    /// activation's and bias's backward), the second half of ``backward(input:output:outputGradient:inputGradient:parameters:parameterGradients:batch:workspace:)``
     /// (also run alone by the benchmark).
     ///
     /// - im2col + GEMM: `dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]`,
@@ -240,15 +260,19 @@ public struct Conv2D: Layer {
     ///   `[T × Cout] · [Cout × Cin]` per block of T tiles.
     package func inputGradient(of outputGradient: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>,
                                batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        withHeldParameters { self.inputGradient(of: outputGradient, into: inputGradient, batch: batch, kernel: $0, workspace: workspace) }
+    }
+
+    /// ``inputGradient(of:into:batch:workspace:)`` with the kernel at `kernel`
+    /// (read by the im2col + GEMM path; a Winograd one keeps its own, transformed).
+    package func inputGradient(of outputGradient: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>,
+                               batch: Int, kernel: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         if let winogradInputGradient {
             winogradInputGradient.forward(outputGradient, into: inputGradient, batch: batch, workspace: workspace,
                                           bias: nil, relu: false)
             return
         }
         // The workspace's patches are no longer needed and are overwritten.
-        kernel.withUnsafeBufferPointer { k in
-            lowered.inputGradient(of: outputGradient, weights: k.baseAddress!, into: inputGradient,
-                                  batch: batch, workspace: workspace)
-        }
+        lowered.inputGradient(of: outputGradient, weights: kernel, into: inputGradient, batch: batch, workspace: workspace)
     }
 }

@@ -23,16 +23,26 @@ public struct Conv2DTranspose: Layer {
     public let outputShape: [Int]
     public let activation: Activation
     public let padding: Padding
-    /// `[kh, kw, filters, inChannels]`.
-    public private(set) var kernel: Tensor
+    /// `[kh, kw, filters, inChannels]` (the weights the layer holds: ``Layer/parameters``).
+    public var kernel: Tensor { weights.kernel }
     /// `[filters]`.
-    public private(set) var bias: Tensor
+    public var bias: Tensor { weights.bias }
+    /// The kernel's and bias's shapes, and their values when the layer holds them.
+    private var weights: KernelAndBias
     /// The convolution this layer is the adjoint of: from the output shape to the input shape.
     let lowered: LoweredConvolution
 
     /// A transposed convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
                 stride: Int, padding: Padding, activation: Activation) throws {
+        try self.init(name: name, inputShape: inputShape, weights: KernelAndBias(kernel: kernel, bias: bias),
+                      stride: stride, padding: padding, activation: activation)
+    }
+
+    /// A transposed convolution with `weights` (held or not); throws when their shapes do not fit.
+    private init(name: String, inputShape: [Int], weights: KernelAndBias,
+                 stride: Int, padding: Padding, activation: Activation) throws {
+        let kernel = (shape: weights.kernelShape, rank: weights.kernelShape.count)
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw DAEError.invalidConfiguration("\(name): input shape \(inputShape) must be [height, width, channels], all positive")
         }
@@ -43,7 +53,9 @@ public struct Conv2DTranspose: Layer {
         }
         guard stride > 0 else { throw DAEError.invalidConfiguration("\(name): stride \(stride) must be positive") }
         let filters = kernel.shape[2]
-        try bias.checkShape([filters], "\(name).bias")
+        guard weights.biasShape == [filters] else {
+            throw DAEError.shapeMismatch("\(name).bias", expected: [filters], actual: weights.biasShape)
+        }
         let outH = ConvolutionGeometry.transposedOutputSize(input: inputShape[0], kernel: kernel.shape[0], stride: stride, padding: padding)
         let outW = ConvolutionGeometry.transposedOutputSize(input: inputShape[1], kernel: kernel.shape[1], stride: stride, padding: padding)
         let adjoint = try ConvolutionGeometry(
@@ -57,8 +69,7 @@ public struct Conv2DTranspose: Layer {
         self.outputShape = [outH, outW, filters]
         self.activation = activation
         self.padding = padding
-        self.kernel = kernel
-        self.bias = bias
+        self.weights = weights
         self.lowered = LoweredConvolution(geometry: adjoint, outputChannels: inputShape[2])
     }
 
@@ -82,37 +93,40 @@ public struct Conv2DTranspose: Layer {
     /// width, the same channels): the same kernel, bias and settings.
     public func resized(toInput shape: [Int]) throws -> any Layer {
         guard shape != inputShape else { return self }
-        return try Conv2DTranspose(name: name, inputShape: shape, kernel: kernel, bias: bias, stride: stride,
+        return try Conv2DTranspose(name: name, inputShape: shape, weights: weights, stride: stride,
                                    padding: padding, activation: activation)
     }
     /// The geometry of the convolution this layer is the adjoint of (its input is this layer's output).
     public var adjointGeometry: ConvolutionGeometry { lowered.geometry }
 
-    public var parameterNames: [String] { ["kernel", "bias"] }
-    public var parameters: [Tensor] { [kernel, bias] }
+    public var parameterNames: [String] { KernelAndBias.names }
+    public var parameterShapes: [[Int]] { weights.shapes }
+    public var parameters: [Tensor] { weights.tensors }
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
-        try body(0, &kernel)
-        try body(1, &bias)
+        try weights.update(body)
     }
+    public func withParameters(_ parameters: [Float]) -> Conv2DTranspose {
+        var layer = self
+        layer.weights = weights.holding(parameters)
+        return layer
+    }
+    public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {}
 
     public func workspaceCount(batch: Int) -> Int { lowered.workspaceCount(batch: batch) }
 
+    /// `parameters`: the kernel `[kh, kw, filters, in]`, then the bias `[filters]`.
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+                        batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         // y = bias + col2im(x[N·inH·inW, in] × Kᵀ[in, kh·kw·filters]): the adjoint convolution's input gradient.
         let rows = batch * outputShape[0] * outputShape[1]
-        kernel.withUnsafeBufferPointer { k in
-            bias.withUnsafeBufferPointer { b in
-                lowered.inputGradient(of: input, weights: k.baseAddress!, into: output, batch: batch,
-                                      workspace: workspace, bias: b.baseAddress!)
-            }
-        }
+        lowered.inputGradient(of: input, weights: parameters, into: output, batch: batch,
+                              workspace: workspace, bias: parameters + weights.kernelCount)
         activation.forward(output, count: rows * outputShape[2])
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
-                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         parameters: UnsafePointer<Float>, parameterGradients: [UnsafeMutablePointer<Float>],
                          batch: Int, workspace: UnsafeMutablePointer<Float>) {
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
                                   rows: batch * outputShape[0] * outputShape[1],
@@ -123,9 +137,7 @@ public struct Conv2DTranspose: Layer {
                                          batch: batch, workspace: workspace, patchesInWorkspace: false)
         guard let inputGradient else { return }
         // dx[N·inH·inW, in] = patches × K[kh·kw·filters, in]: the adjoint convolution's forward pass (same patches).
-        kernel.withUnsafeBufferPointer { k in
-            lowered.forward(outputGradient, weights: k.baseAddress!, into: inputGradient, batch: batch,
-                            workspace: workspace, patchesInWorkspace: true)
-        }
+        lowered.forward(outputGradient, weights: parameters, into: inputGradient, batch: batch,
+                        workspace: workspace, patchesInWorkspace: true)
     }
 }

@@ -8,10 +8,12 @@ public struct Dense: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let activation: Activation
-    /// `[inFeatures, units]`.
-    public private(set) var kernel: Tensor
+    /// `[inFeatures, units]` (the weights the layer holds: ``Layer/parameters``).
+    public var kernel: Tensor { weights.kernel }
     /// `[units]`.
-    public private(set) var bias: Tensor
+    public var bias: Tensor { weights.bias }
+    /// The kernel's and bias's shapes, and their values when the layer holds them.
+    private var weights: KernelAndBias
 
     /// A dense layer with the given weights; throws when their shapes do not fit.
     public init(name: String, kernel: Tensor, bias: Tensor, activation: Activation = .identity) throws {
@@ -24,8 +26,7 @@ public struct Dense: Layer {
         self.inputShape = [kernel.shape[0]]
         self.outputShape = [kernel.shape[1]]
         self.activation = activation
-        self.kernel = kernel
-        self.bias = bias
+        self.weights = KernelAndBias(kernel: kernel, bias: bias)
     }
 
     /// A dense layer with a Glorot-uniform kernel and zero bias drawn from `rng`.
@@ -38,32 +39,35 @@ public struct Dense: Layer {
                       bias: Tensor(zeros: [units]), activation: activation)
     }
 
-    public var parameterNames: [String] { ["kernel", "bias"] }
-    public var parameters: [Tensor] { [kernel, bias] }
+    public var parameterNames: [String] { KernelAndBias.names }
+    public var parameterShapes: [[Int]] { weights.shapes }
+    public var parameters: [Tensor] { weights.tensors }
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
-        try body(0, &kernel)
-        try body(1, &bias)
+        try weights.update(body)
     }
+    public func withParameters(_ parameters: [Float]) -> Dense {
+        var layer = self
+        layer.weights = weights.holding(parameters)
+        return layer
+    }
+    public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {}
 
     public func workspaceCount(batch: Int) -> Int { 0 }
 
+    /// `parameters`: the kernel `[in, units]`, then the bias `[units]`.
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+                        batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         let (features, units) = (inputShape[0], outputShape[0])
         // y[N, units] = bias + x[N, in] × K[in, units]
-        bias.withUnsafeBufferPointer { b in
-            VectorKernels.broadcastRows(b.baseAddress!, into: output, rowCount: batch, channels: units)
-        }
-        kernel.withUnsafeBufferPointer { k in
-            BLAS.gemm(m: batch, n: units, k: features, a: input, lda: features,
-                      b: k.baseAddress!, ldb: units, beta: 1, c: output, ldc: units)
-        }
+        VectorKernels.broadcastRows(parameters + weights.kernelCount, into: output, rowCount: batch, channels: units)
+        BLAS.gemm(m: batch, n: units, k: features, a: input, lda: features,
+                  b: parameters, ldb: units, beta: 1, c: output, ldc: units)
         activation.forward(output, count: batch * units)
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
-                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         parameters: UnsafePointer<Float>, parameterGradients: [UnsafeMutablePointer<Float>],
                          batch: Int, workspace: UnsafeMutablePointer<Float>) {
         let (features, units) = (inputShape[0], outputShape[0])
         activationAndBiasBackward(output: output, gradient: outputGradient, biasGradient: parameterGradients[1],
@@ -73,9 +77,7 @@ public struct Dense: Layer {
                   b: outputGradient, ldb: units, beta: 1, c: parameterGradients[0], ldc: units)
         guard let inputGradient else { return }
         // dx[N, in] = dy[N, units] × Kᵀ[units, in]
-        kernel.withUnsafeBufferPointer { k in
-            BLAS.gemm(transposeB: true, m: batch, n: features, k: units, a: outputGradient, lda: units,
-                      b: k.baseAddress!, ldb: units, c: inputGradient, ldc: features)
-        }
+        BLAS.gemm(transposeB: true, m: batch, n: features, k: units, a: outputGradient, lda: units,
+                  b: parameters, ldb: units, c: inputGradient, ldc: features)
     }
 }

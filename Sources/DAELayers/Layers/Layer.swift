@@ -2,16 +2,27 @@
 ///
 /// Shapes are per example (`[height, width, channels]` for images,
 /// `[features]` for vectors); the batch is the leading dimension of every
-/// buffer. The pointer-level ``forward(_:into:batch:workspace:)`` and
-/// ``backward(input:output:outputGradient:inputGradient:parameterGradients:batch:workspace:)``
-/// are what the training engine calls with preallocated buffers; the
-/// `Tensor` methods in the extension are the convenient way to use a layer
-/// on its own.
+/// buffer. The pointer-level passes
+/// ``forward(_:into:batch:parameters:workspace:)`` and
+/// ``backward(input:output:outputGradient:inputGradient:parameters:parameterGradients:batch:workspace:)``
+/// take the weights at call time, flat (the parameters in the order of
+/// ``parameterNames``, one after the other): a ``Sequential`` network holds
+/// every layer's weights in one buffer of its own and hands each layer its
+/// slice, so a layer inside a network holds no weights itself. The `Tensor`
+/// methods in the extension are the convenient way to use a layer on its
+/// own, with the weights it holds (``parameters``).
 ///
 /// The contract between the two passes: `backward` receives the same
-/// `input`, `output` and `workspace` that `forward` used, untouched in
-/// between (a convolution keeps its patch matrix in the workspace for the
-/// weight gradient).
+/// `input`, `output`, `parameters` and `workspace` that `forward` used,
+/// untouched in between (a convolution keeps its patch matrix in the
+/// workspace for the weight gradient).
+///
+/// A layer written before the passes took their weights (one that
+/// implements ``forward(_:into:batch:workspace:)`` and
+/// ``backward(input:output:outputGradient:inputGradient:parameterGradients:batch:workspace:)``
+/// on the weights it holds) still works: the default passes call those, and
+/// the default ``parametersDidChange(_:)`` copies the network's weights
+/// into the layer. A layer must implement one of the two pairs.
 public protocol Layer: Sendable {
     /// The layer's name, the prefix of its parameters' names (e.g. `encoder.conv0`).
     var name: String { get }
@@ -23,27 +34,54 @@ public protocol Layer: Sendable {
     var outputShape: [Int] { get }
     /// Local names of the parameters, in order (e.g. `["kernel", "bias"]`).
     var parameterNames: [String] { get }
-    /// The parameters, in the order of ``parameterNames``.
+    /// The shapes of the parameters, in the order of ``parameterNames``
+    /// (known whether or not the layer holds its weights). Defaults to ``parameters``' shapes.
+    var parameterShapes: [[Int]] { get }
+    /// The weights the layer holds, in the order of ``parameterNames``.
+    /// A layer taken from a ``Sequential``'s ``Sequential/layers`` holds the network's weights
+    /// at the time (a copy: the network's later updates do not reach it).
     var parameters: [Tensor] { get }
-    /// Gives `body` in-place access to each parameter with its index; the shape must not change.
+    /// Gives `body` in-place access to each weight the layer holds, with its index; the shape must not change.
     mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows
+    /// This layer holding `parameters` (flat, in the order of
+    /// ``parameterNames``) as its weights, or, given none (`[]`), holding no
+    /// weights of its own: how a ``Sequential`` takes a layer's weights into
+    /// its buffer and gives them back. The default sets them through
+    /// ``updateParameters(_:)`` and, given none, keeps what the layer holds.
+    func withParameters(_ parameters: [Float]) -> Self
+    /// Called by a ``Sequential`` after it changed this layer's weights
+    /// (`parameters`, flat): a layer that keeps something computed from its
+    /// weights (a ``Conv2D``'s Winograd-transformed kernel) recomputes it.
+    /// The default copies them into the weights the layer holds, if it holds any.
+    mutating func parametersDidChange(_ parameters: UnsafePointer<Float>)
     /// True when the output *is* the input, reinterpreted (a reshape in
     /// memory order): a ``Sequential`` network then lets the layer's output
     /// share its input's buffer and skips both passes. Defaults to false.
     var passesInputThrough: Bool { get }
     /// Floats of scratch memory the layer needs for a batch of `batch`.
     func workspaceCount(batch: Int) -> Int
-    /// Floats of scratch memory ``forward(_:into:batch:workspace:)`` alone
+    /// Floats of scratch memory ``forward(_:into:batch:parameters:workspace:)`` alone
     /// needs for a batch of `batch` (an inference-only ``Workspace``
     /// allocates this): ``workspaceCount(batch:)`` unless the layer says
     /// less (a Winograd ``Conv2D`` needs no patch matrix to run forward).
     func forwardWorkspaceCount(batch: Int) -> Int
-    /// Computes `output` (`batch × outputShape`) from `input` (`batch × inputShape`).
+    /// Computes `output` (`batch × outputShape`) from `input` (`batch × inputShape`)
+    /// with the weights at `parameters` (flat, in the order of ``parameterNames``).
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                 batch: Int, workspace: UnsafeMutablePointer<Float>)
-    /// Back-propagates `outputGradient` (∂L/∂output, overwritten as scratch):
+                 batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>)
+    /// Back-propagates `outputGradient` (∂L/∂output, overwritten as scratch)
+    /// with the weights at `parameters` (as the forward pass had them):
     /// *adds* ∂L/∂parameter to each of `parameterGradients` and, when
     /// `inputGradient` is not nil, *writes* ∂L/∂input there.
+    func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                  outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                  parameters: UnsafePointer<Float>, parameterGradients: [UnsafeMutablePointer<Float>],
+                  batch: Int, workspace: UnsafeMutablePointer<Float>)
+    /// ``forward(_:into:batch:parameters:workspace:)`` with the weights the layer holds.
+    func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                 batch: Int, workspace: UnsafeMutablePointer<Float>)
+    /// ``backward(input:output:outputGradient:inputGradient:parameters:parameterGradients:batch:workspace:)``
+    /// with the weights the layer holds.
     func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                   outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                   parameterGradients: [UnsafeMutablePointer<Float>],
@@ -62,6 +100,68 @@ public protocol Layer: Sendable {
     func resized(toInput shape: [Int]) throws -> any Layer
 }
 
+/// The defaults that let a layer written against the passes on its own
+/// weights run inside a ``Sequential``, and the other way round.
+extension Layer {
+    public var parameterShapes: [[Int]] { parameters.map(\.shape) }
+
+    public func withParameters(_ parameters: [Float]) -> Self {
+        guard !parameters.isEmpty else { return self }
+        var layer = self
+        parameters.withUnsafeBufferPointer { layer.copyParameters(from: $0.baseAddress!) }
+        return layer
+    }
+
+    public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
+        guard !self.parameters.isEmpty else { return }
+        copyParameters(from: parameters)
+    }
+
+    /// Sets every weight the layer holds from `flat`, in order (the defaults' helper).
+    private mutating func copyParameters(from flat: UnsafePointer<Float>) {
+        var offset = 0
+        updateParameters { _, tensor in
+            let count = tensor.count
+            tensor.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: flat + offset, count: count) }
+            offset += count
+        }
+    }
+
+    public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                        batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        forward(input, into: output, batch: batch, workspace: workspace)
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         parameters: UnsafePointer<Float>, parameterGradients: [UnsafeMutablePointer<Float>],
+                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        backward(input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
+                 parameterGradients: parameterGradients, batch: batch, workspace: workspace)
+    }
+
+    public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                        batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        withHeldParameters { forward(input, into: output, batch: batch, parameters: $0, workspace: workspace) }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                         parameterGradients: [UnsafeMutablePointer<Float>],
+                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        withHeldParameters { p in
+            backward(input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
+                     parameters: p, parameterGradients: parameterGradients, batch: batch, workspace: workspace)
+        }
+    }
+
+    /// Gives `body` the weights the layer holds, flat (a copy: the standalone path, not a network's).
+    func withHeldParameters<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        let flat = parameters.flatMap(\.scalars)
+        return try flat.withUnsafeBufferPointer { try body($0.baseAddress ?? Sequential.noParameters) }
+    }
+}
+
 extension Layer {
     public var passesInputThrough: Bool { false }
     /// The layer itself for its own ``inputShape``; any other shape throws.
@@ -77,7 +177,7 @@ extension Layer {
     /// Elements of one output example.
     public var outputCount: Int { Tensor.elementCount(of: outputShape) }
     /// The number of trainable scalars.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    public var parameterCount: Int { parameterShapes.reduce(0) { $0 + Tensor.elementCount(of: $1) } }
     /// Parameters by their full names (`name.kernel`, `name.bias`).
     public var namedParameters: [(name: String, tensor: Tensor)] {
         zip(parameterNames, parameters).map { ("\(name).\($0)", $1) }
@@ -167,7 +267,10 @@ public protocol WeightlessLayer: Layer {}
 
 extension WeightlessLayer {
     public var parameterNames: [String] { [] }
+    public var parameterShapes: [[Int]] { [] }
     public var parameters: [Tensor] { [] }
+    public func withParameters(_ parameters: [Float]) -> Self { self }
+    public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {}
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
     public func workspaceCount(batch: Int) -> Int { 0 }
 }

@@ -136,29 +136,44 @@ public struct Adam: Sendable, Equatable {
             / (1 - Foundation.pow(settings.beta1, t))
     }
 
-    /// One Adam step of every parameter of `network`, in one loop over the
-    /// flat moment buffers: `gradients[i]` holds ∂L/∂(parameter `i` in
-    /// ``Sequential/parameterNames`` order), e.g. the engine's flat gradient
-    /// buffer cut per parameter. `learningRateFactor` scales the step (a
-    /// schedule's factor; Adam's step is linear in the learning rate).
-    public mutating func apply(to network: inout Sequential, gradients: [UnsafeMutablePointer<Float>],
-                               learningRateFactor: Float = 1) {
+    /// One Adam step of every parameter of `network`, in one loop over four
+    /// flat buffers in the same order: the network's parameters, `gradient`
+    /// (∂L/∂parameter, ``Sequential/parameterCount`` floats in
+    /// ``Sequential/parameterNames`` order: a workspace's or the engine's
+    /// gradient buffer) and the two moments. `learningRateFactor` scales the
+    /// step (a schedule's factor; Adam's step is linear in the learning rate).
+    public mutating func apply(to network: inout Sequential, gradient: UnsafePointer<Float>, learningRateFactor: Float = 1) {
         layOut(like: network)
         let alpha = beginStep() * learningRateFactor
         let (b1, b2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
-        let slots = self.slots
+        guard network.parameterCount > 0 else { return }
         m.withUnsafeMutableBufferPointer { m in
             v.withUnsafeMutableBufferPointer { v in
-                network.updateParameters { _, index, weights in
-                    let slot = slots[index]
-                    weights.withUnsafeMutableBufferPointer { w in
-                        VectorKernels.adamStep(weights: w.baseAddress!, firstMoments: m.baseAddress! + slot.offset,
-                                               secondMoments: v.baseAddress! + slot.offset, gradient: gradients[index],
-                                               count: slot.count, beta1: b1, beta2: b2, epsilon: epsilon, alpha: alpha)
-                    }
+                network.updateParameterStorage { w in
+                    precondition(m.count == w.count, "Adam's moments are laid out for \(m.count) parameters, not \(w.count)")
+                    VectorKernels.adamStep(weights: w.baseAddress!, firstMoments: m.baseAddress!, secondMoments: v.baseAddress!,
+                                           gradient: gradient, count: w.count, beta1: b1, beta2: b2, epsilon: epsilon, alpha: alpha)
                 }
             }
         }
+    }
+
+    /// ``apply(to:gradient:learningRateFactor:)`` with the gradients given
+    /// per parameter (`gradients[i]`: ∂L/∂(parameter `i` in
+    /// ``Sequential/parameterNames`` order)), gathered into one buffer first.
+    @available(*, deprecated, message: "pass one flat gradient buffer: apply(to:gradient:learningRateFactor:)")
+    public mutating func apply(to network: inout Sequential, gradients: [UnsafeMutablePointer<Float>],
+                               learningRateFactor: Float = 1) {
+        var flat = [Float](repeating: 0, count: network.parameterCount)
+        let counts = network.bareLayers.flatMap { $0.parameterShapes.map(Tensor.elementCount(of:)) }
+        flat.withUnsafeMutableBufferPointer { flat in
+            var offset = 0
+            for (pointer, count) in zip(gradients, counts) {
+                (flat.baseAddress! + offset).update(from: pointer, count: count)
+                offset += count
+            }
+        }
+        flat.withUnsafeBufferPointer { apply(to: &network, gradient: $0.baseAddress ?? Sequential.noParameters, learningRateFactor: learningRateFactor) }
     }
 
     /// Makes the flat buffers follow `network`'s parameter order (names and
@@ -167,8 +182,8 @@ public struct Adam: Sendable, Equatable {
     private mutating func layOut(like network: Sequential) {
         if isLaidOut(like: network) { return }
         var shapes: [(String, [Int])] = []
-        network.layers.forEach { layer in
-            for (name, tensor) in zip(layer.parameterNames, layer.parameters) { shapes.append(("\(layer.name).\(name)", tensor.shape)) }
+        network.bareLayers.forEach { layer in
+            for (name, shape) in zip(layer.parameterNames, layer.parameterShapes) { shapes.append(("\(layer.name).\(name)", shape)) }
         }
         let (oldSlots, oldIndex, oldM, oldV) = (slots, slotIndex, m, v)
         slots = []
@@ -191,9 +206,9 @@ public struct Adam: Sendable, Equatable {
     /// check, comparing in place instead of building every parameter's name).
     private func isLaidOut(like network: Sequential) -> Bool {
         var index = 0
-        for layer in network.layers {
-            for (name, tensor) in zip(layer.parameterNames, layer.parameters) {
-                guard index < slots.count, slots[index].shape == tensor.shape,
+        for layer in network.bareLayers {
+            for (name, shape) in zip(layer.parameterNames, layer.parameterShapes) {
+                guard index < slots.count, slots[index].shape == shape,
                       slots[index].name.count == layer.name.count + 1 + name.count,
                       slots[index].name.hasPrefix(layer.name), slots[index].name.hasSuffix(name) else { return false }
                 index += 1
