@@ -108,7 +108,9 @@ struct AdamTests {
                 return p
             }
             defer { pointers.forEach { $0.deallocate() } }
-            flat.apply(to: &network, gradients: pointers, learningRateFactor: 0.5)
+            gradients.flatMap { $0 }.withUnsafeBufferPointer {
+                flat.apply(to: &network, gradient: $0.baseAddress!, learningRateFactor: 0.5)
+            }
             let alpha = perParameter.beginStep() * 0.5
             reference.updateParameters { name, index, tensor in
                 perParameter.update(name, weights: &tensor, gradient: pointers[index], alpha: alpha)

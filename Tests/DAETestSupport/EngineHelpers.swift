@@ -39,16 +39,5 @@ public func engineLossAndGradients(network: Sequential, input: Tensor, target: T
 /// Cuts a gradient block laid out in ``Sequential/parameterNames`` order
 /// (as ``DataParallelEngine/gradients`` is) into named tensors.
 public func gradientsByName(_ block: UnsafeBufferPointer<Float>, network: Sequential) -> [String: Tensor] {
-    let shapes = network.layers.flatMap { $0.parameters.map(\.shape) }
-    precondition(shapes.count == network.parameterNames.count)
-    var result: [String: Tensor] = [:]
-    var offset = 0
-    for (name, shape) in zip(network.parameterNames, shapes) {
-        let count = Tensor.elementCount(of: shape)
-        precondition(offset + count <= block.count, "gradient block too short for \(name)")
-        result[name] = Tensor(shape: shape, scalars: Array(block[offset..<(offset + count)]))
-        offset += count
-    }
-    precondition(offset == block.count, "gradient block holds \(block.count) floats, the parameters \(offset)")
-    return result
+    network.tensors(of: block)
 }

@@ -101,7 +101,7 @@ public struct Sequential: Sendable {
     package func tensors(of flat: UnsafeBufferPointer<Float>) -> [String: Tensor] {
         precondition(flat.count == parameterCount, "\(flat.count) floats for \(parameterCount) parameters")
         var tensors: [String: Tensor] = [:]
-        forEachParameter { name, _, shape, range in tensors[name] = Tensor(shape: shape, scalars: Array(flat[range])) }
+        forEachParameter { name, _, shape, range, _ in tensors[name] = Tensor(shape: shape, scalars: Array(flat[range])) }
         return tensors
     }
 
@@ -109,13 +109,14 @@ public struct Sequential: Sendable {
     public var parameterCount: Int { parameterStorage.count }
 
     /// Calls `body` with every parameter's full name, its index in
-    /// ``parameterNames``, its shape and its range in ``parameterStorage``, in order.
-    private func forEachParameter(_ body: (String, Int, [Int], Range<Int>) throws -> Void) rethrows {
+    /// ``parameterNames``, its shape, its range in ``parameterStorage`` and
+    /// its layer's index, in order.
+    private func forEachParameter(_ body: (String, Int, [Int], Range<Int>, Int) throws -> Void) rethrows {
         var (index, offset) = (0, 0)
-        for layer in bareLayers {
+        for (l, layer) in bareLayers.enumerated() {
             for (name, shape) in zip(layer.parameterNames, layer.parameterShapes) {
                 let count = Tensor.elementCount(of: shape)
-                try body("\(layer.name).\(name)", index, shape, offset..<(offset + count))
+                try body("\(layer.name).\(name)", index, shape, offset..<(offset + count), l)
                 (index, offset) = (index + 1, offset + count)
             }
         }
@@ -128,7 +129,7 @@ public struct Sequential: Sendable {
     /// ``updateParameterStorage(_:)``.)
     public mutating func updateParameters(_ body: (String, Int, inout Tensor) throws -> Void) rethrows {
         defer { parametersDidChange() }
-        try forEachParameter { name, index, shape, range in
+        try forEachParameter { name, index, shape, range, _ in
             var tensor = Tensor(shape: shape, scalars: Array(parameterStorage[range]))
             try body(name, index, &tensor)
             precondition(tensor.shape == shape, "parameter \(name) changed shape from \(shape) to \(tensor.shape)")
@@ -138,15 +139,15 @@ public struct Sequential: Sendable {
 
     /// Replaces the parameter `name`; throws when there is none or its shape differs.
     public mutating func setParameter(_ name: String, to value: Tensor) throws {
-        var found: Range<Int>?
-        try forEachParameter { parameterName, _, shape, range in
+        var found: (range: Range<Int>, layer: Int)?
+        try forEachParameter { parameterName, _, shape, range, layer in
             guard parameterName == name else { return }
             try value.checkShape(shape, name)
-            found = range
+            found = (range, layer)
         }
-        guard let range = found else { throw DAEError.invalidArgument("the network has no parameter named \(name)") }
+        guard let (range, layer) = found else { throw DAEError.invalidArgument("the network has no parameter named \(name)") }
         parameterStorage.replaceSubrange(range, with: value.scalars)
-        parametersDidChange()
+        parametersDidChange(layers: layer..<(layer + 1))
     }
 
     /// Gives `body` the whole flat parameter buffer (``parameterNames``
@@ -158,12 +159,12 @@ public struct Sequential: Sendable {
         return try parameterStorage.withUnsafeMutableBufferPointer { try body($0) }
     }
 
-    /// Tells every layer its weights may have changed.
-    private mutating func parametersDidChange() {
+    /// Tells the layers in `range` (all by default) their weights may have changed.
+    private mutating func parametersDidChange(layers range: Range<Int>? = nil) {
         let storage = parameterStorage
         storage.withUnsafeBufferPointer { p in
             let base = p.baseAddress ?? Self.noParameters
-            for i in bareLayers.indices { bareLayers[i].parametersDidChange(base + parameterOffsets[i]) }
+            for i in range ?? bareLayers.indices { bareLayers[i].parametersDidChange(base + parameterOffsets[i]) }
         }
     }
 

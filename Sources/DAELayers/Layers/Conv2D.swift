@@ -107,11 +107,7 @@ public struct Conv2D: Layer {
         // The transformed kernels follow the weights.
         if winograd != nil { withHeldParameters { parametersDidChange($0) } }
     }
-    public func withParameters(_ parameters: [Float]) -> Conv2D {
-        var layer = self
-        layer.weights = weights.holding(parameters)
-        return layer
-    }
+    public func withParameters(_ parameters: [Float]) -> Conv2D { replacing(\.weights, with: weights.holding(parameters)) }
     /// Transforms the new kernel again when the passes run as Winograd.
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
         if winograd != nil { switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters) }

@@ -105,11 +105,7 @@ public struct Conv2DTranspose: Layer {
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
         try weights.update(body)
     }
-    public func withParameters(_ parameters: [Float]) -> Conv2DTranspose {
-        var layer = self
-        layer.weights = weights.holding(parameters)
-        return layer
-    }
+    public func withParameters(_ parameters: [Float]) -> Conv2DTranspose { replacing(\.weights, with: weights.holding(parameters)) }
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {}
 
     public func workspaceCount(batch: Int) -> Int { lowered.workspaceCount(batch: batch) }

@@ -45,11 +45,7 @@ public struct Dense: Layer {
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
         try weights.update(body)
     }
-    public func withParameters(_ parameters: [Float]) -> Dense {
-        var layer = self
-        layer.weights = weights.holding(parameters)
-        return layer
-    }
+    public func withParameters(_ parameters: [Float]) -> Dense { replacing(\.weights, with: weights.holding(parameters)) }
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {}
 
     public func workspaceCount(batch: Int) -> Int { 0 }

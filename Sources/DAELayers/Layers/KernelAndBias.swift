@@ -58,3 +58,12 @@ struct KernelAndBias: Sendable {
         values = kernel.scalars + bias.scalars
     }
 }
+
+extension Layer {
+    /// This layer with the property at `keyPath` set to `value`.
+    func replacing<Value>(_ keyPath: WritableKeyPath<Self, Value>, with value: Value) -> Self {
+        var layer = self
+        layer[keyPath: keyPath] = value
+        return layer
+    }
+}
