@@ -39,7 +39,7 @@ extension DenoisingAutoencoder {
         try validation?.validatePixels("validation images")
         trainingSeed = options.seed
         if options.winogradConvolutions {
-            // Kernels transformed here and after every Adam step (in the layers' updates); the
+            // Kernels transformed here and after every Adam step (Layer.parametersDidChange); the
             // model's network goes back to im2col + GEMM when `fit` returns, so that nothing
             // else it runs (trainStep, a later fit without the option) changes.
             network = network.withWinograd()

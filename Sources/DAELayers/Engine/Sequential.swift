@@ -125,8 +125,7 @@ public struct Sequential: Sendable {
     /// Gives `body` in-place access to every parameter with its full name and
     /// its index in ``parameterNames``; shapes must not change. (Each
     /// parameter is a copy written back to the flat buffer: for a few
-    /// changes, not for a training step, which updates the buffer in place:
-    /// ``updateParameterStorage(_:)``.)
+    /// changes; ``Adam`` updates the buffer in place.)
     public mutating func updateParameters(_ body: (String, Int, inout Tensor) throws -> Void) rethrows {
         defer { parametersDidChange() }
         try forEachParameter { name, index, shape, range, _ in
