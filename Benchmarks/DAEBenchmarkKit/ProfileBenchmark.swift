@@ -1,8 +1,8 @@
 import DAEKit
 
-/// Measures ``ProfileReport``: runs real training steps of the model one
-/// part at a time (the layers' pointer-level passes on preallocated
-/// buffers, the loss, Adam, batch assembly and noise) and times every part.
+/// Measures ``ProfileReport``: runs real training steps of the model (the
+/// library's own pass and Adam step, ``ProfiledStep``, with batch assembly
+/// and noise) and times every part as it ends.
 ///
 /// After every step, each of the step's GEMM shapes runs once alone
 /// through ``BLAS/gemm`` and each layer's im2col / col2im once alone, so the
