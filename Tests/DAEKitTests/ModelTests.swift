@@ -40,6 +40,25 @@ import Testing
         #expect(try model.denoise(batch) == (try latent.decode(z)))
     }
 
+    @Test("a copied model never sees the other's training steps, either way")
+    func copiedModelKeepsItsWeights() throws {
+        var model = try DenoisingAutoencoder(configuration: .init(inputShape: [8, 8, 1], layerFilters: [4], latentDim: 3), seed: 2)
+        var rng = SplitMix64(seed: 6)
+        let clean = Tensor(shape: [4, 8, 8, 1], scalars: (0..<256).map { _ in Float(rng.nextUniform()) })
+        let noisy = NoiseModel.tutorial.applied(to: clean, seed: 7)
+        var copy = model
+        let before = model.parameters
+        let output = try copy.denoise(noisy)
+        try model.trainStep(noisy: noisy, clean: clean)
+        #expect(model.parameters != before)
+        #expect(copy.parameters == before && copy.optimizer.step == 0)
+        #expect(try copy.denoise(noisy) == output)
+        let trained = model.parameters
+        try copy.trainStep(noisy: noisy, clean: clean)
+        try copy.trainStep(noisy: noisy, clean: clean)
+        #expect(model.parameters == trained && model.optimizer.step == 1)
+    }
+
     static let otherArchitectures: [DenoisingAutoencoder.Configuration] = [
         .init(inputShape: [32, 32, 3], layerFilters: [16, 32], kernelSize: 5, latentDim: 8),
         .init(inputShape: [16, 24, 2], layerFilters: [8, 8, 8], kernelSize: 3, latentDim: 4),
