@@ -12,7 +12,8 @@
 #   PRESET=photo                                the architecture on both sides: photo (the default:
 #                                               `dae train` with no --preset, 40x40 patches) or builtin
 #                                               (the built-in denoiser's, with its noise-level map,
-#                                               48x48 patches: `--preset builtin` on both sides)
+#                                               48x48 patches: `--preset builtin` on both sides) or
+#                                               builtin-deep (the same with 17 convolutions)
 #   WINOGRAD=1                                  dae trains with --winograd (its stride-1 3x3 layers
 #                                               as Winograd F(2x2, 3x3); Keras is unchanged)
 #   DAE=<path>                                  a dae binary to use; unset, this checkout's
@@ -38,8 +39,8 @@ if ! "$VENV/bin/python" -c "import tensorflow, PIL" >/dev/null 2>&1; then
 fi
 case "$PRESET" in
     photo) dae_preset=() ;;
-    builtin) dae_preset=(--preset builtin) ;;
-    *) echo "PRESET must be photo or builtin, got $PRESET" >&2; exit 2 ;;
+    builtin|builtin-deep) dae_preset=(--preset "$PRESET") ;;
+    *) echo "PRESET must be photo, builtin or builtin-deep, got $PRESET" >&2; exit 2 ;;
 esac
 if [ -n "$WINOGRAD" ]; then dae_preset+=(--winograd); fi
 if [ -z "$DAE" ]; then
