@@ -5,12 +5,13 @@ import Foundation
 /// packages that `Models/training-photos.tsv` lists.
 public enum PretrainedModel: String, Sendable, CaseIterable {
     /// The built-in photo denoiser for colour images
-    /// (``DenoisingAutoencoder/Configuration/builtInPhoto(channels:)``):
+    /// (``DenoisingAutoencoder/Configuration/builtInPhotoDeep(channels:)``):
     /// Gaussian-like noise of any strength, with a noise-level map that
     /// ``DenoisingAutoencoder/denoise(_:noiseLevel:)`` sets or estimates.
     case photo
-    /// The built-in photo denoiser for gray images: the colour one made
-    /// gray (``DenoisingAutoencoder/grayscale()``) and trained further on
+    /// The built-in photo denoiser for gray images
+    /// (``DenoisingAutoencoder/Configuration/builtInPhoto(channels:)``): the
+    /// shallower colour model made gray (``DenoisingAutoencoder/grayscale()``) and trained further on
     /// the same photographs in gray, whose noise (one draw per pixel) the
     /// colour model never saw.
     case photoGray
