@@ -23,14 +23,10 @@ struct DeepeningTests {
         #expect(deeper.configuration.receptiveRadius == configuration.receptiveRadius
                 + (depth - configuration.layerFilters.count) * (configuration.kind == .residual(downsampling: 2, noiseMap: true) ? 2 : 1))
         let image = randomTensor(shape: [1, 14, 12, configuration.inputShape[2]], seed: 3)
-        let expected = try GrayConversionTests.prediction(model, image, sigma: 0.1).scalars
-        let actual = try GrayConversionTests.prediction(deeper, image, sigma: 0.1).scalars
-        #expect(actual.count == expected.count)
-        var worst: Float = 0, largest: Float = 0
-        for (a, e) in zip(actual, expected) {
-            worst = max(worst, abs(a - e))
-            largest = max(largest, abs(e))
-        }
+        let expected = try GrayConversionTests.prediction(model, image, sigma: 0.1)
+        let actual = try GrayConversionTests.prediction(deeper, image, sigma: 0.1)
+        #expect(actual.shape == expected.shape)
+        let worst = maxAbsDifference(actual, expected), largest = maxMagnitude(expected.scalars.map(Double.init))
         #expect(largest > 0 && worst <= 1e-5 * max(1, largest), "largest |difference| \(worst) of \(largest)")
         #expect(deeper.epochsCompleted == 0 && deeper.optimizer.step == 0 && deeper.trainingSeed == nil)
     }
