@@ -10,10 +10,11 @@ public enum PretrainedModel: String, Sendable, CaseIterable {
     /// ``DenoisingAutoencoder/denoise(_:noiseLevel:)`` sets or estimates.
     case photo
     /// The built-in photo denoiser for gray images
-    /// (``DenoisingAutoencoder/Configuration/builtInPhoto(channels:)``): the
-    /// shallower colour model made gray (``DenoisingAutoencoder/grayscale()``) and trained further on
-    /// the same photographs in gray, whose noise (one draw per pixel) the
-    /// colour model never saw.
+    /// (``DenoisingAutoencoder/Configuration/builtInPhotoDeep(channels:)``
+    /// with one channel): the colour model made gray
+    /// (``DenoisingAutoencoder/grayscale()``) and trained further on the
+    /// same photographs in gray, whose noise (one draw per pixel) the colour
+    /// model never saw.
     case photoGray
 
     /// The built-in photo denoiser for images of `channels` (1: gray, else colour).
