@@ -203,8 +203,8 @@ struct WinogradConvolution: Sendable, Equatable {
                                   b: u + e * cin * cout, ldb: cout, beta: 0, c: m + e * cout, ldc: Self.elements * cout)
                     }
                 #if arch(x86_64)
-                case .avx512: dae_winograd_gemm_avx512(v, u, m, count, cin, cout)
-                case .avx2: dae_winograd_gemm_avx2(v, u, m, count, cin, cout)
+                case .avx512: dae_winograd_gemm_avx512(v, u, m, count, cin, cout, Self.elements)
+                case .avx2: dae_winograd_gemm_avx2(v, u, m, count, cin, cout, Self.elements)
                 #else
                 case .avx512, .avx2: preconditionFailure("\(kernels) Winograd kernels on a CPU that is not x86-64")
                 #endif
