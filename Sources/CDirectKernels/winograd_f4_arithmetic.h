@@ -7,7 +7,8 @@
 //   F4_LOAD(p, mask), F4_STORE(p, v, mask)
 //   F4_ADD(a, b), F4_SUB(a, b), F4_MUL(a, k), F4_FMA(a, k, c) = a·k + c rounded once, F4_RELU(a) = max(0, a)
 //   F4_INLINE, F4_EXPORT   attributes (the target), F4_NAME(x) the variant's name for x
-// so every variant runs the same operations in the same order on every lane.
+// so every variant runs the same operations in the same order on every lane,
+// and undefines them at its end (the next variant defines them again).
 // Not a header of its own: no include guard.
 
 /// Bᵀ applied to six values: the six transformed ones, into r.
@@ -81,7 +82,7 @@ F4_EXPORT void F4_NAME(dae_winograd_f4_input_transform)(const dae_winograd_shape
     const F4_MASK full = F4_MASK_FOR(F4_WIDTH), partial = F4_MASK_FOR(tail);
     for (long k = 0; k < count; k++) {
         long rs;
-        const float *d = f4_window(s, input, first + k, edge, &rs);
+        const float *d = winograd_tile_window(s, input, first + k, edge, &rs, 4);
         float *out = v + k * 36 * cin;
         long c0 = 0;
         for (; c0 + F4_WIDTH <= cin; c0 += F4_WIDTH) F4_NAME(f4_input_slice)(d + c0, rs, cin, out + c0, full);
@@ -95,7 +96,7 @@ F4_EXPORT void F4_NAME(dae_winograd_f4_output_transform)(const dae_winograd_shap
     const F4_MASK full = F4_MASK_FOR(F4_WIDTH), partial = F4_MASK_FOR(tail);
     for (long k = 0; k < count; k++) {
         long image, row, column;
-        f4_tile_position(s, first + k, &image, &row, &column);
+        winograd_tile_position(s, first + k, &image, &row, &column);
         const long oy = 4 * row, ox = 4 * column;
         const long rows = oh - oy < 4 ? oh - oy : 4, columns = ow - ox < 4 ? ow - ox : 4;
         float *y = output + ((image * oh + oy) * ow + ox) * cout;
@@ -111,3 +112,19 @@ F4_EXPORT void F4_NAME(dae_winograd_f4_output_transform)(const dae_winograd_shap
         }
     }
 }
+
+#undef F4_V
+#undef F4_WIDTH
+#undef F4_MASK
+#undef F4_MASK_FOR
+#undef F4_LOAD
+#undef F4_STORE
+#undef F4_ZERO
+#undef F4_ADD
+#undef F4_SUB
+#undef F4_MUL
+#undef F4_FMA
+#undef F4_RELU
+#undef F4_INLINE
+#undef F4_EXPORT
+#undef F4_NAME

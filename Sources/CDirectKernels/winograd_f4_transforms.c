@@ -13,47 +13,12 @@
 //
 // The x86 variants carry their own target attributes: no compiler flag.
 #include "dae_winograd_f4.h"
+#include "winograd_tiles.h"
 #include <math.h>
-#include <string.h>
 
 #pragma clang fp contract(off)
 
 #define F4_UNROLL _Pragma("clang loop unroll(full)")
-
-/// Where tile `index` of the batch reads and writes: image, tile row, tile column.
-static inline void f4_tile_position(const dae_winograd_shape *s, long index, long *image, long *row, long *column) {
-    const long perImage = s->tileRows * s->tileColumns;
-    *image = index / perImage;
-    const long r = index - *image * perImage;
-    *row = r / s->tileColumns;
-    *column = r - *row * s->tileColumns;
-}
-
-/// The tile's 6×6 input window: a pointer into the image and its row stride
-/// when the window lies inside the image, else `edge` (36·Cin floats) filled
-/// with the window, zero outside the image, and a row stride of 6·Cin.
-static inline const float *f4_window(const dae_winograd_shape *s, const float *input, long index, float *edge,
-                                     long *rowStride) {
-    long image, row, column;
-    f4_tile_position(s, index, &image, &row, &column);
-    const long cin = s->inputChannels, h = s->inputHeight, w = s->inputWidth;
-    const long top = 4 * row - s->padTop, left = 4 * column - s->padLeft;
-    const float *source = input + image * h * w * cin;
-    if (top >= 0 && top + 6 <= h && left >= 0 && left + 6 <= w) {
-        *rowStride = w * cin;
-        return source + (top * w + left) * cin;
-    }
-    memset(edge, 0, sizeof(float) * 36 * (size_t)cin);
-    const long c0 = left < 0 ? -left : 0, c1 = w - left < 6 ? w - left : 6;
-    const long r0 = top < 0 ? -top : 0, r1 = h - top < 6 ? h - top : 6;
-    if (c1 > c0) {
-        for (long i = r0; i < r1; i++) {
-            memcpy(edge + (i * 6 + c0) * cin, source + ((top + i) * w + left + c0) * cin, sizeof(float) * (size_t)((c1 - c0) * cin));
-        }
-    }
-    *rowStride = 6 * cin;
-    return edge;
-}
 
 // MARK: Portable C, one channel at a time
 
@@ -73,21 +38,6 @@ static inline const float *f4_window(const dae_winograd_shape *s, const float *i
 #define F4_EXPORT
 #define F4_NAME(x) x##_portable
 #include "winograd_f4_arithmetic.h"
-#undef F4_V
-#undef F4_WIDTH
-#undef F4_MASK
-#undef F4_MASK_FOR
-#undef F4_LOAD
-#undef F4_STORE
-#undef F4_ZERO
-#undef F4_ADD
-#undef F4_SUB
-#undef F4_MUL
-#undef F4_FMA
-#undef F4_RELU
-#undef F4_INLINE
-#undef F4_EXPORT
-#undef F4_NAME
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -110,21 +60,6 @@ static inline const float *f4_window(const dae_winograd_shape *s, const float *i
 #define F4_EXPORT __attribute__((target("avx512f")))
 #define F4_NAME(x) x##_avx512
 #include "winograd_f4_arithmetic.h"
-#undef F4_V
-#undef F4_WIDTH
-#undef F4_MASK
-#undef F4_MASK_FOR
-#undef F4_LOAD
-#undef F4_STORE
-#undef F4_ZERO
-#undef F4_ADD
-#undef F4_SUB
-#undef F4_MUL
-#undef F4_FMA
-#undef F4_RELU
-#undef F4_INLINE
-#undef F4_EXPORT
-#undef F4_NAME
 
 // MARK: AVX2 + FMA, 8 channels at a time
 

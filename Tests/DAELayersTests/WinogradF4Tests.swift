@@ -52,6 +52,15 @@ struct WinogradF4Tests {
         return y
     }
 
+    /// A case's geometry, input in [−1, 1], kernel and bias in [−½, ½], drawn from `seed`, `seed + 1`, `seed + 2`.
+    static func inputs(_ c: Case, seed: UInt64) throws -> (ConvolutionGeometry, Tensor, Tensor, Tensor) {
+        let g = try ConvolutionGeometry(inputHeight: c.h, inputWidth: c.w, inputChannels: c.inC,
+                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: c.padding)
+        return (g, randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: seed, range: -1...1),
+                randomTensor(shape: [3, 3, c.inC, c.outC], seed: seed + 1, range: -0.5...0.5),
+                randomTensor(shape: [c.outC], seed: seed + 2, range: -0.5...0.5))
+    }
+
     /// Every (GEMMs, transforms) pair this CPU runs.
     static let paths: [(WinogradKernels, WinogradTransforms)] =
         WinogradKernels.available.flatMap { k in WinogradTransforms.available.map { (k, $0) } }
@@ -64,11 +73,7 @@ struct WinogradF4Tests {
     @Test("forward matches float64 with and without bias, ReLU as max(0, y), every GEMM and transform this CPU runs",
           arguments: cases)
     func forward(_ c: Case) throws {
-        let g = try ConvolutionGeometry(inputHeight: c.h, inputWidth: c.w, inputChannels: c.inC,
-                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: c.padding)
-        let x = randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: 121, range: -1...1)
-        let kernel = randomTensor(shape: [3, 3, c.inC, c.outC], seed: 122, range: -0.5...0.5)
-        let bias = randomTensor(shape: [c.outC], seed: 123, range: -0.5...0.5)
+        let (g, x, kernel, bias) = try Self.inputs(c, seed: 121)
         let exact = WinogradTests.reference(x, kernel: kernel, bias: bias, geometry: g)
         let exactUnbiased = WinogradTests.reference(x, kernel: kernel, bias: Tensor(zeros: [c.outC]), geometry: g)
         for (kernels, transforms) in Self.paths {
@@ -88,11 +93,7 @@ struct WinogradF4Tests {
     /// block size; OpenBLAS's sums may differ in the last bits.
     @Test("every GEMM, transform and block size this CPU runs gives the same bits", arguments: cases)
     func implementationsAgree(_ c: Case) throws {
-        let g = try ConvolutionGeometry(inputHeight: c.h, inputWidth: c.w, inputChannels: c.inC,
-                                        kernelHeight: 3, kernelWidth: 3, stride: 1, padding: c.padding)
-        let x = randomTensor(shape: [c.batch, c.h, c.w, c.inC], seed: 131, range: -1...1)
-        let kernel = randomTensor(shape: [3, 3, c.inC, c.outC], seed: 132, range: -0.5...0.5)
-        let bias = randomTensor(shape: [c.outC], seed: 133, range: -0.5...0.5)
+        let (g, x, kernel, bias) = try Self.inputs(c, seed: 131)
         let reference = Self.f4(x, kernel: kernel, bias: bias, geometry: g, relu: true, kernels: .blas, transforms: .swift)
         let registerKernels = WinogradKernels.available.filter { $0 != .blas }
         let first = registerKernels.first.map {

@@ -38,7 +38,7 @@ import CDirectKernels
 /// Tiled inference aligns its tile origins to 4 and takes a halo that
 /// follows this reach layer by layer (`LayerSpec`
 /// `exactnessRadius(winogradOutputTile:)` in DAEKit: 2 pixels a layer on average).
-struct WinogradF4Convolution: Sendable, Equatable {
+struct WinogradF4Convolution: WinogradTiling, Sendable, Equatable {
     /// Output pixels per tile side, input pixels per tile side, and transformed entries per tile.
     static let outputTile = 4, inputTile = 6, elements = 36
     /// How far from an output pixel an input pixel can change its rounding:
@@ -55,7 +55,7 @@ struct WinogradF4Convolution: Sendable, Equatable {
     nonisolated(unsafe) static var defaultBlockTiles = 64
 
     /// The convolution's geometry: 3×3 kernel, stride 1, any padding.
-    private(set) var geometry: ConvolutionGeometry
+    var geometry: ConvolutionGeometry
     /// Filters (Cout).
     let outputChannels: Int
     /// `U[36, Cin, Cout]`: `G g Gᵀ` for every input channel and filter, computed in Double and rounded once.
@@ -79,16 +79,6 @@ struct WinogradF4Convolution: Sendable, Equatable {
         self.kernels = kernels
         self.transforms = transforms
         transformedKernel = Self.transformKernel(weights, inputChannels: geometry.inputChannels, outputChannels: outputChannels)
-    }
-
-    /// The same pass on images of another size (the same kernel, stride and channels).
-    func resized(to geometry: ConvolutionGeometry) -> WinogradF4Convolution {
-        precondition(geometry.kernelHeight == self.geometry.kernelHeight && geometry.kernelWidth == self.geometry.kernelWidth
-                     && geometry.stride == self.geometry.stride && geometry.inputChannels == self.geometry.inputChannels,
-                     "a resized Winograd convolution keeps its kernel, stride and channels")
-        var resized = self
-        resized.geometry = geometry
-        return resized
     }
 
     /// `G` for the points (0, 1, −1, ½, −2, ∞), rows of three, flat: each row
@@ -131,25 +121,6 @@ struct WinogradF4Convolution: Sendable, Equatable {
         }
     }
 
-    /// Tile rows and columns of one image.
-    var tileRows: Int { (geometry.outputHeight + 3) / 4 }
-    var tileColumns: Int { (geometry.outputWidth + 3) / 4 }
-    var tilesPerImage: Int { tileRows * tileColumns }
-
-    /// Floats of workspace for `batch` images: one block's `V` and `M`, and one edge tile.
-    func workspaceCount(batch: Int) -> Int {
-        let tiles = min(blockTiles, max(1, batch * tilesPerImage))
-        return tiles * Self.elements * (geometry.inputChannels + outputChannels) + Self.elements * geometry.inputChannels
-    }
-
-    /// The geometry as the C transforms take it.
-    var shape: dae_winograd_shape {
-        let g = geometry
-        return dae_winograd_shape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
-                                  outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: outputChannels,
-                                  padTop: g.padTop, padLeft: g.padLeft, tileRows: tileRows, tileColumns: tileColumns)
-    }
-
     /// The convolution of `input` (`batch` images) into `output`
     /// (`batch·outH·outW × Cout`, overwritten): `bias` (or zero) added in the
     /// output transform, then ReLU when `relu` (any other activation is the caller's).
@@ -182,19 +153,7 @@ struct WinogradF4Convolution: Sendable, Equatable {
                 #endif
                 }
                 // For each e < 36, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
-                switch kernels {
-                case .blas:
-                    for e in 0..<Self.elements {
-                        BLAS.gemm(m: count, n: cout, k: cin, a: v + e * cin, lda: Self.elements * cin,
-                                  b: u + e * cin * cout, ldb: cout, beta: 0, c: m + e * cout, ldc: Self.elements * cout)
-                    }
-                #if arch(x86_64)
-                case .avx512: dae_winograd_gemm_avx512(v, u, m, count, cin, cout, Self.elements)
-                case .avx2: dae_winograd_gemm_avx2(v, u, m, count, cin, cout, Self.elements)
-                #else
-                case .avx512, .avx2: preconditionFailure("\(kernels) Winograd kernels on a CPU that is not x86-64")
-                #endif
-                }
+                kernels.multiply(v, u, into: m, tiles: count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
                 let r: Int32 = relu ? 1 : 0
                 switch transforms {
                 case .swift: dae_winograd_f4_output_transform_portable(&shape, m, start, count, output, bias, r)
