@@ -25,7 +25,7 @@ import CDirectKernels
 ///
 /// Error: the points ½ and −2 were measured 2–3× more accurate than
 /// Lavin's ±2; against float64 the largest error is ~1–2·10⁻⁶ of the largest
-/// output, ~4× F(2×2)'s and far below one 16-bit level (1.5·10⁻⁵):
+/// output, 3–4× F(2×2)'s and far below one 16-bit level (1.5·10⁻⁵):
 /// Docs/Benchmarks.md, "Winograd F(4×4, 3×3) for inference".
 ///
 /// Rounding: unlike F(2×2)'s, `Bᵀ` and `Aᵀ` are not banded. Output pixel
