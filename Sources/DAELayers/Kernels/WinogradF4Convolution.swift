@@ -190,3 +190,13 @@ extension Sequential {
     /// True when some layer's forward pass runs as Winograd F(4×4, 3×3).
     public var usesWinogradF4: Bool { bareLayers.contains { ($0 as? Conv2D)?.usesWinogradF4 == true } }
 }
+
+extension Conv2D {
+    /// Tiles the Winograd F(4×4, 3×3) forward pass transforms and multiplies
+    /// at a time, for layers switched on after it is set (a benchmark's knob,
+    /// `dae-bench winograd --f4-blocks`; 64 by default). Not thread-safe: set it before running anything.
+    public static var winogradF4BlockTiles: Int {
+        get { WinogradF4Convolution.defaultBlockTiles }
+        set { WinogradF4Convolution.defaultBlockTiles = max(1, newValue) }
+    }
+}
