@@ -61,9 +61,11 @@ struct Scaling: ParsableCommand {
 
 struct Winograd: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Stride-1 3×3 layers (48 and 64 channels, 148² and 512²): im2col + GEMM vs Winograd F(2×2, 3×3), one thread; --training: the training passes and photo-preset fit epochs.")
+        abstract: "Stride-1 3×3 layers (48 and 64 channels, 148², 512² and 584²): im2col + GEMM vs Winograd F(2×2, 3×3) and F(4×4, 3×3), one thread; --training: the training passes and photo-preset fit epochs.")
     @Option(help: "Winograd block sizes (tiles per block) to measure, comma-separated.")
     var blocks: String = "128"
+    @Option(help: "Winograd F(4×4, 3×3) block sizes (tiles per block) to measure, comma-separated; 'none' to leave F(4×4) out.")
+    var f4Blocks: String = "64"
     @Option(help: "GEMM kernels of the Winograd pass to measure (blas, avx2, avx512), comma-separated; default: this CPU's best.")
     var kernels: String?
     @Option(help: "Input/output transforms of the Winograd pass to measure (swift, avx2, avx512), comma-separated; default: this CPU's best.")
@@ -104,7 +106,9 @@ struct Winograd: ParsableCommand {
         let chosen = kernels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         print("```\n\(BenchmarkEnvironment.current().summary)\n```\n")
         let chosenTransforms = transforms.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        let table = try WinogradBenchmark.run(blockSizes: sizes, kernelNames: chosen, transformNames: chosenTransforms,
+        let f4Sizes = f4Blocks == "none" ? [] : f4Blocks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard f4Sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--f4-blocks wants positive integers or 'none'") }
+        let table = try WinogradBenchmark.run(blockSizes: sizes, f4BlockSizes: f4Sizes, kernelNames: chosen, transformNames: chosenTransforms,
                                               warmup: warmup, repetitions: repetitions, log: BenchDriver.progress)
         print(table.rendered())
     }

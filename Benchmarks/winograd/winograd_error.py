@@ -1,6 +1,13 @@
 #!/usr/bin/env python3
 """Rounding error of Winograd F(2x2,3x3) and F(4x4,3x3) against float64, in numpy float32.
 
+F(4x4,3x3) with two sets of interpolation points: Lavin's (0, 1, -1, 2, -2, inf) and
+Barabasz et al.'s (0, 1, -1, 1/2, -2, inf) ("Error analysis and improving the accuracy of
+Winograd convolution for deep neural networks", 2020). The matrices were built by
+Toom-Cook (A^T: the points' powers; G: the evaluation of g; B^T: the inverse of the
+evaluation matrix, transposed, each row scaled to coprime integers with G's row
+divided by the same factor) and checked in exact rationals by winograd_f4_matrices.py.
+
 A model of DAELayers' arithmetic (every transform and product rounded to float32),
 used to choose the tile size before writing kernels (Docs/Benchmarks.md, "Winograd").
 The library's own errors, measured on its kernels, come from WinogradTests.errorTable.
@@ -18,6 +25,12 @@ F4 = dict(m=4,
           G=[[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
              [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
           AT=[[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]])
+F4_HALF = dict(m=4,
+               BT=[[2, -3, -4, 3, 2, 0], [0, -2, 1, 5, 2, 0], [0, -2, 5, -1, -2, 0], [0, 2, 1, -2, -1, 0],
+                   [0, 1, -2, -1, 2, 0], [0, 2, -3, -4, 3, 2]],
+               G=[[1 / 2, 0, 0], [1 / 6, 1 / 6, 1 / 6], [1 / 6, -1 / 6, 1 / 6], [16 / 15, 8 / 15, 4 / 15],
+                  [1 / 30, -1 / 15, 2 / 15], [0, 0, 1 / 2]],
+               AT=[[1, 1, 1, 1, 1, 0], [0, 1, -1, 1 / 2, -2, 0], [0, 1, 1, 1 / 4, 4, 0], [0, 1, -1, 1 / 8, -8, 1]])
 
 
 def direct64(x, k):
@@ -58,8 +71,9 @@ def winograd32(x, k, f):
 
 def main():
     rng = np.random.default_rng(1)
-    print("| Cin → Cout | im2col + GEMM | F(2×2, 3×3) | F(4×4, 3×3) |  (max |Δ| / max |y|, float32 model against float64)")
-    print("| --- | ---: | ---: | ---: |")
+    print("| Cin → Cout | im2col + GEMM | F(2×2, 3×3) | F(4×4, 3×3), points ±2 | F(4×4, 3×3), points ½, −2 |"
+          "  (max |Δ| / max |y|, float32 model against float64)")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for cin, cout in [(3, 48), (47, 48), (48, 48), (64, 64), (96, 96)]:
         x = rng.uniform(0, 1, (64, 64, cin)).astype(np.float32)
         bound = np.sqrt(6 / (9 * (cin + cout)))  # Glorot uniform, as Keras and the presets draw
@@ -67,7 +81,8 @@ def main():
         exact = direct64(x, k)
         scale = np.abs(exact).max()
         errors = [np.abs(f(x, k).astype(np.float64) - exact).max() / scale
-                  for f in (im2col32, lambda x, k: winograd32(x, k, F2), lambda x, k: winograd32(x, k, F4))]
+                  for f in (im2col32, lambda x, k: winograd32(x, k, F2), lambda x, k: winograd32(x, k, F4),
+                            lambda x, k: winograd32(x, k, F4_HALF))]
         print(f"| {cin} → {cout} | " + " | ".join(f"{e:.1e}" for e in errors) + " |")
 
 

@@ -1,4 +1,5 @@
-// The 16 GEMMs of the Winograd F(2×2, 3×3) forward pass, and the 16 GEMMs
+// The 16 GEMMs of the Winograd F(2×2, 3×3) forward pass (36 for the
+// inference-only F(4×4, 3×3): the same kernels with an entry count), and the 16 GEMMs
 // of its weight gradient (training); layouts and the summation order in
 // include/dae_winograd_kernels.h, the algorithms in
 // Sources/DAELayers/Kernels/WinogradConvolution.swift and WinogradGradients.swift.
@@ -72,9 +73,9 @@ INLINE512 void columns512(const float *v, const float *u, float *m, long tiles, 
     for (; t < tiles; t++) block512(v + t * vstride, u, m + t * mstride, cin, cout, vstride, mstride, 1, vectors, mask);
 }
 
-T512 void dae_winograd_gemm_avx512(const float *v, const float *u, float *m, long tiles, long cin, long cout) {
-    const long vstride = 16 * cin, mstride = 16 * cout;
-    for (long e = 0; e < 16; e++) {
+T512 void dae_winograd_gemm_avx512(const float *v, const float *u, float *m, long tiles, long cin, long cout, long entries) {
+    const long vstride = entries * cin, mstride = entries * cout;
+    for (long e = 0; e < entries; e++) {
         const float *ve = v + e * cin, *ue = u + e * cin * cout;
         float *me = m + e * cout;
         for (long f0 = 0; f0 < cout; f0 += 48) {
@@ -211,9 +212,9 @@ INLINE256 void columns256(const float *v, const float *u, float *m, long tiles, 
     for (; t < tiles; t++) block256(v + t * vstride, u, m + t * mstride, cin, cout, vstride, mstride, 1, vectors, lastFull, mask);
 }
 
-T256 void dae_winograd_gemm_avx2(const float *v, const float *u, float *m, long tiles, long cin, long cout) {
-    const long vstride = 16 * cin, mstride = 16 * cout;
-    for (long e = 0; e < 16; e++) {
+T256 void dae_winograd_gemm_avx2(const float *v, const float *u, float *m, long tiles, long cin, long cout, long entries) {
+    const long vstride = entries * cin, mstride = entries * cout;
+    for (long e = 0; e < entries; e++) {
         const float *ve = v + e * cin, *ue = u + e * cin * cout;
         float *me = m + e * cout;
         for (long f0 = 0; f0 < cout; f0 += 24) {

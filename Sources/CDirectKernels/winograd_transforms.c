@@ -16,25 +16,16 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <string.h>
+#include "winograd_tiles.h"
 
 #define UNROLL _Pragma("clang loop unroll(full)")
-
-/// Where tile `index` of the batch reads and writes: image, tile row, tile column.
-static inline void tile_position(const dae_winograd_shape *s, long index, long *image, long *row, long *column) {
-    const long perImage = s->tileRows * s->tileColumns;
-    *image = index / perImage;
-    const long r = index - *image * perImage;
-    *row = r / s->tileColumns;
-    *column = r - *row * s->tileColumns;
-}
 
 /// The four output pixels of tile `index` in `y` (an NHWC batch of
 /// `outputChannels`): NULL for those past the output's bottom or right edge.
 static inline void tile_pixels(const dae_winograd_shape *s, float *y, long index, float **y00, float **y01, float **y10,
                                float **y11) {
     long image, row, column;
-    tile_position(s, index, &image, &row, &column);
+    winograd_tile_position(s, index, &image, &row, &column);
     const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth;
     const long oy = 2 * row, ox = 2 * column;
     const int right = ox + 1 < ow, bottom = oy + 1 < oh;
@@ -42,32 +33,6 @@ static inline void tile_pixels(const dae_winograd_shape *s, float *y, long index
     *y01 = right ? *y00 + cout : NULL;
     *y10 = bottom ? *y00 + ow * cout : NULL;
     *y11 = right && bottom ? *y00 + ow * cout + cout : NULL;
-}
-
-/// The tile's 4×4 input window: a pointer into the image and its row stride
-/// when the window lies inside the image, else `edge` (16·Cin floats) filled
-/// with the window, zero outside the image, and a row stride of 4·Cin.
-static inline const float *tile_window(const dae_winograd_shape *s, const float *input, long index, float *edge,
-                                       long *rowStride) {
-    long image, row, column;
-    tile_position(s, index, &image, &row, &column);
-    const long cin = s->inputChannels, h = s->inputHeight, w = s->inputWidth;
-    const long top = 2 * row - s->padTop, left = 2 * column - s->padLeft;
-    const float *source = input + image * h * w * cin;
-    if (top >= 0 && top + 4 <= h && left >= 0 && left + 4 <= w) {
-        *rowStride = w * cin;
-        return source + (top * w + left) * cin;
-    }
-    memset(edge, 0, sizeof(float) * 16 * (size_t)cin);
-    const long c0 = left < 0 ? -left : 0, c1 = w - left < 4 ? w - left : 4;
-    const long r0 = top < 0 ? -top : 0, r1 = h - top < 4 ? h - top : 4;
-    if (c1 > c0) {
-        for (long i = r0; i < r1; i++) {
-            memcpy(edge + (i * 4 + c0) * cin, source + ((top + i) * w + left + c0) * cin, sizeof(float) * (size_t)((c1 - c0) * cin));
-        }
-    }
-    *rowStride = 4 * cin;
-    return edge;
 }
 
 // MARK: AVX-512
@@ -107,7 +72,7 @@ T512 void dae_winograd_input_transform_avx512(const dae_winograd_shape *s, const
     const __mmask16 tailMask = (__mmask16)((1u << tail) - 1u);
     for (long k = 0; k < count; k++) {
         long rs;
-        const float *d = tile_window(s, input, first + k, edge, &rs);
+        const float *d = winograd_tile_window(s, input, first + k, edge, &rs, 2);
         float *out = v + k * 16 * cin;
         long c0 = 0;
         for (; c0 + 16 <= cin; c0 += 16) input_slice512(d + c0, rs, cin, out + c0, 0xFFFF);
@@ -155,7 +120,7 @@ T512 void dae_winograd_output_transform_avx512(const dae_winograd_shape *s, cons
     const __mmask16 tailMask = (__mmask16)((1u << tail) - 1u);
     for (long k = 0; k < count; k++) {
         long image, row, column;
-        tile_position(s, first + k, &image, &row, &column);
+        winograd_tile_position(s, first + k, &image, &row, &column);
         const long oy = 2 * row, ox = 2 * column;
         float *y00 = output + ((image * oh + oy) * ow + ox) * cout;
         const int right = ox + 1 < ow, bottom = oy + 1 < oh;
@@ -273,7 +238,7 @@ T256 void dae_winograd_input_transform_avx2(const dae_winograd_shape *s, const f
     const __m256i tailMask = lanes256(tail ? tail : 8);
     for (long k = 0; k < count; k++) {
         long rs;
-        const float *d = tile_window(s, input, first + k, edge, &rs);
+        const float *d = winograd_tile_window(s, input, first + k, edge, &rs, 2);
         float *out = v + k * 16 * cin;
         long c0 = 0;
         for (; c0 + 8 <= cin; c0 += 8) input_slice256(d + c0, rs, cin, out + c0, 1, tailMask);
@@ -317,7 +282,7 @@ T256 void dae_winograd_output_transform_avx2(const dae_winograd_shape *s, const 
     const __m256i tailMask = lanes256(tail ? tail : 8);
     for (long k = 0; k < count; k++) {
         long image, row, column;
-        tile_position(s, first + k, &image, &row, &column);
+        winograd_tile_position(s, first + k, &image, &row, &column);
         const long oy = 2 * row, ox = 2 * column;
         float *y00 = output + ((image * oh + oy) * ow + ox) * cout;
         const int right = ox + 1 < ow, bottom = oy + 1 < oh;

@@ -17,7 +17,7 @@ struct Denoise: ParsableCommand {
         never appears, even on Ctrl-C).
 
         A residual (photo) model runs on any size directly: each band of rows \
-        is read with a halo of the model's receptive field, so the output is \
+        is read with a halo wider than the model's receptive field, so the output is \
         what denoising the whole image at once gives. An autoencoder (the \
         tutorial's model) denoises overlapping tiles of its input size, \
         blended back together with smooth weights; --overlap sets their least \

@@ -4,11 +4,13 @@
 // and output transforms (winograd_transforms.c), chosen at run time like
 // the direct loops.
 //
-// Layouts (row-major, as WinogradConvolution keeps them):
-//   v  V[tiles][16][Cin]    the transformed input tiles
-//   u  U[16][Cin][Cout]     the transformed kernel
-//   m  M[tiles][16][Cout]   overwritten: M[t][e][f] = Σ_c V[t][e][c] · U[e][c][f]
-// i.e. for each of the 16 entries e one GEMM [tiles × Cin] · [Cin × Cout]
+// Layouts (row-major, as WinogradConvolution keeps them; E = 16 transformed
+// entries for F(2×2, 3×3), 36 for the inference-only F(4×4, 3×3) of
+// WinogradF4Convolution.swift, whose transforms are in dae_winograd_f4.h):
+//   v  V[tiles][E][Cin]    the transformed input tiles
+//   u  U[E][Cin][Cout]     the transformed kernel
+//   m  M[tiles][E][Cout]   overwritten: M[t][e][f] = Σ_c V[t][e][c] · U[e][c][f]
+// i.e. for each of the E entries e one GEMM [tiles × Cin] · [Cin × Cout]
 // whose right-hand operand (Cin·Cout floats) stays in L1 while the tiles
 // stream past: no packing. Every M[t][e][f] is one chain of fused
 // multiply-adds over c = 0, 1, …, Cin − 1, starting from 0: its bits do not
@@ -16,18 +18,33 @@
 #ifndef DAE_WINOGRAD_KERNELS_H
 #define DAE_WINOGRAD_KERNELS_H
 
+/// The geometry the transforms need (WinogradConvolution's, in C): the
+/// batch's images are `inputHeight × inputWidth × inputChannels` and
+/// `outputHeight × outputWidth × outputChannels`, NHWC; for F(m×m, 3×3)
+/// (m = 2 here, 4 in dae_winograd_f4.h) output tile (r, q) of an image reads
+/// the (m+2)×(m+2) input window at row `m·r − padTop`, column `m·q − padLeft`
+/// (zero outside the image) and writes output pixels `m·r…m·r+m−1`,
+/// `m·q…m·q+m−1` (those inside the output); tiles are numbered image by
+/// image, row by row: index = (image · tileRows + r) · tileColumns + q.
+typedef struct {
+    long inputHeight, inputWidth, inputChannels;
+    long outputHeight, outputWidth, outputChannels;
+    long padTop, padLeft;
+    long tileRows, tileColumns;
+} dae_winograd_shape;
+
 #if defined(__x86_64__)
 
 /// 1 when this CPU (and the operating system) runs AVX-512F instructions, else 0.
 int dae_winograd_avx512_available(void);
 
-/// The 16 GEMMs with 16-wide vectors (AVX-512F): 8 tiles × 48 filters per register block.
+/// The `entries` (16 or 36) GEMMs with 16-wide vectors (AVX-512F): 8 tiles × 48 filters per register block.
 void dae_winograd_gemm_avx512(const float *v, const float *u, float *m, long tiles, long inputChannels,
-                              long outputChannels);
+                              long outputChannels, long entries);
 
-/// The 16 GEMMs with 8-wide vectors (AVX2 + FMA): 4 tiles × 24 filters per register block.
+/// The `entries` (16 or 36) GEMMs with 8-wide vectors (AVX2 + FMA): 4 tiles × 24 filters per register block.
 void dae_winograd_gemm_avx2(const float *v, const float *u, float *m, long tiles, long inputChannels,
-                            long outputChannels);
+                            long outputChannels, long entries);
 
 /// The weight gradient's 16 GEMMs in the Winograd domain (training):
 ///   du[e][c][f] += Σ_{t < tiles} v[t][e][c] · dm[t][e][f]
@@ -44,19 +61,6 @@ void dae_winograd_weight_gemm_avx512(const float *v, const float *dm, float *du,
 void dae_winograd_weight_gemm_avx2(const float *v, const float *dm, float *du, long tiles, long inputChannels,
                                    long outputChannels);
 
-/// The geometry the transforms need (WinogradConvolution's, in C): the
-/// batch's images are `inputHeight × inputWidth × inputChannels` and
-/// `outputHeight × outputWidth × outputChannels`, NHWC; output tile (r, q)
-/// of an image reads the 4×4 input window at row `2r − padTop`, column
-/// `2q − padLeft` (zero outside the image) and writes output pixels
-/// `2r…2r+1`, `2q…2q+1` (those inside the output); tiles are numbered image
-/// by image, row by row: index = (image · tileRows + r) · tileColumns + q.
-typedef struct {
-    long inputHeight, inputWidth, inputChannels;
-    long outputHeight, outputWidth, outputChannels;
-    long padTop, padLeft;
-    long tileRows, tileColumns;
-} dae_winograd_shape;
 
 /// The input transform of tiles `first … first + count − 1`:
 /// V[k][e][c] = (Bᵀ d B)[e] of tile first + k's window, channel c, with

@@ -43,7 +43,8 @@ extension DenoisingAutoencoder {
     /// its header, with the reason.
     ///
     /// - A ``Configuration/Architecture/residual`` model runs on bands of
-    ///   rows, each read with a halo of the model's receptive radius and cut
+    ///   rows, each read with a halo of the model's exactness radius (wider
+    ///   than its receptive radius: `ResidualInference`) and cut
     ///   into the same tiles as ``denoise(_:)`` cuts the whole image, so the
     ///   result is bit for bit that of denoising the whole image in memory.
     /// - An autoencoder runs on overlapping tiles of its input size, blended
@@ -130,7 +131,7 @@ extension DenoisingAutoencoder {
     }
 
     /// Residual model: output bands of at most ``ResidualInference/tileSide``
-    /// rows, each computed from its rows plus the receptive radius above and below.
+    /// rows, each computed from its rows plus the halo (``ResidualInference/radius``) above and below.
     private func denoiseInBands(_ rows: RowWindow, noiseLevel: Float, writer: PNGRowWriter,
                                 progress: (@Sendable (Double) -> Void)?) throws {
         var inference = ResidualInference(model: self)

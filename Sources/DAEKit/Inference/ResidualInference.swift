@@ -4,41 +4,59 @@ import Foundation
 /// Exact inference of a residual (fully convolutional) model on images of
 /// any size, in memory bounded by the tile size.
 ///
-/// The output is cut into tiles of ``tileSide``² pixels. Each tile's input
-/// is the tile grown by the model's receptive radius `R` on every side
-/// (clipped at the image's edges), so every output pixel sees exactly the
-/// pixels, and the zero padding at the image's edges, that a pass over the
-/// whole image would give it: tiled output equals whole-image output, up
-/// to the order in which OpenBLAS sums (which can change with a product's
-/// size; measured differences stay below 10⁻⁵; with the Winograd kernels on
-/// AVX-512 the bits are the same). The tiles of a call form one queue,
+/// The output is cut into tiles of at most ``tileSide``² pixels. The
+/// stride-1 3×3 convolutions run as Winograd F(4×4, 3×3)
+/// (``Sequential/withWinogradF4(_:)``), whose rounding reaches up to 3
+/// pixels from an output pixel, not 1. Each tile's input is the tile grown
+/// on every side (clipped at the image's edges) by the halo `R`, the model's
+/// exactness radius (`LayerSpec` ``exactnessRadius``: the band of values a
+/// cut changes, followed layer by layer, rounded up to ``tileAlignment``),
+/// not its receptive radius; tile origins are multiples of ``tileAlignment``
+/// (4 at each such layer's resolution), so the Winograd tiles fall on the whole image's
+/// grid. Every output pixel then sees exactly the values, and the zero
+/// padding at the image's edges, that a pass over the whole image would give
+/// it, bit for bit: tiled output equals whole-image output, up to the order
+/// in which OpenBLAS sums (which can change with a product's size; measured
+/// differences stay below 10⁻⁵; with the Winograd kernels on AVX-512 the
+/// bits are the same). The tiles of a call form one queue,
 /// largest first, that the workers take from one tile at a time (any shape:
 /// no worker waits for a group to finish), each worker with an
 /// inference-only workspace sized for the largest tile of the image.
 ///
 /// Cost: about `(side + 2R)² / side²` of a whole-image pass for tiles of
-/// `side`: for the built-in model (R = 10) 1.17× at 256-pixel tiles, where
-/// 128-pixel tiles cost 1.34× (Docs/Benchmarks.md, "The Winograd transforms in C").
+/// `side`: for the built-in deep model (R = 36 with F(4×4); its receptive
+/// radius is 17) 1.30× at 512-pixel tiles, 1.64× at 256 (Docs/Benchmarks.md,
+/// "Winograd F(4×4, 3×3) for inference").
 struct ResidualInference {
     /// The largest side of an output tile (and the height of a file's bands).
-    /// Memory grows with it: a worker's two activations hold (side + 2R)² × 48 floats.
-    static let tileSide = 256
+    /// Memory grows with it: a worker's two activations hold (side + 2R)² × 48
+    /// floats (131 MB at 512 with R = 36), and a band of a file `side + 2R`
+    /// rows. 512 since F(4×4), whose halo is twice F(2×2)'s: the built-in deep
+    /// model's 12 MP photograph took 46.5 s at 256, 42.9 s at 384 and 36.1 s
+    /// at 512 (peak 179, 277 and 411 MB; Docs/Benchmarks.md, "Winograd F(4×4, 3×3) for inference").
+    static let tileSide = 512
 
     /// `0..<length` cut into output spans for halo tiles: ``TilePlan/haloSpans(length:side:alignment:)``
-    /// with sides of at most ``tileSide``.
-    static func spans(_ length: Int, alignment: Int = 1) -> [Range<Int>] {
-        TilePlan.haloSpans(length: length, side: tileSide, alignment: alignment)
+    /// with sides of at most `side`.
+    static func spans(_ length: Int, side: Int = tileSide, alignment: Int = 1) -> [Range<Int>] {
+        TilePlan.haloSpans(length: length, side: side, alignment: alignment)
     }
 
+    /// The largest side of this inference's output tiles: ``tileSide`` unless
+    /// a test asks for small tiles (many tiles on a small image).
+    var side = ResidualInference.tileSide
+
     let model: DenoisingAutoencoder
-    /// The receptive radius, rounded up to a multiple of ``tileAlignment``.
-    let radius: Int
+    /// The halo: the model's exactness radius (a multiple of ``tileAlignment``,
+    /// `LayerSpec` ``exactnessRadius``). A `var` so that a test can show that
+    /// the receptive radius is not enough.
+    var radius: Int
     /// The image's channels, and the network's (one more with a noise-level map).
     let channels: Int, networkChannels: Int
     /// Image sides are multiples of this (the pixel-unshuffle factor).
     let alignment: Int
     /// Tile origins (and band origins) are multiples of this: ``alignment``
-    /// and the Winograd tile's 2 at each resolution (`LayerSpec` `tileAlignment`).
+    /// and the Winograd tile's 4 at each resolution (`LayerSpec` `tileAlignment`).
     let tileAlignment: Int
     /// The noise std written into the noise-level map channel, if the model has one.
     var noiseLevel: Float = 0
@@ -48,7 +66,7 @@ struct ResidualInference {
     /// cut, instead of again when a taller band comes.
     var imageHeight: Int? = nil
     /// The model's network with its stride-1 3×3 convolutions as Winograd
-    /// F(2×2, 3×3), kernels transformed once; every tile runs it resized to
+    /// F(4×4, 3×3), kernels transformed once; every tile runs it resized to
     /// its shape (``Sequential/resized(toInput:)``: the same weights and
     /// transformed kernels, the geometry of the tile).
     private let network: Sequential
@@ -64,10 +82,10 @@ struct ResidualInference {
         let configuration = model.configuration
         alignment = configuration.layerSpecs.alignment
         tileAlignment = configuration.layerSpecs.tileAlignment
-        radius = (configuration.receptiveRadius + tileAlignment - 1) / tileAlignment * tileAlignment
+        radius = configuration.layerSpecs.exactnessRadius ?? 0
         channels = configuration.inputShape[2]
         networkChannels = configuration.networkInputShape[2]
-        network = model.network.withWinograd()
+        network = model.network.withWinogradF4()
     }
 
     /// The network for input tiles of `height × width`.
@@ -106,8 +124,20 @@ struct ResidualInference {
         let (c, nc, a, ta) = (channels, networkChannels, alignment, tileAlignment)
         let paddedHeight = (height + a - 1) / a * a, paddedWidth = (width + a - 1) / a * a
         var groups: [[Int]: [Tile]] = [:]
-        for rowSpan in Self.spans(rows.count, alignment: ta) {
-            for outColumns in Self.spans(width, alignment: ta) {
+        var (rowSpans, columnSpans) = (Self.spans(rows.count, side: side, alignment: ta), Self.spans(width, side: side, alignment: ta))
+        // Fewer tiles than workers (a small image or band): the longer side cut into more spans, so that
+        // every worker has a tile (any cut gives the same bits: the halo makes every tile exact).
+        if rowSpans.count * columnSpans.count < model.workers {
+            if rows.count >= width {
+                let wanted = (model.workers + columnSpans.count - 1) / columnSpans.count
+                rowSpans = TilePlan.haloSpans(length: rows.count, side: (rows.count + wanted - 1) / wanted, alignment: ta)
+            } else {
+                let wanted = (model.workers + rowSpans.count - 1) / rowSpans.count
+                columnSpans = TilePlan.haloSpans(length: width, side: (width + wanted - 1) / wanted, alignment: ta)
+            }
+        }
+        for rowSpan in rowSpans {
+            for outColumns in columnSpans {
                 let outRows = (rows.lowerBound + rowSpan.lowerBound)..<(rows.lowerBound + rowSpan.upperBound)
                 let alignedEnd = { (end: Int, padded: Int) in min(padded, (end + a - 1) / a * a) }
                 let tile = Tile(outputRows: outRows, outputColumns: outColumns,
@@ -119,7 +149,7 @@ struct ResidualInference {
         let largest = groups.keys.reduce([0, 0]) { [max($0[0], $1[0]), max($0[1], $1[1])] }
         // The largest input tile of the whole image: a span of at most tileSide, its end rounded up to a
         // multiple of a, plus the halo (a multiple of a, as every tile's sides are).
-        let widestTile = (Self.tileSide + a - 1) / a * a + 2 * radius
+        let widestTile = (max(side, Self.tileSide) + a - 1) / a * a + 2 * radius
         let imageRows = ((imageHeight ?? height) + a - 1) / a * a
         let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))])
         let level = noiseLevel

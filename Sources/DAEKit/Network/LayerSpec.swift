@@ -141,6 +141,27 @@ public struct LayerSpec: Sendable, Hashable {
         default: return nil
         }
     }
+
+    /// How far, left and right (or up and down), of an output pixel the input
+    /// pixels whose values can change its bits (not only its value) lie, by
+    /// the pixel's place `k` in its Winograd tile (positions counted from the
+    /// tile grid), when stride-1 3×3 convolutions run as Winograd
+    /// F(`m`×`m`, 3×3): for such a layer with `m` = 4,
+    /// ``Conv2D/winogradF4Reach`` (1, 1, 2, 3 to the left; 3, 2, 1, 1 to the
+    /// right); for any other layer its ``radius`` on both sides (F(2×2) reads
+    /// only the 3×3 window, and so do direct loops and im2col + GEMM). Nil
+    /// when ``radius`` is. Every 3×3 stride-1 convolution counts as F(4×4),
+    /// also those a CPU runs as direct loops (few input channels): a wider
+    /// reach only makes the bound ``Swift/Array/exactnessRadius(winogradOutputTile:)``
+    /// larger, so it holds on every CPU.
+    func reach(winogradOutputTile m: Int) -> (left: (Int) -> Int, right: (Int) -> Int)? {
+        if m == 4, case let .conv2D(_, kernelSize, stride) = kind, kernelSize == 3, stride == 1 {
+            let (left, right) = Conv2D.winogradF4Reach
+            return ({ left[$0 % 4] }, { right[$0 % 4] })
+        }
+        guard let r = radius else { return nil }
+        return ({ _ in r }, { _ in r })
+    }
 }
 
 extension LayerSpec.Kind {
@@ -184,30 +205,96 @@ extension Array where Element == LayerSpec {
         return try Sequential(layers)
     }
 
+    /// The Winograd output tile tiled inference (`ResidualInference`) runs
+    /// the stride-1 3×3 convolutions with: F(4×4, 3×3) (training keeps F(2×2, 3×3)).
+    static var inferenceWinogradOutputTile: Int { 4 }
+
     /// The receptive radius of a fully convolutional stack in input pixels:
     /// each stride-1 convolution adds its radius at the current resolution,
     /// and a space-to-depth block multiplies what follows by its block. Nil
-    /// when a layer depends on the whole input.
-    var receptiveRadius: Int? {
-        var radius = 0, scale = 1
+    /// when a layer depends on the whole input. What a user is shown; the
+    /// tiler's halo is ``exactnessRadius``.
+    var receptiveRadius: Int? { sum { $0.radius } }
+
+    /// The halo tiled inference needs for every output pixel of a tile to
+    /// carry the whole image's bits when the stride-1 3×3 convolutions run as
+    /// Winograd F(`m`×`m`, 3×3), rounded up to a multiple of
+    /// ``tileAlignment(winogradOutputTile:)`` (so that a tile's input starts
+    /// on the whole image's Winograd tile grid).
+    ///
+    /// A tile's input is cut where the whole image goes on (there it is zero
+    /// padded instead), so values near the cut differ; each layer widens the
+    /// band of differing values by its ``LayerSpec/reach(winogradOutputTile:)``.
+    /// Followed layer by layer at each layer's resolution from a cut on the
+    /// grid: the first exact position after a cut at 0 and the last before a
+    /// cut at 0, a pixel exact when every input pixel it reads is. For
+    /// F(4×4) the band grows by 1 and 3 on alternate layers (a pixel's reach
+    /// depends on its place in its tile, and the band's edge moves between
+    /// places), 2 a layer on average, not the reach's maximum 3: the built-in
+    /// deep model (17 convolutions, receptive radius 17) needs 33, rounded
+    /// up to 36 (3 a layer would say 51, rounded up to 52). For F(2×2) and
+    /// the direct loops: the receptive radius, rounded up. Nil when a layer
+    /// depends on the whole input.
+    func exactnessRadius(winogradOutputTile m: Int) -> Int? {
+        /// ⌈a / b⌉ and ⌊a / b⌋ for any sign of `a`, `b` > 0.
+        func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
+        func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+        /// `x` mod `m` in 0..<m for any sign.
+        func place(_ x: Int) -> Int { ((x % Swift.max(m, 1)) + Swift.max(m, 1)) % Swift.max(m, 1) }
+        // first: the first exact position after a cut at 0; last: the last before a cut at 0 (a negative position).
+        var first = 0, last = -1, scale = 1
+        for spec in self {
+            switch spec.kind {
+            case let .spaceToDepth(b):
+                first = ceilDiv(first, b)
+                last = floorDiv(last + 1, b) - 1
+                scale *= b
+            case let .depthToSpace(b):
+                first *= b
+                last = (last + 1) * b - 1
+                scale /= Swift.max(b, 1)
+            default:
+                guard let (left, right) = spec.reach(winogradOutputTile: m) else { return nil }
+                // Every output from x on reads only exact inputs (an output reads at most `limit` away).
+                let limit = (0..<Swift.max(m, 1)).map { Swift.max(left($0), right($0)) }.max() ?? 0
+                var x = first
+                while stride(from: x, through: first + limit, by: 1).contains(where: { $0 - left(place($0)) < first }) { x += 1 }
+                var y = last
+                while stride(from: last - limit, through: y, by: 1).contains(where: { $0 + right(place($0)) > last }) { y -= 1 }
+                (first, last) = (x, y)
+            }
+        }
+        let radius = Swift.max(first, -1 - last) * Swift.max(scale, 1)
+        let alignment = tileAlignment(winogradOutputTile: m)
+        return (radius + alignment - 1) / alignment * alignment
+    }
+
+    /// ``exactnessRadius(winogradOutputTile:)`` for the tile inference runs (``inferenceWinogradOutputTile``).
+    var exactnessRadius: Int? { exactnessRadius(winogradOutputTile: Self.inferenceWinogradOutputTile) }
+
+    /// Each layer's `radius` at its resolution, summed in input pixels (a
+    /// space-to-depth block multiplies what follows by its block); nil when one is nil.
+    private func sum(_ radius: (LayerSpec) -> Int?) -> Int? {
+        var total = 0, scale = 1
         for spec in self {
             switch spec.kind {
             case let .spaceToDepth(b): scale *= b
             case let .depthToSpace(b): scale /= Swift.max(b, 1)
             default:
-                guard let r = spec.radius else { return nil }
-                radius += r * scale
+                guard let r = radius(spec) else { return nil }
+                total += r * scale
             }
         }
-        return radius
+        return total
     }
 
-    /// What tile origins of a fully convolutional stack are multiples of:
-    /// ``alignment``, and twice the resolution factor of every stride-1 3×3
-    /// convolution, whose Winograd F(2×2, 3×3) tiles then start at the same
-    /// parity in every tile as in the whole image (its rounding depends on a
-    /// pixel's place in its 2×2 tile; `WinogradConvolution.swift`).
-    var tileAlignment: Int {
+    /// What tile origins of a fully convolutional stack are multiples of when
+    /// its stride-1 3×3 convolutions run as Winograd F(`m`×`m`, 3×3):
+    /// ``alignment``, and `m` times the resolution factor of every such
+    /// convolution, whose Winograd tiles then start on the same grid in every
+    /// tile as in the whole image (the rounding depends on a pixel's place in
+    /// its tile; `WinogradConvolution.swift`, `WinogradF4Convolution.swift`).
+    func tileAlignment(winogradOutputTile m: Int) -> Int {
         var result = alignment, scale = 1
         func lcm(_ a: Int, _ b: Int) -> Int {
             var (x, y) = (a, b)
@@ -219,12 +306,15 @@ extension Array where Element == LayerSpec {
             case let .spaceToDepth(b): scale *= b
             case let .depthToSpace(b): scale /= Swift.max(b, 1)
             case let .conv2D(_, kernelSize, stride) where kernelSize == 3 && stride == 1:
-                result = lcm(result, 2 * Swift.max(scale, 1))
+                result = lcm(result, m * Swift.max(scale, 1))
             default: break
             }
         }
         return result
     }
+
+    /// ``tileAlignment(winogradOutputTile:)`` for the tile inference runs (``inferenceWinogradOutputTile``).
+    var tileAlignment: Int { tileAlignment(winogradOutputTile: Self.inferenceWinogradOutputTile) }
 
     /// The product of the space-to-depth blocks: image sides (and tile
     /// origins) of a fully convolutional stack must be multiples of it.

@@ -40,7 +40,7 @@ import CDirectKernels
 ///
 /// Measured error against float64 and the timings that chose F(2×2, 3×3)
 /// and the block size: Docs/Benchmarks.md ("Winograd F(2×2, 3×3)").
-struct WinogradConvolution: Sendable, Equatable {
+struct WinogradConvolution: WinogradTiling, Sendable, Equatable {
     /// Output pixels per tile side, input pixels per tile side, and transformed entries per tile.
     static let outputTile = 2, inputTile = 4, elements = 16
 
@@ -48,7 +48,7 @@ struct WinogradConvolution: Sendable, Equatable {
     nonisolated(unsafe) static var defaultBlockTiles = 128
 
     /// The convolution's geometry: 3×3 kernel, stride 1, any padding.
-    private(set) var geometry: ConvolutionGeometry
+    var geometry: ConvolutionGeometry
     /// Filters (Cout).
     let outputChannels: Int
     /// `U[16, Cin, Cout]`: `G g Gᵀ` for every input channel and filter, computed in Double and rounded once.
@@ -95,17 +95,6 @@ struct WinogradConvolution: Sendable, Equatable {
         self.kernels = kernels
         self.transforms = transforms
         self.transformedKernel = transformedKernel
-    }
-
-    /// The same pass on images of another size: `geometry` has this one's
-    /// kernel, stride and channels, so the transformed kernel serves as it is.
-    func resized(to geometry: ConvolutionGeometry) -> WinogradConvolution {
-        precondition(geometry.kernelHeight == self.geometry.kernelHeight && geometry.kernelWidth == self.geometry.kernelWidth
-                     && geometry.stride == self.geometry.stride && geometry.inputChannels == self.geometry.inputChannels,
-                     "a resized Winograd convolution keeps its kernel, stride and channels")
-        var resized = self
-        resized.geometry = geometry
-        return resized
     }
 
     /// `U[e, c, f] = (G g Gᵀ)[e]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`:
@@ -162,17 +151,6 @@ struct WinogradConvolution: Sendable, Equatable {
         }
     }
 
-    /// Tile rows and columns of one image.
-    var tileRows: Int { (geometry.outputHeight + 1) / 2 }
-    var tileColumns: Int { (geometry.outputWidth + 1) / 2 }
-    var tilesPerImage: Int { tileRows * tileColumns }
-
-    /// Floats of workspace for `batch` images: one block's `V` and `M`, and one edge tile.
-    func workspaceCount(batch: Int) -> Int {
-        let tiles = min(blockTiles, max(1, batch * tilesPerImage))
-        return tiles * Self.elements * (geometry.inputChannels + outputChannels) + Self.elements * geometry.inputChannels
-    }
-
     /// The convolution of `input` (`batch` images) into `output`
     /// (`batch·outH·outW × Cout`, overwritten): `bias` (or zero) added in the
     /// output transform, then ReLU when `relu` (any other activation is the caller's).
@@ -196,34 +174,12 @@ struct WinogradConvolution: Sendable, Equatable {
                 let count = min(capacity, total - start)
                 inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
                 // For each e < 16, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
-                switch kernels {
-                case .blas:
-                    for e in 0..<Self.elements {
-                        BLAS.gemm(m: count, n: cout, k: cin, a: v + e * cin, lda: Self.elements * cin,
-                                  b: u + e * cin * cout, ldb: cout, beta: 0, c: m + e * cout, ldc: Self.elements * cout)
-                    }
-                #if arch(x86_64)
-                case .avx512: dae_winograd_gemm_avx512(v, u, m, count, cin, cout)
-                case .avx2: dae_winograd_gemm_avx2(v, u, m, count, cin, cout)
-                #else
-                case .avx512, .avx2: preconditionFailure("\(kernels) Winograd kernels on a CPU that is not x86-64")
-                #endif
-                }
+                kernels.multiply(v, u, into: m, tiles: count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
                 outputTransform(m, tiles: start..<(start + count), into: output, bias: bias, relu: relu, transforms: transforms)
                 start += count
             }
         }
     }
-
-    #if arch(x86_64)
-    /// The geometry as the C transforms take it.
-    var shape: dae_winograd_shape {
-        let g = geometry
-        return dae_winograd_shape(inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
-                                  outputHeight: g.outputHeight, outputWidth: g.outputWidth, outputChannels: outputChannels,
-                                  padTop: g.padTop, padLeft: g.padLeft, tileRows: tileRows, tileColumns: tileColumns)
-    }
-    #endif
 
     /// `V[k, e, :]` for tiles `tiles` of the batch (k = tile − tiles.lowerBound),
     /// into `v` (`tiles.count · 16 · Cin` floats); `edge`: 16·Cin floats of scratch.
@@ -453,6 +409,31 @@ public enum WinogradKernels: String, Sendable, Equatable, CaseIterable {
     /// kernels (4 × 24 in 16 registers, bound by loads) ran 1.3–1.6× slower
     /// than OpenBLAS, so an AVX2-only CPU keeps OpenBLAS until measured otherwise.
     public static let best: WinogradKernels = isAVX512Available ? .avx512 : .blas
+}
+
+extension WinogradKernels {
+    /// The `entries` GEMMs of a block of `tiles` tiles (16 for F(2×2, 3×3),
+    /// 36 for F(4×4, 3×3)): for each entry `e`, `M[T, e, :] = V[T, e, :] · U[e]`,
+    /// `[tiles × Cin] · [Cin × Cout]`, with `v` = `V[tiles, entries, Cin]`
+    /// (row stride `entries·Cin`), `u` = `U[entries, Cin, Cout]` and `m` =
+    /// `M[tiles, entries, Cout]` (row stride `entries·Cout`, overwritten).
+    @inline(__always)
+    func multiply(_ v: UnsafePointer<Float>, _ u: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>, tiles: Int,
+                  inputChannels cin: Int, outputChannels cout: Int, entries: Int) {
+        switch self {
+        case .blas:
+            for e in 0..<entries {
+                BLAS.gemm(m: tiles, n: cout, k: cin, a: v + e * cin, lda: entries * cin,
+                          b: u + e * cin * cout, ldb: cout, beta: 0, c: m + e * cout, ldc: entries * cout)
+            }
+        #if arch(x86_64)
+        case .avx512: dae_winograd_gemm_avx512(v, u, m, tiles, cin, cout, entries)
+        case .avx2: dae_winograd_gemm_avx2(v, u, m, tiles, cin, cout, entries)
+        #else
+        case .avx512, .avx2: preconditionFailure("\(self) Winograd kernels on a CPU that is not x86-64")
+        #endif
+        }
+    }
 }
 
 /// The implementations of the Winograd pass's input and output transforms:

@@ -40,6 +40,10 @@ public struct Conv2D: Layer {
     /// Whether the weight gradient runs in the Winograd domain when switched
     /// on (``winogradWeightGradients`` when it was switched on), else im2col + GEMM.
     private(set) var winogradWeightGradient = false
+    /// The inference-only Winograd F(4×4, 3×3) forward pass with this kernel,
+    /// transformed, when switched on instead (``withWinogradF4(_:)``;
+    /// `WinogradF4Convolution.swift`); the gradients then run as im2col + GEMM.
+    private(set) var winogradF4: WinogradF4Convolution?
 
     /// A convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
@@ -105,16 +109,18 @@ public struct Conv2D: Layer {
     public mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {
         try weights.update(body)
         // The transformed kernels follow the weights.
-        if winograd != nil { withHeldParameters { parametersDidChange($0) } }
+        if winograd != nil || winogradF4 != nil { withHeldParameters { parametersDidChange($0) } }
     }
     public func withParameters(_ parameters: [Float]) -> Conv2D { replacing(\.weights, with: weights.holding(parameters)) }
     /// Transforms the new kernel again when the passes run as Winograd.
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
         if winograd != nil { switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters) }
+        if winogradF4 != nil { switchWinogradF4(on: true, kernel: parameters) }
     }
 
     /// Builds (transforming `kernel`) or drops the Winograd passes.
     private mutating func switchWinograd(on: Bool, weightGradient: Bool, kernel: UnsafePointer<Float>) {
+        winogradF4 = nil
         guard on, supportsWinograd else {
             (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
             return
@@ -123,11 +129,30 @@ public struct Conv2D: Layer {
         (winograd, winogradInputGradient, winogradWeightGradient) = (forward, forward.inputGradientConvolution(), weightGradient)
     }
 
+    /// Builds (transforming `kernel`) or drops the F(4×4, 3×3) forward pass; drops the F(2×2) passes.
+    private mutating func switchWinogradF4(on: Bool, kernel: UnsafePointer<Float>) {
+        (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
+        winogradF4 = on && supportsWinograd
+            ? WinogradF4Convolution(geometry: lowered.geometry, weights: kernel, outputChannels: lowered.outputChannels) : nil
+    }
+
     /// True for a 3×3, stride-1 convolution that is lowered to GEMMs (not a
     /// few-channel one on direct loops): one whose forward pass can run as Winograd F(2×2, 3×3).
     public var supportsWinograd: Bool { WinogradConvolution.supports(lowered.geometry) }
-    /// True when the forward pass runs as Winograd F(2×2, 3×3) (``withWinograd(_:)``).
-    public var usesWinograd: Bool { winograd != nil }
+    /// True when the forward pass runs as Winograd: F(2×2, 3×3) (``withWinograd(_:)``)
+    /// or, for inference, F(4×4, 3×3) (``withWinogradF4(_:)``).
+    public var usesWinograd: Bool { winograd != nil || winogradF4 != nil }
+    /// How far from an output pixel (at the layer's resolution) an input
+    /// pixel can change its rounding when the forward pass runs as Winograd
+    /// F(4×4, 3×3): 3 (1 for F(2×2), im2col + GEMM and direct loops); the halo
+    /// of exact tiled inference adds it up (`WinogradF4Convolution.swift`).
+    public static var winogradF4RoundingRadius: Int { WinogradF4Convolution.roundingRadius }
+    /// How far to the left and to the right of an output pixel, by its place
+    /// (0…3) in its 4-pixel Winograd F(4×4, 3×3) tile, the input pixels its
+    /// rounding depends on lie (the same up and down): `left[k]`, `right[k]`.
+    public static var winogradF4Reach: (left: [Int], right: [Int]) { WinogradF4Convolution.reach }
+    /// True when the forward pass runs as the inference-only Winograd F(4×4, 3×3).
+    public var usesWinogradF4: Bool { winogradF4 != nil }
     /// True when the input gradient runs as Winograd F(2×2, 3×3) too (a `same` layer switched on).
     public var usesWinogradInputGradient: Bool { winogradInputGradient != nil }
     /// True when the weight gradient runs in the Winograd domain too.
@@ -166,6 +191,24 @@ public struct Conv2D: Layer {
         return layer
     }
 
+    /// This layer with its forward pass as Winograd F(4×4, 3×3) (`enabled`,
+    /// where ``supportsWinograd``), for inference: the gradients run as
+    /// im2col + GEMM, and F(2×2, 3×3) is switched off; `false`: im2col + GEMM.
+    /// The kernel is transformed here, once, and again whenever the parameters
+    /// change. Results differ from F(2×2)'s in the last bits, and a pixel's
+    /// rounding depends on input pixels up to 3 away (tiled inference allows
+    /// for it: `WinogradF4Convolution.swift`).
+    public func withWinogradF4(_ enabled: Bool = true) -> Conv2D {
+        withHeldParameters { withWinogradF4(enabled, parameters: $0) }
+    }
+
+    /// ``withWinogradF4(_:)`` with the weights at `parameters` (flat: kernel, bias).
+    package func withWinogradF4(_ enabled: Bool, parameters: UnsafePointer<Float>) -> Conv2D {
+        var layer = self
+        layer.switchWinogradF4(on: enabled, kernel: parameters)
+        return layer
+    }
+
     /// This convolution for inputs of `shape` (any height and width, the
     /// same channels): the same kernel, bias and settings, and the same
     /// Winograd transformed kernel when switched on (not transformed again).
@@ -174,6 +217,7 @@ public struct Conv2D: Layer {
         var layer = try Conv2D(name: name, inputShape: shape, weights: weights, stride: stride,
                                padding: padding, activation: activation)
         layer.winograd = winograd?.resized(to: layer.lowered.geometry)
+        layer.winogradF4 = winogradF4?.resized(to: layer.lowered.geometry)
         layer.winogradWeightGradient = winogradWeightGradient
         if let inputGradient = winogradInputGradient {
             let geometry = WinogradConvolution.inputGradientGeometry(of: layer.lowered.geometry, outputChannels: layer.lowered.outputChannels)
@@ -186,6 +230,7 @@ public struct Conv2D: Layer {
     /// patch matrix only where a gradient stays im2col + GEMM.
     public func workspaceCount(batch: Int) -> Int {
         let lowered = lowered.workspaceCount(batch: batch)
+        if let winogradF4 { return max(winogradF4.workspaceCount(batch: batch), lowered) }
         guard let winograd else { return lowered }
         return max(winograd.workspaceCount(batch: batch),
                    winogradWeightGradient ? winograd.weightGradientWorkspaceCount(batch: batch) : lowered,
@@ -194,7 +239,7 @@ public struct Conv2D: Layer {
 
     /// The Winograd pass's blocks only, when it runs (no patch matrix: that is the backward pass's).
     public func forwardWorkspaceCount(batch: Int) -> Int {
-        winograd?.workspaceCount(batch: batch) ?? lowered.workspaceCount(batch: batch)
+        winogradF4?.workspaceCount(batch: batch) ?? winograd?.workspaceCount(batch: batch) ?? lowered.workspaceCount(batch: batch)
     }
 
     /// `parameters`: the kernel `[kh, kw, in, filters]`, then the bias `[filters]`
@@ -202,6 +247,11 @@ public struct Conv2D: Layer {
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         let bias = parameters + weights.kernelCount
+        if let winogradF4 {
+            winogradF4.forward(input, into: output, batch: batch, workspace: workspace, bias: bias, relu: activation == .relu)
+            if activation != .relu { activation.forward(output, count: batch * lowered.geometry.outputPixels * lowered.outputChannels) }
+            return
+        }
         if let winograd {
             winograd.forward(input, into: output, batch: batch, workspace: workspace, bias: bias, relu: activation == .relu)
             if activation != .relu { activation.forward(output, count: batch * lowered.geometry.outputPixels * lowered.outputChannels) }
@@ -244,7 +294,7 @@ public struct Conv2D: Layer {
             return
         }
         lowered.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: weightGradient,
-                                         batch: batch, workspace: workspace, patchesInWorkspace: winograd == nil)
+                                         batch: batch, workspace: workspace, patchesInWorkspace: winograd == nil && winogradF4 == nil)
     }
 
     /// `inputGradient` (overwritten) = ∂L/∂x given `outputGradient` (∂L/∂y
