@@ -1,5 +1,6 @@
 import DAEFiles
 import DAEKit
+import DAETestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -170,9 +171,12 @@ import Glibc
         let model = try DenoisingAutoencoder(configuration: Configuration(inputShape: [8, 8, 1], layerFilters: [2], latentDim: 2),
                                              seed: 3)
         // OpenBLAS's default is one thread per core the process may use: a pinned process gets 1, an unpinned one more.
-        BLAS.threads = 2
-        _ = DataParallelEngine(network: model.network, batchCapacity: 4, workers: 1)
-        #expect(BLAS.threads == 1)
+        // (Held: other tests compare OpenBLAS products bit for bit meanwhile.)
+        withBLASThreadsHeld {
+            BLAS.threads = 2
+            _ = DataParallelEngine(network: model.network, batchCapacity: 4, workers: 1)
+            #expect(BLAS.threads == 1)
+        }
     }
 
     // MARK: Files that are not regular files

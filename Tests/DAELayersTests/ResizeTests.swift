@@ -29,7 +29,7 @@ struct ResizeTests {
         let x = randomTensor(shape: [2] + shape, seed: 11, range: -1...1)
         let resized = try #require(try small.resized(toInput: shape) as? Conv2D)
         #expect(resized.inputShape == shape && resized.outputShape == [shape[0], shape[1], 47])
-        #expect(try resized(x).scalars == built(x).scalars)
+        #expect(try withOneBLASThread { try resized(x).scalars == built(x).scalars })
         // Winograd: the transformed kernel carries over (the bits of a fresh transform) with the new geometry.
         // (The outputs are compared within rounding: tests running beside this one may switch the default
         // Winograd GEMM kernels, `Conv2D.winogradKernels`, between the two layers' creation.)
@@ -51,7 +51,7 @@ struct ResizeTests {
         let x = randomTensor(shape: [1, 11, 7, 3], seed: 2, range: -1...1)
         let fresh = try Conv2D(name: "c", inputShape: [11, 7, 3], kernel: conv.kernel, bias: conv.bias, stride: 2,
                                padding: .same, activation: .identity)
-        #expect(try grown(x).scalars == fresh(x).scalars)
+        #expect(try withOneBLASThread { try grown(x).scalars == fresh(x).scalars })
 
         let transposed = try Conv2DTranspose(name: "t", inputShape: [4, 4, 6], filters: 3, kernelSize: 3, stride: 2,
                                              activation: .sigmoid, using: &rng)
@@ -60,7 +60,7 @@ struct ResizeTests {
         let z = randomTensor(shape: [2, 3, 9, 6], seed: 4, range: -1...1)
         let freshT = try Conv2DTranspose(name: "t", inputShape: [3, 9, 6], kernel: transposed.kernel, bias: transposed.bias,
                                          stride: 2, padding: .same, activation: .sigmoid)
-        #expect(try wide(z).scalars == freshT(z).scalars)
+        #expect(try withOneBLASThread { try wide(z).scalars == freshT(z).scalars })
     }
 
     @Test("A fully convolutional network runs resized on any even size, bit for bit a network built for it")
