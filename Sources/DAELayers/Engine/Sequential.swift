@@ -60,6 +60,19 @@ public struct Sequential: Sendable {
         return try Sequential(bareLayers: layers, parameterStorage: parameterStorage)
     }
 
+    /// This network with every ``Conv2D`` for which `converts` holds replaced
+    /// by `convert(layer, its weights)`; the network itself (nothing copied)
+    /// when no layer converts. The Winograd switches use it.
+    package func mappingConvolutions(where converts: (Conv2D) -> Bool,
+                                     _ convert: (Conv2D, UnsafePointer<Float>) -> Conv2D) -> Sequential {
+        guard bareLayers.contains(where: { ($0 as? Conv2D).map(converts) ?? false }),
+              let network = try? mapLayers({ layer, parameters in
+                  guard let conv = layer as? Conv2D, converts(conv) else { return layer }
+                  return convert(conv, parameters)
+              }) else { return self }
+        return network
+    }
+
     /// This network for examples of `shape`, as Caffe's `Net::Reshape()`:
     /// every layer resized to the output of the one before
     /// (``Layer/resized(toInput:)``), with the same weights, shared rather

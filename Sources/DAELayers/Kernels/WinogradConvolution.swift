@@ -469,15 +469,9 @@ extension Sequential {
     /// asked (`TrainingOptions.winogradConvolutions` in DAEKit: the results
     /// differ from the GEMM's in the last bits).
     public func withWinograd(_ enabled: Bool = true) -> Sequential {
-        func converts(_ layer: any Layer) -> Bool {
-            guard let conv = layer as? Conv2D else { return false }
-            return conv.supportsWinograd && conv.usesWinograd != enabled
+        mappingConvolutions(where: { $0.supportsWinograd && $0.usesWinograd != enabled }) { conv, parameters in
+            conv.withWinograd(enabled, weightGradient: Conv2D.winogradWeightGradients, parameters: parameters)
         }
-        guard bareLayers.contains(where: converts), let network = try? mapLayers({ layer, parameters in
-            guard converts(layer), let conv = layer as? Conv2D else { return layer }
-            return conv.withWinograd(enabled, weightGradient: Conv2D.winogradWeightGradients, parameters: parameters)
-        }) else { return self }
-        return network
     }
 
     /// True when some layer's forward pass runs as Winograd F(2×2, 3×3).

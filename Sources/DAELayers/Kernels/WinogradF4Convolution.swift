@@ -176,15 +176,9 @@ extension Sequential {
     /// for inference only (tiled inference in DAEKit, whose halo allows for
     /// this pass's wider rounding dependence). `false`: those layers back to im2col + GEMM.
     public func withWinogradF4(_ enabled: Bool = true) -> Sequential {
-        func converts(_ layer: any Layer) -> Bool {
-            guard let conv = layer as? Conv2D else { return false }
-            return conv.supportsWinograd && conv.usesWinogradF4 != enabled
+        mappingConvolutions(where: { $0.supportsWinograd && $0.usesWinogradF4 != enabled }) { conv, parameters in
+            conv.withWinogradF4(enabled, parameters: parameters)
         }
-        guard bareLayers.contains(where: converts), let network = try? mapLayers({ layer, parameters in
-            guard converts(layer), let conv = layer as? Conv2D else { return layer }
-            return conv.withWinogradF4(enabled, parameters: parameters)
-        }) else { return self }
-        return network
     }
 
     /// True when some layer's forward pass runs as Winograd F(4×4, 3×3).
