@@ -80,6 +80,7 @@ struct ConfigurationKindTests {
             ("Sources/DAEKit/Models/builtin-photo-rgb.safetensors", .builtInPhotoDeep()),
             ("Models/checkpoints/builtin-photo-rgb.safetensors", .builtInPhoto()),
             ("Models/checkpoints/builtin-photo-deep.safetensors", .builtInPhotoDeep()),
+            ("Models/checkpoints/builtin-photo-deep-large.safetensors", .builtInPhotoDeep()),
         ]
         for (path, preset) in files {
             let file = try SafetensorsFile(contentsOf: ReferenceVectors.packageRoot.appendingPathComponent(path))
