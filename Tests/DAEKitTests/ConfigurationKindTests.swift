@@ -76,11 +76,17 @@ struct ConfigurationKindTests {
 
     @Test("the shipped checkpoints' metadata reads back and writes the same bytes")
     func shippedCheckpoints() throws {
+        /// The preset trained on patches of `side` (a model's input shape is its training patch).
+        func preset(_ configuration: Configuration, patches side: Int) -> Configuration {
+            var configuration = configuration
+            configuration.inputShape = [side, side, configuration.inputShape[2]]
+            return configuration
+        }
         let files: [(path: String, preset: Configuration)] = [
-            ("Sources/DAEKit/Models/builtin-photo-rgb.safetensors", .builtInPhotoDeep()),
+            ("Sources/DAEKit/Models/builtin-photo-rgb.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
             ("Models/checkpoints/builtin-photo-rgb.safetensors", .builtInPhoto()),
             ("Models/checkpoints/builtin-photo-deep.safetensors", .builtInPhotoDeep()),
-            ("Models/checkpoints/builtin-photo-deep-large.safetensors", .builtInPhotoDeep()),
+            ("Models/checkpoints/builtin-photo-deep-large.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
         ]
         for (path, preset) in files {
             let file = try SafetensorsFile(contentsOf: ReferenceVectors.packageRoot.appendingPathComponent(path))
