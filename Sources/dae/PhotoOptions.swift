@@ -45,10 +45,22 @@ struct PhotoOptions: ParsableArguments {
                                valueName: "list"), transform: Parse.positiveIntegers)
     var patchScales: [Int]?
 
+    @Option(help: ArgumentHelp("The fraction of colour training patches made gray (their channels' mean) before the noise, "
+                               + "so that the model learns monochrome photographs with colour noise (with --images; default 0).",
+                               valueName: "fraction"))
+    var grayPatches: Double?
+
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
-            || patchScales != nil || preset != nil || acceptChangedImages || initialWeights != nil || learningRate != nil {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --no-augment and --accept-changed-images need --images")
+            || patchScales != nil || preset != nil || acceptChangedImages || initialWeights != nil || learningRate != nil
+            || grayPatches != nil {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --no-augment and --accept-changed-images need --images")
+        }
+        if let grayPatches, !(0...1).contains(grayPatches) {
+            throw ValidationError("--gray-patches must be 0 to 1, got \(grayPatches)")
+        }
+        if let grayPatches, grayPatches > 0, channels == 1 {
+            throw ValidationError("--gray-patches needs a colour model; --channels 1 trains on gray images already")
         }
         try require(patchSize, atLeast: 1, "--patch-size")
         try require(patchesPerEpoch, atLeast: 1, "--patches-per-epoch")
@@ -75,8 +87,12 @@ struct PhotoOptions: ParsableArguments {
         let (train, validation) = try folder.split(validationFiles: held)
         let patch = patchSize ?? (preset ?? .photo).defaultPatchSize
         let scales = patchScales ?? PatchSampler.photoScales
+        let gray = grayPatches ?? 0
+        if gray > 0, folder.channels != 3 {
+            throw CLIError("--gray-patches needs colour images: \(folder.root.path) holds only gray ones")
+        }
         let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment,
-                                       scales: scales)
+                                       scales: scales, grayFraction: gray)
         // The patch sampler would say "no image … is at least N×N" of the folder: name the held-out files instead.
         if let small = validation.files.first, validation.files.allSatisfy({ min($0.width, $0.height) < patch }) {
             throw CLIError("the held-out file\(validation.count == 1 ? "" : "s") \(validation.files.map(\.name).joined(separator: ", ")) "
@@ -123,6 +139,7 @@ struct PhotoData {
         Console.note("held out for validation: \(validation.files.map(\.name).joined(separator: ", "))")
         Console.note("training: \(train.count) images, \(patches.patchesPerEpoch) patches of "
             + "\(patches.patchSize)x\(patches.patchSize) per epoch at scales \(patches.scales.map { "1/\($0)" }.joined(separator: ", "))"
-            + "\(patches.augment ? ", flipped and rotated" : "")")
+            + "\(patches.augment ? ", flipped and rotated" : "")"
+            + "\(patches.grayFraction > 0 ? ", \(patches.grayFraction * 100)% made gray" : "")")
     }
 }

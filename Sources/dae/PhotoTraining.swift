@@ -17,6 +17,8 @@ struct PhotoRecipe: Codable, Equatable {
     var folderIdentity: String? = nil
     /// The file a run started from (`--initial-weights`): its name and SHA-256; absent for random weights.
     var initialWeights: String? = nil
+    /// The fraction of patches made gray (`--gray-patches`); absent: none.
+    var grayFraction: Double? = nil
 
     /// Names and byte sizes of every file of `folder`, hashed (FNV-1a, 64 bits):
     /// another file, one file fewer, or a file changed in size gives another identity.
@@ -80,6 +82,11 @@ struct PhotoTrainingData: TrainingData {
                     + "\(scales.map(String.init).joined(separator: ",")); omit it to resume with the same result as an uninterrupted run")
             }
             options.patchScales = scales
+            let gray = photo.grayFraction ?? 0
+            if let given = options.grayPatches, given != gray {
+                throw CLIError("--gray-patches \(given) differs from the first run's \(gray); omit it to resume with the same result as an uninterrupted run")
+            }
+            options.grayPatches = gray
         } else if let model {
             options.channels = options.channels ?? model.configuration.inputShape[2]
             options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
@@ -102,7 +109,8 @@ struct PhotoTrainingData: TrainingData {
                                    // A new run decays over its --epochs; a resumed one keeps what its first run recorded.
                                    decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil),
                                    folderIdentity: recorded?.photo?.folderIdentity ?? identity,
-                                   initialWeights: initialWeights)
+                                   initialWeights: initialWeights,
+                                   grayFraction: data.patches.grayFraction > 0 ? data.patches.grayFraction : nil)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape

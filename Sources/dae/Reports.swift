@@ -130,6 +130,8 @@ struct PhotoDataReport: Encodable {
     let trainImages, heldOutImages: [String]
     let patchSize, patchesPerEpoch: Int
     let patchScales: [Int]
+    /// The fraction of patches made gray (`--gray-patches`).
+    let grayPatches: Double
 
     init(_ data: PhotoData) {
         dataDirectory = data.folder.root.path
@@ -138,5 +140,6 @@ struct PhotoDataReport: Encodable {
         patchSize = data.patches.patchSize
         patchesPerEpoch = data.patches.patchesPerEpoch
         patchScales = data.patches.scales
+        grayPatches = data.patches.grayFraction
     }
 }

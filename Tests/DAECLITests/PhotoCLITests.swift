@@ -191,6 +191,30 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func grayPatchesAreRecordedAndKeptByResume() throws {
+        try withTemporaryDirectory("photo-gray-patches") { directory in
+            let folder = try PhotoFixtures.folder().path
+            let checkpoint = directory.appendingPathComponent("photo.safetensors").path
+            let common = ["train", "--images", folder, "--checkpoint", checkpoint, "--workers", "1",
+                          "--patch-size", "16", "--patches-per-epoch", "16"]
+            let first = try CLITool.run(common + ["--epochs", "1", "--gray-patches", "0.25", "--json"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(first.stderr.contains("25.0% made gray"))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data((first.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((report["grayPatches"] as? NSNumber)?.doubleValue == 0.25)
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--gray-patches", "0.5"]),
+                                       containing: ["--gray-patches 0.5 differs from the first run's 0.25"])
+            // Omitted on --resume, the recorded fraction is kept.
+            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
+            try #require(second.status == 0, "\(second.diagnostics)")
+            #expect(second.stderr.contains("25.0% made gray"))
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--gray-patches", "1.5", "--force"]),
+                                       containing: ["--gray-patches must be 0 to 1, got 1.5"])
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--gray-patches", "0.5", "--channels", "1", "--force"]),
+                                       containing: ["--gray-patches needs a colour model"])
+        }
+    }
+
     @Test func aTallImageStreamsThroughTheTutorialModel() throws {
         try withTemporaryDirectory("tall") { directory in
             let input = directory.appendingPathComponent("tall.png")
@@ -207,6 +231,8 @@ struct PhotoCLITests {
         CLITool.expectOneLineError(try CLITool.run(["demo", "--patch-size", "24"]), containing: ["--images"])
         CLITool.expectOneLineError(try CLITool.run(["train", "--checkpoint", "/tmp/x.safetensors", "--images", "/tmp", "--limit", "5"]),
                                    containing: ["--images"])
+        CLITool.expectOneLineError(try CLITool.run(["train", "--checkpoint", "/tmp/x.safetensors", "--data", "/tmp", "--gray-patches", "0.2"]),
+                                   containing: ["--gray-patches", "need --images"])
     }
 }
 

@@ -164,6 +164,42 @@ struct ImageFolderTests {
         }
     }
 
+    @Test("gray patches: a fraction of colour patches get their channels' mean, the rest and the placements are unchanged")
+    func grayPatches() throws {
+        try withTemporaryDirectory { directory in
+            let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 3)
+            let count = 200, values = 16 * 16 * 3
+            let plain = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: count, scales: [1, 2], seed: 9)
+            let mixed = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: count, scales: [1, 2], grayFraction: 0.3, seed: 9)
+            var a = [Float](repeating: 0, count: count * values), b = a
+            a.withUnsafeMutableBufferPointer { plain.fill(0..<count, epoch: 3, into: $0.baseAddress!) }
+            b.withUnsafeMutableBufferPointer { mixed.fill(0..<count, epoch: 3, into: $0.baseAddress!) }
+            var grayCount = 0
+            for index in 0..<count {
+                // The gray draw comes after the others: the same image, scale, corner and orientation.
+                #expect(mixed.placement(epoch: 3, index: index) == plain.placement(epoch: 3, index: index))
+                #expect(!plain.isGray(epoch: 3, index: index))
+                let colour = a[index * values..<(index + 1) * values], patch = b[index * values..<(index + 1) * values]
+                guard mixed.isGray(epoch: 3, index: index) else {
+                    #expect(patch == colour)
+                    continue
+                }
+                grayCount += 1
+                for pixel in stride(from: index * values, to: (index + 1) * values, by: 3) {
+                    let mean = (a[pixel] + a[pixel + 1] + a[pixel + 2]) / 3
+                    #expect(b[pixel] == mean && b[pixel + 1] == mean && b[pixel + 2] == mean)
+                }
+            }
+            // 30% of 200 draws: 60 expected, the binomial's standard deviation 6.5.
+            #expect((35...85).contains(grayCount), "\(grayCount) gray patches of \(count)")
+            let all = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 20, grayFraction: 1, seed: 9)
+            #expect((0..<20).allSatisfy { all.isGray(epoch: 1, index: $0) })
+            #expect(throws: DAEError.self) { try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 4, grayFraction: 1.5) }
+            let gray = try ImageFolder(directory: try Photos.folder(in: directory), channels: 1)
+            #expect(throws: DAEError.self) { try PatchSampler(gray, patchSize: 16, patchesPerEpoch: 4, grayFraction: 0.5) }
+        }
+    }
+
     @Test("the 8 orientations are the 8 distinct symmetries of the square")
     func orientations() throws {
         let side = 3

@@ -8,8 +8,16 @@ import DAELayers
 /// (drawn with probability proportional to the image's area, so every
 /// pixel of the folder is equally likely to be covered), its scale (one of
 /// ``scales`` that fits the image), its corner, and its orientation (one of
-/// the 8 flips and 90° rotations when ``augment`` is on) come from their
-/// own random stream.
+/// the 8 flips and 90° rotations when ``augment`` is on), and whether it is
+/// made gray (with probability ``grayFraction``) come from their own random
+/// stream.
+///
+/// A gray patch is a colour patch with its three channels replaced by their
+/// mean: a monochrome picture in an RGB file. Noise is added afterwards and
+/// independently per channel, as a camera's is, so a colour model trained on
+/// some gray patches learns that noisy colour around a gray picture is
+/// noise (a gray photograph is then a problem at a third of the noise
+/// variance, which CBM3D's colour transform exploits too).
 ///
 /// A patch at scale `s` is a region of `s · patchSize` pixels a side,
 /// reduced by averaging each `s × s` block: the same picture seen from
@@ -42,23 +50,30 @@ public struct PatchSampler: ImageSource {
     public let seed: UInt64
     /// The reduction factors patches are drawn at (1: full size), each with equal odds among those that fit the image.
     public let scales: [Int]
+    /// The probability that a colour patch is made gray (its channels replaced by their mean); 0 for none.
+    public let grayFraction: Double
     /// Indices of the folder's images large enough for a patch, and their cumulative areas.
     private let eligible: [Int]
     private let cumulativeAreas: [Double]
 
-    /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch, at
-    /// the reduction factors `scales` (`[1]`: full size only).
-    ///
-    /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size,
-    ///   count or scale, or when no image is at least `patchSize` on both sides.
     /// The most patches one epoch may draw (2²⁸): `fit` keeps a shuffled
     /// order of an epoch's indices, 8 bytes each.
     public static let maximumPatchesPerEpoch = 1 << 28
     /// The largest patch side (4096 pixels).
     public static let maximumPatchSize = 4096
 
+    /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch, at
+    /// the reduction factors `scales` (`[1]`: full size only), a
+    /// `grayFraction` of them made gray (colour folders only).
+    ///
+    /// With `grayFraction` 0, the patches are those of a sampler made before
+    /// gray patches existed: the draw is skipped, not ignored.
+    ///
+    /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size,
+    ///   count or scale, a `grayFraction` outside 0...1 (or above 0 for a
+    ///   gray folder), or when no image is at least `patchSize` on both sides.
     public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, scales: [Int] = [1],
-                seed: UInt64 = 0) throws {
+                grayFraction: Double = 0, seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
             throw DAEError.invalidArgument("patch size and patches per epoch must be positive, got \(patchSize) and \(patchesPerEpoch)")
         }
@@ -71,6 +86,12 @@ public struct PatchSampler: ImageSource {
         }
         guard !scales.isEmpty, scales.allSatisfy({ (1...16).contains($0) }) else {
             throw DAEError.invalidArgument("patch scales must be 1 to 16, got \(scales)")
+        }
+        guard (0...1).contains(grayFraction) else {
+            throw DAEError.invalidArgument("the fraction of gray patches must be 0 to 1, got \(grayFraction)")
+        }
+        guard grayFraction == 0 || folder.channels == 3 else {
+            throw DAEError.invalidArgument("gray patches need a colour folder; \(folder.root.path) is read as gray")
         }
         let eligible = folder.files.indices.filter { folder.files[$0].width >= patchSize && folder.files[$0].height >= patchSize }
         guard !eligible.isEmpty else {
@@ -88,6 +109,7 @@ public struct PatchSampler: ImageSource {
         self.augment = augment
         self.seed = seed
         self.scales = scales.sorted()
+        self.grayFraction = grayFraction
     }
 
     /// The photo preset's scales: full size, and reduced 2, 3 and 4 times.
@@ -112,7 +134,7 @@ public struct PatchSampler: ImageSource {
         var out = destination
         for index in indices {
             precondition(index >= 0 && index < patchesPerEpoch, "patch index \(index) out of range 0..<\(patchesPerEpoch)")
-            let placement = self.placement(epoch: epoch, index: index)
+            let placement = self.draw(epoch: epoch, index: index)
             let image: Image
             do {
                 image = try folder.image(at: placement.image)
@@ -136,6 +158,10 @@ public struct PatchSampler: ImageSource {
                             }
                             out[ch] = Float(sum) / norm
                         }
+                        if placement.gray {  // c == 3 (checked in init)
+                            let mean = (out[0] + out[1] + out[2]) / 3
+                            out[0] = mean; out[1] = mean; out[2] = mean
+                        }
                         out += c
                     }
                 }
@@ -151,6 +177,17 @@ public struct PatchSampler: ImageSource {
     /// Where patch `index` of `epoch` comes from: its image, reduction
     /// factor, top-left corner (in the image's pixels) and orientation.
     public func placement(epoch: Int, index: Int) -> (image: Int, scale: Int, y: Int, x: Int, transform: Int) {
+        let drawn = draw(epoch: epoch, index: index)
+        return (drawn.image, drawn.scale, drawn.y, drawn.x, drawn.transform)
+    }
+
+    /// Whether patch `index` of `epoch` is made gray (see ``grayFraction``).
+    public func isGray(epoch: Int, index: Int) -> Bool {
+        draw(epoch: epoch, index: index).gray
+    }
+
+    /// ``placement(epoch:index:)`` and ``isGray(epoch:index:)`` in one draw of the patch's stream.
+    private func draw(epoch: Int, index: Int) -> (image: Int, scale: Int, y: Int, x: Int, transform: Int, gray: Bool) {
         var rng = RandomStreams.generator(seed: seed, .patches, epoch, index)
         let target = rng.nextUniform() * cumulativeAreas[cumulativeAreas.count - 1]
         var low = 0, high = cumulativeAreas.count - 1
@@ -167,7 +204,9 @@ public struct PatchSampler: ImageSource {
         let y = Int(rng.next() % UInt64(file.height - side + 1))
         let x = Int(rng.next() % UInt64(file.width - side + 1))
         let transform = augment ? Int(rng.next() % 8) : 0
-        return (image, scale, y, x, transform)
+        // Drawn last and only when asked for, so that samplers without gray patches keep every earlier run's patches.
+        let gray = grayFraction > 0 && rng.nextUniform() < grayFraction
+        return (image, scale, y, x, transform, gray)
     }
 
     /// The source coordinates of patch pixel `(y, x)` under one of the 8
