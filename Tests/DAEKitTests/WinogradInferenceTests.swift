@@ -124,6 +124,25 @@ struct WinogradInferenceTests {
         #expect(zip(nearly, reference).contains { $0 != $1 }, "a halo of 32 changes some bits")
     }
 
+    @Test("bands are tileSide rows up to 12 × 2²⁰ samples, fewer for wider images, aligned, at least 16")
+    func bandRowsFollowTheWidth() {
+        #expect(ResidualInference.bandRows(width: 4000, channels: 3, alignment: 4) == ResidualInference.tileSide)
+        #expect(ResidualInference.bandRows(width: 4096, channels: 3, alignment: 4) == ResidualInference.tileSide)
+        #expect(ResidualInference.bandRows(width: 9000, channels: 3, alignment: 4) == 464)
+        #expect(ResidualInference.bandRows(width: 20000, channels: 3, alignment: 4) == 208)
+        #expect(ResidualInference.bandRows(width: 20000, channels: 3, alignment: 8) == 208)
+        #expect(ResidualInference.bandRows(width: 30000, channels: 3, alignment: 8) == 136)
+        #expect(ResidualInference.bandRows(width: 1 << 20, channels: 1, alignment: 4) == 16)
+        #expect(ResidualInference.bandRows(width: 1 << 20, channels: 1, alignment: 12) == 24)
+        for width in [1, 17, 5000, 9000, 77_777, 1 << 18] {
+            for channels in [1, 3] {
+                let rows = ResidualInference.bandRows(width: width, channels: channels, alignment: 4)
+                #expect(rows % 4 == 0 && rows >= 16 && rows <= ResidualInference.tileSide)
+                #expect(rows == 16 || rows == ResidualInference.tileSide || rows * width * channels <= ResidualInference.bandSamples)
+            }
+        }
+    }
+
     /// The deep model streamed from a file band by band (bands of
     /// ``ResidualInference/tileSide`` rows, each read with the halo above and
     /// below) against the image denoised in memory, and against one pass over

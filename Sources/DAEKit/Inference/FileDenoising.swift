@@ -24,8 +24,9 @@ extension DenoisingAutoencoder {
     public static let maximumTileCount = 1 << 24
 
     /// The widest row ``denoiseImageFile(_:to:overlap:)`` streams, in samples
-    /// (width × channels, 2²⁰): its buffers of a band of rows stay under about
-    /// 600 MB. The file's header is checked against it before any pixel is allocated.
+    /// (width × channels, 2²⁰). A residual model's bands are fewer rows the
+    /// wider the image (at most 12 × 2²⁰ samples, at least 16 rows), so its
+    /// buffers stay under about 700 MB even there. The file's header is checked against it before any pixel is allocated.
     public static let maximumStreamRowSamples = 1 << 20
 
     /// The most pixels ``denoiseImageFile(_:to:overlap:)`` accepts in one image (2³²).
@@ -102,10 +103,10 @@ extension DenoisingAutoencoder {
             // channels, which the model saw equal (the file's gray repeated).
             let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height,
                                           channels: reader.channels == 1 ? 1 : channels, bitDepth: bitDepth)
-            try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
+            let band = try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
-                                       method: "bands of up to \(ResidualInference.tileSide) rows", noiseLevel: level,
+                                       method: "bands of up to \(band) rows", noiseLevel: level,
                                        inputBitDepth: reader.sourceBitDepth, outputBitDepth: bitDepth)
         }
         let (tileHeight, tileWidth) = (configuration.inputShape[0], configuration.inputShape[1])
@@ -131,18 +132,21 @@ extension DenoisingAutoencoder {
     }
 
     /// Residual model: output bands of at most ``ResidualInference/tileSide``
-    /// rows, each computed from its rows plus the halo (``ResidualInference/radius``) above and below.
+    /// rows (fewer for a wide image: ``ResidualInference/bandRows(width:channels:alignment:)``),
+    /// each computed from its rows plus the halo (``ResidualInference/radius``)
+    /// above and below. Returns the band's rows.
     private func denoiseInBands(_ rows: RowWindow, noiseLevel: Float, writer: PNGRowWriter,
-                                progress: (@Sendable (Double) -> Void)?) throws {
+                                progress: (@Sendable (Double) -> Void)?) throws -> Int {
         var inference = ResidualInference(model: self)
         inference.noiseLevel = noiseLevel
-        let band = ResidualInference.tileSide, radius = inference.radius
         let (height, width, channels) = (rows.height, rows.width, rows.channels)
+        let band = ResidualInference.bandRows(width: width, channels: inference.channels, alignment: inference.tileAlignment)
+        let radius = inference.radius
         inference.imageHeight = height
         var output = [Float](repeating: 0, count: band * width * channels)
         var samples = OutputSamples(count: band * width * channels, bitDepth: writer.bitDepth)
         // The same cut of the rows as an in-memory pass: the same tiles, the same bits.
-        for span in ResidualInference.spans(height, alignment: inference.tileAlignment) {
+        for span in ResidualInference.spans(height, side: band, alignment: inference.tileAlignment) {
             let (top, bottom) = (span.lowerBound, span.upperBound)
             let needed = max(0, top - radius)..<min(height, bottom + radius)
             try rows.load(needed)
@@ -155,6 +159,7 @@ extension DenoisingAutoencoder {
             try writeRows(output, count: bottom - top, samples: &samples, writer: writer)
             progress?(Double(bottom) / Double(max(height, 1)))
         }
+        return band
     }
 
     /// Autoencoder: one row of tiles at a time, cut by the plan from the rows

@@ -28,13 +28,33 @@ import Foundation
 /// radius is 17) 1.30× at 512-pixel tiles, 1.64× at 256 (Docs/Benchmarks.md,
 /// "Winograd F(4×4, 3×3) for inference").
 struct ResidualInference {
-    /// The largest side of an output tile (and the height of a file's bands).
+    /// The largest side of an output tile (and the height of a file's bands,
+    /// up to ``bandSamples``).
     /// Memory grows with it: a worker's two activations hold (side + 2R)² × 48
     /// floats (131 MB at 512 with R = 36), and a band of a file `side + 2R`
     /// rows. 512 since F(4×4), whose halo is twice F(2×2)'s: the built-in deep
     /// model's 12 MP photograph took 46.5 s at 256, 42.9 s at 384 and 36.1 s
     /// at 512 (peak 179, 277 and 411 MB; Docs/Benchmarks.md, "Winograd F(4×4, 3×3) for inference").
     static let tileSide = 512
+
+    /// The samples (width × channels × rows) of a band of a file, and of a
+    /// row of tiles, at most: 12 × 2²⁰. A photograph up to 4096 pixels wide
+    /// in colour has bands of ``tileSide`` rows; a wider one has fewer rows a
+    /// band (``bandRows(width:channels:alignment:)``), so that its buffers
+    /// stay bounded: a 20000-pixel-wide panorama takes 208-row bands, and the
+    /// widest row streamed (2²⁰ samples) 16-row ones.
+    static let bandSamples = 12 << 20
+
+    /// The rows of a band (and the most rows of a tile) for an image `width`
+    /// pixels wide of `channels`: ``tileSide`` unless ``bandSamples`` allows
+    /// fewer, a multiple of `alignment` (the tile alignment), and at least 16.
+    /// The in-memory pass and the streamed one cut the same rows, so their
+    /// tiles, and bits, are the same.
+    static func bandRows(width: Int, channels: Int, alignment: Int) -> Int {
+        let fitting = bandSamples / max(1, width * channels) / alignment * alignment
+        let least = (16 + alignment - 1) / alignment * alignment
+        return min(tileSide, max(least, fitting))
+    }
 
     /// `0..<length` cut into output spans for halo tiles: ``TilePlan/haloSpans(length:side:alignment:)``
     /// with sides of at most `side`.
@@ -124,7 +144,8 @@ struct ResidualInference {
         let (c, nc, a, ta) = (channels, networkChannels, alignment, tileAlignment)
         let paddedHeight = (height + a - 1) / a * a, paddedWidth = (width + a - 1) / a * a
         var groups: [[Int]: [Tile]] = [:]
-        var (rowSpans, columnSpans) = (Self.spans(rows.count, side: side, alignment: ta), Self.spans(width, side: side, alignment: ta))
+        let bandSide = min(side, Self.bandRows(width: width, channels: c, alignment: ta))
+        var (rowSpans, columnSpans) = (Self.spans(rows.count, side: bandSide, alignment: ta), Self.spans(width, side: side, alignment: ta))
         // Fewer tiles than workers (a small image or band): the longer side cut into more spans, so that
         // every worker has a tile (any cut gives the same bits: the halo makes every tile exact).
         if rowSpans.count * columnSpans.count < model.workers {
