@@ -116,6 +116,70 @@ struct FlatParameterTests {
         }
     }
 
+    /// A layer that implements neither forward pass (nor backward): the
+    /// defaults would call each other without end.
+    struct Unfinished: Layer {
+        var name = "unfinished"
+        var kind: String { "Unfinished" }
+        var inputShape: [Int] { [2] }
+        var outputShape: [Int] { [2] }
+        var parameterNames: [String] { [] }
+        var parameters: [Tensor] { [] }
+        mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
+        func workspaceCount(batch: Int) -> Int { 0 }
+    }
+
+    /// Holds a library ``Dense`` (doubling) and runs it through its
+    /// held-weights pass, a default, from inside its own: a composite layer,
+    /// which the recursion check must allow.
+    struct Composite: Layer {
+        var name = "composite"
+        var kind: String { "Composite" }
+        var inner = try! Dense(name: "double", kernel: Tensor(shape: [2, 2], scalars: [2, 0, 0, 2]), bias: Tensor(zeros: [2]))
+        var inputShape: [Int] { [2] }
+        var outputShape: [Int] { [2] }
+        var parameterNames: [String] { [] }
+        var parameters: [Tensor] { [] }
+        mutating func updateParameters(_ body: (Int, inout Tensor) throws -> Void) rethrows {}
+        func workspaceCount(batch: Int) -> Int { 0 }
+        func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                     batch: Int, workspace: UnsafeMutablePointer<Float>) {
+            inner.forward(input, into: output, batch: batch, workspace: workspace)
+        }
+        func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                      outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                      parameterGradients: [UnsafeMutablePointer<Float>], batch: Int, workspace: UnsafeMutablePointer<Float>) {
+            var scratch = [Float](repeating: 0, count: 6)  // the inner layer's kernel and bias gradients, dropped
+            scratch.withUnsafeMutableBufferPointer { g in
+                inner.backward(input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
+                               parameterGradients: [g.baseAddress!, g.baseAddress! + 4], batch: batch, workspace: workspace)
+            }
+        }
+    }
+
+    @Test("a layer implementing neither pass stops with a message instead of recursing; a composite layer runs")
+    func unfinishedLayerStops() async throws {
+        // The message, not a stack overflow (which would fail too).
+        let inNetwork = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let network = try Sequential([Unfinished()])
+            _ = try enginePredict(network: network, input: Tensor(shape: [1, 2], scalars: [1, 3]))
+        }
+        let alone = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = try Unfinished()(Tensor(shape: [1, 2], scalars: [1, 3]))
+        }
+        for result in [inNetwork, alone] {
+            let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(message.contains("Unfinished layer 'unfinished'") && message.contains("implements neither forward pass"), "\(message)")
+        }
+        let network = try Sequential([Composite()])
+        #expect(try enginePredict(network: network, input: Tensor(shape: [1, 2], scalars: [1, 3]))
+                == Tensor(shape: [1, 2], scalars: [2, 6]))
+        var gradients: [Tensor] = []
+        let inputGradient = try Composite().backward(input: Tensor(shape: [1, 2], scalars: [1, 3]),
+                                                     outputGradient: Tensor(shape: [1, 2], scalars: [1, -1]), parameterGradients: &gradients)
+        #expect(inputGradient == Tensor(shape: [1, 2], scalars: [2, -2]))
+    }
+
     @Test("a layer that holds its own weights still trains inside a network")
     func heldWeightsLayerTrains() throws {
         var network = try Sequential([HeldScale()])

@@ -22,7 +22,8 @@
 /// ``backward(input:output:outputGradient:inputGradient:parameterGradients:batch:workspace:)``
 /// on the weights it holds) still works: the default passes call those, and
 /// the default ``parametersDidChange(_:)`` copies the network's weights
-/// into the layer. A layer must implement one of the two pairs.
+/// into the layer. A layer must implement one of the two pairs; one that
+/// implements neither stops at its first pass with a message that says so.
 public protocol Layer: Sendable {
     /// The layer's name, the prefix of its parameters' names (e.g. `encoder.conv0`).
     var name: String { get }
@@ -129,19 +130,24 @@ extension Layer {
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, parameters: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        forward(input, into: output, batch: batch, workspace: workspace)
+        DefaultPasses.$caller.withValue(DefaultPasses.Caller(self, "forward")) {
+            forward(input, into: output, batch: batch, workspace: workspace)
+        }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          parameters: UnsafePointer<Float>, parameterGradients: [UnsafeMutablePointer<Float>],
                          batch: Int, workspace: UnsafeMutablePointer<Float>) {
-        backward(input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
-                 parameterGradients: parameterGradients, batch: batch, workspace: workspace)
+        DefaultPasses.$caller.withValue(DefaultPasses.Caller(self, "backward")) {
+            backward(input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
+                     parameterGradients: parameterGradients, batch: batch, workspace: workspace)
+        }
     }
 
     public func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                         batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        DefaultPasses.checkImplemented(self, "forward")
         withHeldParameters { forward(input, into: output, batch: batch, parameters: $0, workspace: workspace) }
     }
 
@@ -149,6 +155,7 @@ extension Layer {
                          outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                          parameterGradients: [UnsafeMutablePointer<Float>],
                          batch: Int, workspace: UnsafeMutablePointer<Float>) {
+        DefaultPasses.checkImplemented(self, "backward")
         withHeldParameters { p in
             backward(input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
                      parameters: p, parameterGradients: parameterGradients, batch: batch, workspace: workspace)
@@ -275,3 +282,30 @@ extension WeightlessLayer {
     public func workspaceCount(batch: Int) -> Int { 0 }
 }
 
+/// Catches a layer that implements neither pass of a pair: each default
+/// calls the other, so without this check the two would recurse until the
+/// stack overflows. The default on the network's weights records which
+/// layer (its type and name) and pass it stands in for; the default on held
+/// weights, entered for that same layer and pass, stops with a message
+/// naming what to implement. A layer that calls another layer's pass
+/// inside its own is a different caller, so composite layers are fine.
+enum DefaultPasses {
+    struct Caller: Equatable, Sendable {
+        let layerType: ObjectIdentifier, name: String, pass: String
+        init(_ layer: some Layer, _ pass: String) {
+            layerType = ObjectIdentifier(type(of: layer))
+            name = layer.name
+            self.pass = pass
+        }
+    }
+
+    /// The layer and pass whose default on the network's weights is running, on this thread.
+    @TaskLocal static var caller: Caller?
+
+    static func checkImplemented(_ layer: some Layer, _ pass: String) {
+        guard let caller, caller == Caller(layer, pass) else { return }
+        fatalError("\(layer.kind) layer '\(layer.name)' (\(type(of: layer))) implements neither \(pass) pass: implement "
+            + "\(pass == "forward" ? "forward(_:into:batch:parameters:workspace:)" : "backward(input:output:outputGradient:inputGradient:parameters:parameterGradients:batch:workspace:)") "
+            + "(or the one on the weights the layer holds)")
+    }
+}
