@@ -1,7 +1,7 @@
 import DAEKit
 import Foundation
 
-/// Winograd F(2×2, 3×3) in training against im2col + GEMM (`dae-bench
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) in training against im2col + GEMM (`dae-bench
 /// winograd --training`; Docs/Benchmarks.md "Winograd in training"):
 /// each pass of a photo model's layers alone, and whole `fit` epochs of
 /// the photo presets, both paths in the same run, taking turns.
@@ -16,21 +16,24 @@ public enum WinogradTrainingBenchmark {
 
     /// A worker's shard (16 of a batch of 32 on 2 workers) of the built-in
     /// preset's 48×48 patches (its middle layers and its 48 → 3 output layer)
-    /// and of the photo preset's 40×40 ones.
+    /// and of the photo preset's 40×40 ones, and a worker's shard (8 of 16)
+    /// of the built-in model's second cycle's 96×96 patches.
     public static let defaultLayers = [
         Layer("builtin conv (48² × 48 → 48)", side: 48, inputChannels: 48, outputChannels: 48, batch: 16),
+        Layer("builtin-deep conv (96² × 48 → 48)", side: 96, inputChannels: 48, outputChannels: 48, batch: 8),
         Layer("builtin output (48² × 48 → 3)", side: 48, inputChannels: 48, outputChannels: 3, batch: 16),
         Layer("photo conv (40² × 48 → 48)", side: 40, inputChannels: 48, outputChannels: 48, batch: 16),
     ]
 
     /// The paths a layer is timed on.
     enum Path: CaseIterable {
-        case gemm, winograd, winogradGemmWeights
+        case gemm, winograd, winogradGemmWeights, winogradF4
         var name: String {
             switch self {
             case .gemm: "im2col + GEMM"
             case .winograd: "Winograd"
             case .winogradGemmWeights: "Winograd, weight gradient im2col + GEMM"
+            case .winogradF4: "F(4×4) forward and input gradient, F(2×2) weight gradient"
             }
         }
         func layer(_ conv: Conv2D) -> Conv2D {
@@ -38,6 +41,7 @@ public enum WinogradTrainingBenchmark {
             case .gemm: conv
             case .winograd: conv.withWinograd(true, weightGradient: true)
             case .winogradGemmWeights: conv.withWinograd(true, weightGradient: false)
+            case .winogradF4: conv.withWinogradF4(gradients: true)
             }
         }
     }
@@ -47,7 +51,7 @@ public enum WinogradTrainingBenchmark {
     /// OpenBLAS thread, the paths taking turns every repetition; medians.
     public static func runLayers(_ layers: [Layer] = defaultLayers, warmup: Int, repetitions: Int,
                                  log: (String) -> Void) throws -> Table {
-        var table = Table(title: "Training passes of a stride-1 3×3 layer, one thread: im2col + GEMM vs Winograd F(2×2, 3×3)",
+        var table = Table(title: "Training passes of a stride-1 3×3 layer, one thread: im2col + GEMM vs Winograd F(2×2, 3×3) and F(4×4, 3×3)",
                           columns: [.init("layer", .left), .init("batch"), .init("path", .left), .init("forward ms"),
                                     .init("input gradient ms"), .init("weight gradient ms"), .init("sum ms"), .init("speed-up"),
                                     .init("max |Δ| / max, dx / dW")],
@@ -103,7 +107,7 @@ public enum WinogradTrainingBenchmark {
 
     /// The photo presets `fit` trains, by `dae train --preset` name.
     public static let presets: [(name: String, configuration: DenoisingAutoencoder.Configuration)] = [
-        ("builtin", .builtInPhoto(channels: 3)), ("photo", .photo(channels: 3)),
+        ("builtin", .builtInPhoto(channels: 3)), ("builtin-deep", .builtInPhotoDeep(channels: 3)), ("photo", .photo(channels: 3)),
     ]
 
     /// Trains each preset for `epochs` one-epoch `fit`s of `patches` synthetic
@@ -114,7 +118,7 @@ public enum WinogradTrainingBenchmark {
     /// gradient but im2col + GEMM weight gradients.
     public static func runTraining(presets names: [String], patches: Int, epochs: Int, workers: Int,
                                    gemmWeightGradients: Bool, log: (String) -> Void) throws -> Table {
-        var table = Table(title: "Photo-preset training, \(workers) workers: im2col + GEMM vs Winograd F(2×2, 3×3) (`fit`, synthetic patches)",
+        var table = Table(title: "Photo-preset training, \(workers) workers: im2col + GEMM vs Winograd F(2×2, 3×3) and F(4×4, 3×3) (`fit`, synthetic patches)",
                           columns: [.init("preset", .left), .init("path", .left), .init("patches/s (median epoch)"),
                                     .init("patches/s (fastest)"), .init("speed-up (medians)"), .init("epoch seconds", .left),
                                     .init("final loss")],
@@ -124,12 +128,13 @@ public enum WinogradTrainingBenchmark {
         defer { Conv2D.winogradWeightGradients = saved }
         for name in names {
             guard let preset = presets.first(where: { $0.name == name }) else {
-                throw DAEError.invalidArgument("unknown preset '\(name)' (builtin, photo)")
+                throw DAEError.invalidArgument("unknown preset '\(name)' (builtin, builtin-deep, photo)")
             }
             var rng = SplitMix64(seed: 3)
             let data = try SyntheticData.images(count: patches, shape: preset.configuration.inputShape, using: &rng)
-            let paths: [(String, winograd: Bool, weights: Bool)] = [("im2col + GEMM", false, true), ("Winograd", true, true)]
-                + (gemmWeightGradients ? [("Winograd, weight gradient im2col + GEMM", true, false)] : [])
+            let paths: [(String, winograd: Bool, weights: Bool, f4: Bool)] = [("im2col + GEMM", false, true, false), ("Winograd", true, true, false),
+                                                                               ("Winograd F(4×4)", true, true, true)]
+                + (gemmWeightGradients ? [("Winograd, weight gradient im2col + GEMM", true, false, false)] : [])
             var models = try paths.map { _ in try DenoisingAutoencoder(configuration: preset.configuration, seed: 1) }
             var seconds = paths.map { _ in [Double]() }
             for epoch in 0..<(1 + epochs) {
@@ -137,6 +142,7 @@ public enum WinogradTrainingBenchmark {
                     log("winograd training: \(name), \(path.0), epoch \(epoch)\(epoch == 0 ? " (warm-up)" : "")")
                     var options = TrainingOptions(epochs: 1, batchSize: 32, noise: .photoBlind, seed: 1)
                     options.winogradConvolutions = path.winograd
+                    options.winogradF4 = path.f4
                     Conv2D.winogradWeightGradients = path.weights
                     models[p].workers = workers
                     let time = try Stopwatch.time { try models[p].fit(data, options: options) }

@@ -76,7 +76,7 @@ struct Winograd: ParsableCommand {
     var warmup: Int = 2
     @Flag(help: "Training instead: each layer's forward, input-gradient and weight-gradient passes, then fit epochs of the photo presets, im2col + GEMM vs Winograd.")
     var training = false
-    @Option(help: "With --training: the presets whose fit epochs are timed (builtin, photo), comma-separated; 'none' for the passes only.")
+    @Option(help: "With --training: the presets whose fit epochs are timed (builtin, builtin-deep, photo), comma-separated; 'none' for the passes only.")
     var presets: String = "builtin,photo"
     @Option(help: "With --training: synthetic patches per fit epoch.")
     var patches: Int = 512

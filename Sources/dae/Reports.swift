@@ -108,6 +108,8 @@ struct TrainingReport: Encodable {
     let workers: Int
     /// True when trained with `--winograd`; absent otherwise.
     let winograd: Bool?
+    /// True when trained with `--winograd-f4`; absent otherwise.
+    let winogradF4: Bool?
     let configuration: ConfigurationReport
     let history: [EpochReport]
 
@@ -118,6 +120,7 @@ struct TrainingReport: Encodable {
         seed = recipe.seed
         workers = recipe.workers
         winograd = recipe.winograd
+        winogradF4 = recipe.winogradF4
         configuration = ConfigurationReport(of: model)
         history = EpochReport.all(model.history)
     }

@@ -67,6 +67,9 @@ struct TrainingRecipe: Codable, Equatable {
     /// Winograd F(2×2, 3×3); absent (nil) for im2col + GEMM, so the records of
     /// runs without it are the same as before it existed.
     var winograd: Bool? = nil
+    /// `--winograd-f4`: true when the forward pass and input gradient run as
+    /// Winograd F(4×4, 3×3) (``winograd`` is then true too); absent otherwise.
+    var winogradF4: Bool? = nil
 
     /// The key in ``DenoisingAutoencoder/applicationMetadata``.
     static let metadataKey = "dae.train"
@@ -81,6 +84,7 @@ struct TrainingRecipe: Codable, Equatable {
         var options = TrainingOptions(batchSize: batchSize, noise: noise, seed: seed)
         options.learningRateSchedule = PhotoRecipe.schedule(epochs: photo?.decayEpochs)
         options.winogradConvolutions = winograd == true
+        options.winogradF4 = winogradF4 == true
         return options
     }
 
@@ -140,7 +144,7 @@ struct TrainingRecipe: Codable, Equatable {
     /// `winograd` (the flag) likewise, against a recorded run without it.
     static func merge(recorded: TrainingRecipe?, checkpointSeed: UInt64?,
                       batchSize: Int?, noise: NoiseModel?, limit: Int?, workers: Int?, seed: UInt64?,
-                      winograd: Bool = false) throws -> TrainingRecipe {
+                      winograd: Bool = false, winogradF4: Bool = false) throws -> TrainingRecipe {
         func pick<T: Equatable>(_ flag: String, _ given: T?, _ recorded: T?, _ fallback: T, _ text: (T) -> String) throws -> T {
             if let given, let recorded, given != recorded {
                 throw CLIError("\(flag) \(text(given)) differs from the first run's \(text(recorded)); "
@@ -158,8 +162,12 @@ struct TrainingRecipe: Codable, Equatable {
             }
             effectiveLimit = recorded.limit
         }
-        if winograd, let recorded, recorded.winograd != true {
-            throw CLIError("--winograd differs from the first run, which trained with im2col + GEMM; "
+        if winograd || winogradF4, let recorded, recorded.winograd != true {
+            throw CLIError("--winograd\(winogradF4 ? "-f4" : "") differs from the first run, which trained with im2col + GEMM; "
+                + "omit it to resume with the same result as an uninterrupted run")
+        }
+        if winogradF4, let recorded, recorded.winogradF4 != true {
+            throw CLIError("--winograd-f4 differs from the first run, which trained with Winograd F(2×2, 3×3); "
                 + "omit it to resume with the same result as an uninterrupted run")
         }
         return TrainingRecipe(
@@ -168,6 +176,7 @@ struct TrainingRecipe: Codable, Equatable {
             limit: effectiveLimit,
             workers: try pick("--workers", workers, recorded?.workers, max(1, ProcessInfo.processInfo.activeProcessorCount), String.init),
             seed: seed ?? checkpointSeed ?? recorded?.seed ?? 42,
-            winograd: winograd || recorded?.winograd == true ? true : nil)
+            winograd: winograd || winogradF4 || recorded?.winograd == true ? true : nil,
+            winogradF4: winogradF4 || recorded?.winogradF4 == true ? true : nil)
     }
 }

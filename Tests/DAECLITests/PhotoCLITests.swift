@@ -191,6 +191,31 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func trainWinogradF4IsRecordedAndKeptByResume() throws {
+        try withTemporaryDirectory("photo-winograd-f4") { directory in
+            let folder = try PhotoFixtures.folder().path
+            let checkpoint = directory.appendingPathComponent("photo.safetensors").path
+            let common = ["train", "--images", folder, "--checkpoint", checkpoint, "--workers", "1",
+                          "--patch-size", "16", "--patches-per-epoch", "16"]
+            let first = try CLITool.run(common + ["--epochs", "1", "--winograd-f4"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(first.stderr.contains("Winograd F(4×4) convolutions"))
+            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
+            try #require(second.status == 0, "\(second.diagnostics)")
+            #expect(second.stderr.contains("Winograd F(4×4) convolutions"), "omitted on --resume, the recorded setting is kept")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data((second.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((object["winogradF4"] as? Bool) == true && (object["winograd"] as? Bool) == true)
+            // A run started with F(2×2) refuses --winograd-f4 on --resume.
+            let f2 = directory.appendingPathComponent("f2.safetensors").path
+            let started = try CLITool.run(["train", "--images", folder, "--checkpoint", f2, "--workers", "1", "--patch-size", "16",
+                                           "--patches-per-epoch", "16", "--epochs", "1", "--winograd"])
+            try #require(started.status == 0, "\(started.diagnostics)")
+            CLITool.expectOneLineError(try CLITool.run(["train", "--images", folder, "--checkpoint", f2, "--workers", "1",
+                                                        "--epochs", "2", "--resume", "--winograd-f4"]),
+                                       containing: ["--winograd-f4 differs from the first run, which trained with Winograd F(2×2, 3×3)"])
+        }
+    }
+
     @Test func grayPatchesAreRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-gray-patches") { directory in
             let folder = try PhotoFixtures.folder().path

@@ -24,18 +24,20 @@ struct WinogradTrainingFitTests {
         return try Tensor(images: (0..<(count * 16 * 16 * 3)).map { _ in Float(rng.nextUniform()) }, imageShape: [16, 16, 3])
     }
 
-    static func options(epochs: Int, winograd: Bool) -> TrainingOptions {
+    static func options(epochs: Int, winograd: Bool, f4: Bool = false) -> TrainingOptions {
         var options = TrainingOptions(epochs: epochs, batchSize: 8, noise: .photoBlind, seed: 11)
         options.winogradConvolutions = winograd
+        options.winogradF4 = f4
         return options
     }
 
-    @Test("trains as im2col + GEMM does to rounding, and leaves the network on im2col + GEMM")
-    func trainsLikeTheGEMMPath() throws {
+    @Test("trains as im2col + GEMM does to rounding, and leaves the network on im2col + GEMM (F(2×2) and F(4×4))",
+          arguments: [false, true])
+    func trainsLikeTheGEMMPath(f4: Bool) throws {
         let images = try Self.patches()
         var gemm = try Self.model(), winograd = try Self.model()
         let gemmHistory = try gemm.fit(images, options: Self.options(epochs: 2, winograd: false))
-        let winogradHistory = try winograd.fit(images, options: Self.options(epochs: 2, winograd: true))
+        let winogradHistory = try winograd.fit(images, options: Self.options(epochs: 2, winograd: true, f4: f4))
         #expect(!winograd.network.usesWinograd, "fit converts back when it returns")
         let finite = winogradHistory.trainLosses.allSatisfy { $0.isFinite }
         #expect(finite)
@@ -46,20 +48,26 @@ struct WinogradTrainingFitTests {
         }
     }
 
-    @Test("a Winograd run resumed from a checkpoint ends with the uninterrupted run's bits")
-    func exactResume() throws {
+    @Test("a Winograd run resumed from a checkpoint ends with the uninterrupted run's bits (F(2×2) and F(4×4))",
+          arguments: [false, true])
+    func exactResume(f4: Bool) throws {
         let images = try Self.patches()
         var straight = try Self.model()
-        try straight.fit(images, options: Self.options(epochs: 2, winograd: true))
+        try straight.fit(images, options: Self.options(epochs: 2, winograd: true, f4: f4))
         try withTemporaryDirectory { directory in
             var first = try Self.model()
-            try first.fit(images, options: Self.options(epochs: 1, winograd: true))
+            try first.fit(images, options: Self.options(epochs: 1, winograd: true, f4: f4))
             let url = directory.appendingPathComponent("half.safetensors")
             try first.save(to: url)
             var resumed = try DenoisingAutoencoder(contentsOf: url)
             resumed.workers = 2
-            try resumed.fit(images, options: Self.options(epochs: 1, winograd: true))
+            try resumed.fit(images, options: Self.options(epochs: 1, winograd: true, f4: f4))
             #expect(resumed.parameters == straight.parameters)
+        }
+        if f4 {  // F(4×4) rounds differently from F(2×2)
+            var f2 = try Self.model()
+            try f2.fit(images, options: Self.options(epochs: 2, winograd: true))
+            #expect(f2.parameters != straight.parameters)
         }
     }
 
@@ -73,5 +81,10 @@ struct WinogradTrainingFitTests {
         #expect(String(decoding: encoded, as: UTF8.self).contains("\"winogradConvolutions\":true"))
         #expect(try JSONDecoder().decode(TrainingOptions.self, from: encoded) == on)
         #expect(try JSONDecoder().decode(TrainingOptions.self, from: try JSONEncoder().encode(TrainingOptions(epochs: 1))) == TrainingOptions(epochs: 1))
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("winogradF4"))
+        let f4 = Self.options(epochs: 1, winograd: true, f4: true)
+        let encodedF4 = try JSONEncoder().encode(f4)
+        #expect(String(decoding: encodedF4, as: UTF8.self).contains("\"winogradF4\":true"))
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: encodedF4) == f4)
     }
 }

@@ -28,6 +28,14 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// keep one setting from start to end to be resumed bit for bit; the
     /// validation loss then runs the same way.
     public var winogradConvolutions = false
+    /// With ``winogradConvolutions``: run those convolutions' forward pass
+    /// and input gradient as Winograd F(4×4, 3×3) instead, and their weight
+    /// gradient in F(2×2, 3×3)'s Winograd domain
+    /// (``Conv2D/withWinogradF4(_:gradients:)``): 1.25–1.35× as fast per
+    /// layer as F(2×2) (Docs/Benchmarks.md, "Winograd F(4×4, 3×3) in
+    /// training"). Off by default; like ``winogradConvolutions``, a run keeps
+    /// one setting from start to end to be resumed bit for bit.
+    public var winogradF4 = false
 
     /// Options; the defaults are the tutorial's (10 epochs, batch 32, its noise).
     public init(epochs: Int = 10, batchSize: Int = 32, noise: NoiseModel = .tutorial,
@@ -41,11 +49,11 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule, winogradConvolutions
+        case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule, winogradConvolutions, winogradF4
     }
 
-    /// Encodes options; `winogradConvolutions` only when on, so options
-    /// without it encode as before.
+    /// Encodes options; `winogradConvolutions` and `winogradF4` only when on,
+    /// so options without them encode as before.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(epochs, forKey: .epochs)
@@ -56,6 +64,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         try c.encode(seed, forKey: .seed)
         try c.encode(learningRateSchedule, forKey: .learningRateSchedule)
         if winogradConvolutions { try c.encode(true, forKey: .winogradConvolutions) }
+        if winogradF4 { try c.encode(true, forKey: .winogradF4) }
     }
 
     /// Decodes options; `learningRateSchedule` may be absent (constant), `winogradConvolutions` too (off).
@@ -67,6 +76,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
                   shuffle: try c.decode(Bool.self, forKey: .shuffle), seed: try c.decode(UInt64.self, forKey: .seed))
         learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
         winogradConvolutions = try c.decodeIfPresent(Bool.self, forKey: .winogradConvolutions) ?? false
+        winogradF4 = try c.decodeIfPresent(Bool.self, forKey: .winogradF4) ?? false
     }
 
     /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, bad noise or a bad schedule.

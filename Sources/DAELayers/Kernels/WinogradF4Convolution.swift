@@ -172,12 +172,16 @@ struct WinogradF4Convolution: WinogradTiling, Sendable, Equatable {
 
 extension Sequential {
     /// This network with every ``Conv2D`` that ``Conv2D/supportsWinograd``
-    /// running its forward pass as Winograd F(4×4, 3×3) (``Conv2D/withWinogradF4(_:)``):
-    /// for inference only (tiled inference in DAEKit, whose halo allows for
-    /// this pass's wider rounding dependence). `false`: those layers back to im2col + GEMM.
-    public func withWinogradF4(_ enabled: Bool = true) -> Sequential {
-        mappingConvolutions(where: { $0.supportsWinograd && $0.usesWinogradF4 != enabled }) { conv, parameters in
-            conv.withWinogradF4(enabled, parameters: parameters)
+    /// running its forward pass as Winograd F(4×4, 3×3) (``Conv2D/withWinogradF4(_:gradients:)``):
+    /// for inference (tiled inference in DAEKit, whose halo allows for
+    /// this pass's wider rounding dependence), or with `gradients` for
+    /// training too (the input gradient as F(4×4), the weight gradient in
+    /// F(2×2)'s Winograd domain). `false`: those layers back to im2col + GEMM.
+    public func withWinogradF4(_ enabled: Bool = true, gradients: Bool = false) -> Sequential {
+        mappingConvolutions(where: {
+            $0.supportsWinograd && ($0.usesWinogradF4 != enabled || (enabled && $0.usesWinogradF4Gradients != gradients))
+        }) { conv, parameters in
+            conv.withWinogradF4(enabled, gradients: gradients, parameters: parameters)
         }
     }
 

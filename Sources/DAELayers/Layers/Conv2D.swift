@@ -40,10 +40,17 @@ public struct Conv2D: Layer {
     /// Whether the weight gradient runs in the Winograd domain when switched
     /// on (``winogradWeightGradients`` when it was switched on), else im2col + GEMM.
     private(set) var winogradWeightGradient = false
-    /// The inference-only Winograd F(4×4, 3×3) forward pass with this kernel,
-    /// transformed, when switched on instead (``withWinogradF4(_:)``;
-    /// `WinogradF4Convolution.swift`); the gradients then run as im2col + GEMM.
+    /// The Winograd F(4×4, 3×3) forward pass with this kernel, transformed,
+    /// when switched on instead (``withWinogradF4(_:gradients:)``;
+    /// `WinogradF4Convolution.swift`). For inference alone the gradients
+    /// run as im2col + GEMM; with the gradients switched on too, see
+    /// ``winogradF4InputGradient``.
     private(set) var winogradF4: WinogradF4Convolution?
+    /// With F(4×4) gradients (training): the input gradient as an F(4×4)
+    /// convolution of ∂L/∂y with the kernel rotated 180° and transposed
+    /// (`same` padding; nil: im2col + GEMM), while ``winograd`` holds the
+    /// F(2×2) pass whose weight gradient (in its Winograd domain) is used.
+    private(set) var winogradF4InputGradient: WinogradF4Convolution?
 
     /// A convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
@@ -114,13 +121,16 @@ public struct Conv2D: Layer {
     public func withParameters(_ parameters: [Float]) -> Conv2D { replacing(\.weights, with: weights.holding(parameters)) }
     /// Transforms the new kernel again when the passes run as Winograd.
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
-        if winograd != nil { switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters) }
-        if winogradF4 != nil { switchWinogradF4(on: true, kernel: parameters) }
+        if winogradF4 != nil {
+            switchWinogradF4(on: true, gradients: winograd != nil, kernel: parameters)
+        } else if winograd != nil {
+            switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters)
+        }
     }
 
     /// Builds (transforming `kernel`) or drops the Winograd passes.
     private mutating func switchWinograd(on: Bool, weightGradient: Bool, kernel: UnsafePointer<Float>) {
-        winogradF4 = nil
+        (winogradF4, winogradF4InputGradient) = (nil, nil)
         guard on, supportsWinograd else {
             (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
             return
@@ -129,11 +139,36 @@ public struct Conv2D: Layer {
         (winograd, winogradInputGradient, winogradWeightGradient) = (forward, forward.inputGradientConvolution(), weightGradient)
     }
 
-    /// Builds (transforming `kernel`) or drops the F(4×4, 3×3) forward pass; drops the F(2×2) passes.
-    private mutating func switchWinogradF4(on: Bool, kernel: UnsafePointer<Float>) {
-        (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
-        winogradF4 = on && supportsWinograd
-            ? WinogradF4Convolution(geometry: lowered.geometry, weights: kernel, outputChannels: lowered.outputChannels) : nil
+    /// Builds (transforming `kernel`) or drops the F(4×4, 3×3) forward pass,
+    /// and with `gradients` its input gradient and the F(2×2) weight
+    /// gradient; drops the F(2×2) passes otherwise.
+    private mutating func switchWinogradF4(on: Bool, gradients: Bool, kernel: UnsafePointer<Float>) {
+        (winograd, winogradInputGradient, winogradWeightGradient, winogradF4InputGradient) = (nil, nil, false, nil)
+        guard on, supportsWinograd else {
+            winogradF4 = nil
+            return
+        }
+        let geometry = lowered.geometry, (cin, cout) = (geometry.inputChannels, lowered.outputChannels)
+        winogradF4 = WinogradF4Convolution(geometry: geometry, weights: kernel, outputChannels: cout)
+        guard gradients else { return }
+        winograd = WinogradConvolution(geometry: geometry, weights: kernel, outputChannels: cout)
+        winogradWeightGradient = true
+        guard let gradientGeometry = WinogradConvolution.inputGradientGeometry(of: geometry, outputChannels: cout) else { return }
+        // K'[i][j][f][c] = K[2 − i][2 − j][c][f]: rotated 180°, input and output channels swapped.
+        let rotated = [Float](unsafeUninitializedCapacity: 9 * cin * cout) { buffer, initialized in
+            for i in 0..<3 {
+                for j in 0..<3 {
+                    let source = kernel + ((2 - i) * 3 + (2 - j)) * cin * cout, destination = buffer.baseAddress! + (i * 3 + j) * cout * cin
+                    for f in 0..<cout {
+                        for c in 0..<cin { destination[f * cin + c] = source[c * cout + f] }
+                    }
+                }
+            }
+            initialized = 9 * cin * cout
+        }
+        winogradF4InputGradient = rotated.withUnsafeBufferPointer {
+            WinogradF4Convolution(geometry: gradientGeometry, weights: $0.baseAddress!, outputChannels: cin)
+        }
     }
 
     /// True for a 3×3, stride-1 convolution that is lowered to GEMMs (not a
@@ -151,10 +186,14 @@ public struct Conv2D: Layer {
     /// (0…3) in its 4-pixel Winograd F(4×4, 3×3) tile, the input pixels its
     /// rounding depends on lie (the same up and down): `left[k]`, `right[k]`.
     public static var winogradF4Reach: (left: [Int], right: [Int]) { WinogradF4Convolution.reach }
-    /// True when the forward pass runs as the inference-only Winograd F(4×4, 3×3).
+    /// True when the forward pass runs as Winograd F(4×4, 3×3).
     public var usesWinogradF4: Bool { winogradF4 != nil }
-    /// True when the input gradient runs as Winograd F(2×2, 3×3) too (a `same` layer switched on).
-    public var usesWinogradInputGradient: Bool { winogradInputGradient != nil }
+    /// True when the forward pass runs as Winograd F(4×4, 3×3) with its
+    /// gradients switched on too (``withWinogradF4(_:gradients:)``, for training).
+    public var usesWinogradF4Gradients: Bool { winogradF4 != nil && winograd != nil }
+    /// True when the input gradient runs as Winograd too (a `same` layer
+    /// switched on): F(2×2, 3×3), or F(4×4, 3×3) with ``withWinogradF4(_:gradients:)``.
+    public var usesWinogradInputGradient: Bool { winogradInputGradient != nil || winogradF4InputGradient != nil }
     /// True when the weight gradient runs in the Winograd domain too.
     public var usesWinogradWeightGradient: Bool { winograd != nil && winogradWeightGradient }
 
@@ -192,20 +231,24 @@ public struct Conv2D: Layer {
     }
 
     /// This layer with its forward pass as Winograd F(4×4, 3×3) (`enabled`,
-    /// where ``supportsWinograd``), for inference: the gradients run as
-    /// im2col + GEMM, and F(2×2, 3×3) is switched off; `false`: im2col + GEMM.
+    /// where ``supportsWinograd``); `false`: im2col + GEMM. For inference
+    /// (`gradients` false) the gradients run as im2col + GEMM. For training
+    /// (`gradients`), the input gradient runs as F(4×4, 3×3) too (`same`
+    /// padding: the convolution of ∂L/∂y with the kernel rotated 180° and
+    /// transposed) and the weight gradient in F(2×2, 3×3)'s Winograd domain
+    /// (`WinogradGradients.swift`). F(2×2, 3×3) alone is switched off.
     /// The kernel is transformed here, once, and again whenever the parameters
     /// change. Results differ from F(2×2)'s in the last bits, and a pixel's
     /// rounding depends on input pixels up to 3 away (tiled inference allows
     /// for it: `WinogradF4Convolution.swift`).
-    public func withWinogradF4(_ enabled: Bool = true) -> Conv2D {
-        withHeldParameters { withWinogradF4(enabled, parameters: $0) }
+    public func withWinogradF4(_ enabled: Bool = true, gradients: Bool = false) -> Conv2D {
+        withHeldParameters { withWinogradF4(enabled, gradients: gradients, parameters: $0) }
     }
 
-    /// ``withWinogradF4(_:)`` with the weights at `parameters` (flat: kernel, bias).
-    package func withWinogradF4(_ enabled: Bool, parameters: UnsafePointer<Float>) -> Conv2D {
+    /// ``withWinogradF4(_:gradients:)`` with the weights at `parameters` (flat: kernel, bias).
+    package func withWinogradF4(_ enabled: Bool, gradients: Bool = false, parameters: UnsafePointer<Float>) -> Conv2D {
         var layer = self
-        layer.switchWinogradF4(on: enabled, kernel: parameters)
+        layer.switchWinogradF4(on: enabled, gradients: gradients, kernel: parameters)
         return layer
     }
 
@@ -219,8 +262,12 @@ public struct Conv2D: Layer {
         layer.winograd = winograd?.resized(to: layer.lowered.geometry)
         layer.winogradF4 = winogradF4?.resized(to: layer.lowered.geometry)
         layer.winogradWeightGradient = winogradWeightGradient
+        let gradientGeometry = WinogradConvolution.inputGradientGeometry(of: layer.lowered.geometry, outputChannels: layer.lowered.outputChannels)
+        if let inputGradient = winogradF4InputGradient {
+            layer.winogradF4InputGradient = gradientGeometry.map { inputGradient.resized(to: $0) }
+        }
         if let inputGradient = winogradInputGradient {
-            let geometry = WinogradConvolution.inputGradientGeometry(of: layer.lowered.geometry, outputChannels: layer.lowered.outputChannels)
+            let geometry = gradientGeometry
             layer.winogradInputGradient = geometry.map { inputGradient.resized(to: $0) }
         }
         return layer
@@ -230,7 +277,12 @@ public struct Conv2D: Layer {
     /// patch matrix only where a gradient stays im2col + GEMM.
     public func workspaceCount(batch: Int) -> Int {
         let lowered = lowered.workspaceCount(batch: batch)
-        if let winogradF4 { return max(winogradF4.workspaceCount(batch: batch), lowered) }
+        if let winogradF4 {
+            guard let winograd else { return max(winogradF4.workspaceCount(batch: batch), lowered) }
+            // Training: the F(2×2) weight gradient, the F(4×4) input gradient (or im2col + GEMM's).
+            return max(winogradF4.workspaceCount(batch: batch), winograd.weightGradientWorkspaceCount(batch: batch),
+                       winogradF4InputGradient?.workspaceCount(batch: batch) ?? lowered)
+        }
         guard let winograd else { return lowered }
         return max(winograd.workspaceCount(batch: batch),
                    winogradWeightGradient ? winograd.weightGradientWorkspaceCount(batch: batch) : lowered,
@@ -313,6 +365,11 @@ public struct Conv2D: Layer {
     /// (read by the im2col + GEMM path; a Winograd one keeps its own, transformed).
     package func inputGradient(of outputGradient: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>,
                                batch: Int, kernel: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        if let winogradF4InputGradient {
+            winogradF4InputGradient.forward(outputGradient, into: inputGradient, batch: batch, workspace: workspace,
+                                            bias: nil, relu: false)
+            return
+        }
         if let winogradInputGradient {
             winogradInputGradient.forward(outputGradient, into: inputGradient, batch: batch, workspace: workspace,
                                           bias: nil, relu: false)
