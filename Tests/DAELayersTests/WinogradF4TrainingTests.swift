@@ -7,8 +7,9 @@ import Testing
 /// the forward pass and the input gradient as F(4×4) (the input gradient the
 /// convolution of ∂L/∂y with the kernel rotated 180° and transposed), the
 /// weight gradient in F(2×2)'s Winograd domain; against the naive loops and
-/// float64 on the F(2×2) tests' shapes, with finite differences on a network
-/// and the same bits on every run.
+/// float64 on the F(2×2) tests' shapes. Finite differences on a network and
+/// the same bits on every run: `WinogradTrainingTests`, whose network tests
+/// take F(4×4) as an argument.
 @Suite("Winograd F(4×4, 3×3) gradients (training)")
 struct WinogradF4TrainingTests {
     typealias Case = WinogradTests.Case
@@ -63,45 +64,5 @@ struct WinogradF4TrainingTests {
         #expect(!f2.usesWinogradF4 && f2.usesWinogradInputGradient && f2.usesWinogradWeightGradient)
         let resized = try #require(try f4.resized(toInput: [13, 7, 48]) as? Conv2D)
         #expect(resized.usesWinogradF4Gradients && resized.usesWinogradInputGradient)
-    }
-
-    /// Two same and one valid stride-1 3×3 layers of 12 channels after a 3-channel one.
-    static func network() throws -> Sequential {
-        try WinogradTrainingTests.network().withWinograd(false).withWinogradF4(gradients: true)
-    }
-
-    @Test("finite differences agree with the F(4×4) gradients of a network (1 and 2 workers)", arguments: [1, 2])
-    func gradientCheck(workers: Int) throws {
-        let network = try Self.network()
-        #expect(network.layers.compactMap { ($0 as? Conv2D)?.usesWinogradF4Gradients }.filter { $0 }.count >= 3)
-        let x = randomTensor(shape: [3, 7, 6, 3], seed: 221)
-        let target = randomTensor(shape: [3, 5, 4, 3], seed: 222, range: -0.2...0.2)
-        let checker = GradientChecker(step: 1e-3, maxElementsPerTensor: 40, maxSkippedFraction: 0.25)
-        checker.expectPasses(try checker.check(network: network, input: x, target: target, workers: workers), "F(4×4) network, \(workers) workers")
-    }
-
-    @Test("the engine's F(4×4) gradients are the same bits on every run, and close to im2col + GEMM's")
-    func deterministic() throws {
-        var rng = SplitMix64(seed: 231)
-        let network = try Sequential([
-            Conv2D(name: "a", inputShape: [14, 13, 4], filters: 48, kernelSize: 3, activation: .relu, using: &rng),
-            Conv2D(name: "b", inputShape: [14, 13, 48], filters: 48, kernelSize: 3, activation: .relu, using: &rng),
-            Conv2D(name: "c", inputShape: [14, 13, 48], filters: 3, kernelSize: 3, using: &rng),
-        ]).withWinogradF4(gradients: true)
-        let input = randomTensor(shape: [9, 14, 13, 4], seed: 232), target = randomTensor(shape: [9, 14, 13, 3], seed: 233)
-        for workers in [1, 2] {
-            let first = try engineLossAndGradients(network: network, input: input, target: target, workers: workers)
-            let second = try engineLossAndGradients(network: network, input: input, target: target, workers: workers)
-            #expect(first.loss.bitPattern == second.loss.bitPattern, "\(workers) workers: loss differs between runs")
-            for name in network.parameterNames {
-                let a = try #require(first.gradients[name]), b = try #require(second.gradients[name])
-                #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern), "\(workers) workers: \(name) differs between runs")
-            }
-        }
-        let gemm = try engineLossAndGradients(network: network.withWinogradF4(false), input: input, target: target, workers: 2)
-        let fast = try engineLossAndGradients(network: network, input: input, target: target, workers: 2)
-        for name in network.parameterNames {
-            expectApproximatelyEqual(try #require(fast.gradients[name]), try #require(gemm.gradients[name]), relativeTolerance: 1e-4, name)
-        }
     }
 }

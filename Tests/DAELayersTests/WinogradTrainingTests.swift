@@ -343,35 +343,42 @@ struct WinogradTrainingTests {
         #expect(updated.usesWinogradInputGradient && !updated.usesWinogradWeightGradient, "an update keeps the choice")
     }
 
-    /// Two same and one valid stride-1 3×3 layers of 12 channels after a 3-channel one.
-    static func network() throws -> Sequential {
+    /// Two same and one valid stride-1 3×3 layers of 12 channels after a 3-channel one,
+    /// switched to F(2×2), or with `f4` to F(4×4) with its gradients (`WinogradF4TrainingTests`).
+    static func network(f4: Bool = false) throws -> Sequential {
         var rng = SplitMix64(seed: 19)
-        return try Sequential([
+        let network = try Sequential([
             Conv2D(name: "a", inputShape: [7, 6, 3], filters: 12, kernelSize: 3, activation: .relu, using: &rng),
             Conv2D(name: "b", inputShape: [7, 6, 12], filters: 12, kernelSize: 3, activation: .relu, using: &rng),
             Conv2D(name: "v", inputShape: [7, 6, 12], filters: 12, kernelSize: 3, padding: .valid, activation: .relu, using: &rng),
             Conv2D(name: "c", inputShape: [5, 4, 12], filters: 3, kernelSize: 3, using: &rng),
-        ]).withWinograd()
+        ])
+        return f4 ? network.withWinogradF4(gradients: true) : network.withWinograd()
     }
 
-    @Test("finite differences agree with the Winograd gradients of a network (1 and 2 workers)", arguments: [1, 2])
-    func gradientCheck(workers: Int) throws {
-        let network = try Self.network()
+    @Test("finite differences agree with the Winograd gradients of a network (1 and 2 workers; F(2×2), and F(4×4) with F(2×2)'s weight gradient)",
+          arguments: [1, 2], [false, true])
+    func gradientCheck(workers: Int, f4: Bool) throws {
+        let network = try Self.network(f4: f4)
         #expect(network.layers.compactMap { ($0 as? Conv2D)?.usesWinogradWeightGradient }.filter { $0 }.count >= 3)
+        #expect(network.layers.contains { ($0 as? Conv2D)?.usesWinogradF4Gradients == true } == f4)
         let x = randomTensor(shape: [3, 7, 6, 3], seed: 171)
         let target = randomTensor(shape: [3, 5, 4, 3], seed: 172, range: -0.2...0.2)
         let checker = GradientChecker(step: 1e-3, maxElementsPerTensor: 40, maxSkippedFraction: 0.25)
-        checker.expectPasses(try checker.check(network: network, input: x, target: target, workers: workers), "Winograd network, \(workers) workers")
+        checker.expectPasses(try checker.check(network: network, input: x, target: target, workers: workers),
+                             "Winograd \(f4 ? "F(4×4)" : "F(2×2)") network, \(workers) workers")
     }
 
-    @Test("the engine's Winograd gradients are the same bits on every run, for 1 and 2 workers")
-    func deterministic() throws {
+    @Test("the engine's Winograd gradients are the same bits on every run, for 1 and 2 workers (F(2×2) and F(4×4))",
+          arguments: [false, true])
+    func deterministic(f4: Bool) throws {
         var rng = SplitMix64(seed: 181)
-        let network = try Sequential([
+        let plain = try Sequential([
             Conv2D(name: "a", inputShape: [14, 13, 4], filters: 48, kernelSize: 3, activation: .relu, using: &rng),
             Conv2D(name: "b", inputShape: [14, 13, 48], filters: 48, kernelSize: 3, activation: .relu, using: &rng),
             Conv2D(name: "c", inputShape: [14, 13, 48], filters: 3, kernelSize: 3, using: &rng),
-        ]).withWinograd()
+        ])
+        let network = f4 ? plain.withWinogradF4(gradients: true) : plain.withWinograd()
         let input = randomTensor(shape: [9, 14, 13, 4], seed: 182), target = randomTensor(shape: [9, 14, 13, 3], seed: 183)
         for workers in [1, 2] {
             let first = try engineLossAndGradients(network: network, input: input, target: target, workers: workers)
@@ -383,7 +390,7 @@ struct WinogradTrainingTests {
             }
         }
         // And close to the GEMM path's.
-        let gemm = try engineLossAndGradients(network: network.withWinograd(false), input: input, target: target, workers: 2)
+        let gemm = try engineLossAndGradients(network: plain, input: input, target: target, workers: 2)
         let fast = try engineLossAndGradients(network: network, input: input, target: target, workers: 2)
         for name in network.parameterNames {
             expectApproximatelyEqual(try #require(fast.gradients[name]), try #require(gemm.gradients[name]), relativeTolerance: 1e-4, name)
