@@ -267,8 +267,7 @@ public struct Conv2D: Layer {
             layer.winogradF4InputGradient = gradientGeometry.map { inputGradient.resized(to: $0) }
         }
         if let inputGradient = winogradInputGradient {
-            let geometry = gradientGeometry
-            layer.winogradInputGradient = geometry.map { inputGradient.resized(to: $0) }
+            layer.winogradInputGradient = gradientGeometry.map { inputGradient.resized(to: $0) }
         }
         return layer
     }
