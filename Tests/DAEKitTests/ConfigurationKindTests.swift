@@ -87,6 +87,9 @@ struct ConfigurationKindTests {
             ("Models/checkpoints/builtin-photo-rgb.safetensors", .builtInPhoto()),
             ("Models/checkpoints/builtin-photo-deep.safetensors", .builtInPhotoDeep()),
             ("Models/checkpoints/builtin-photo-deep-large.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
+            ("Models/checkpoints/builtin-photo-deep-mixed.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
+            ("Sources/DAEKit/Models/builtin-photo-gray.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
+            ("Models/checkpoints/builtin-photo-deep-gray-large.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
         ]
         for (path, preset) in files {
             let file = try SafetensorsFile(contentsOf: ReferenceVectors.packageRoot.appendingPathComponent(path))
