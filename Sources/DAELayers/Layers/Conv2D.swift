@@ -175,7 +175,7 @@ public struct Conv2D: Layer {
     /// few-channel one on direct loops): one whose forward pass can run as Winograd F(2×2, 3×3).
     public var supportsWinograd: Bool { WinogradConvolution.supports(lowered.geometry) }
     /// True when the forward pass runs as Winograd: F(2×2, 3×3) (``withWinograd(_:)``)
-    /// or, for inference, F(4×4, 3×3) (``withWinogradF4(_:)``).
+    /// or F(4×4, 3×3) (``withWinogradF4(_:gradients:)``).
     public var usesWinograd: Bool { winograd != nil || winogradF4 != nil }
     /// How far from an output pixel (at the layer's resolution) an input
     /// pixel can change its rounding when the forward pass runs as Winograd
