@@ -83,7 +83,7 @@ struct Train: ParsableCommand {
     var winograd = false
 
     @Flag(help: ArgumentHelp("As --winograd, with the forward pass and input gradient as Winograd F(4×4, 3×3) "
-        + "(the weight gradient as F(2×2)'s): 1.25 to 1.35 times as fast per layer again; recorded, and --resume keeps it."))
+        + "(the weight gradient as F(2×2)'s): 1.2 to 1.3 times as fast per layer again; recorded, and --resume keeps it."))
     var winogradF4 = false
 
     @Flag(help: "Continue the training in the checkpoint (which must exist).")

@@ -31,7 +31,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// With ``winogradConvolutions``: run those convolutions' forward pass
     /// and input gradient as Winograd F(4×4, 3×3) instead, and their weight
     /// gradient in F(2×2, 3×3)'s Winograd domain
-    /// (``Conv2D/withWinogradF4(_:gradients:)``): 1.25–1.35× as fast per
+    /// (``Conv2D/withWinogradF4(_:gradients:)``): 1.18–1.31× as fast per
     /// layer as F(2×2) (Docs/Benchmarks.md, "Winograd F(4×4, 3×3) in
     /// training"). Off by default; like ``winogradConvolutions``, a run keeps
     /// one setting from start to end to be resumed bit for bit.
