@@ -27,13 +27,14 @@ public enum WinogradTrainingBenchmark {
 
     /// The paths a layer is timed on.
     enum Path: CaseIterable {
-        case gemm, winograd, winogradGemmWeights, winogradF4
+        case gemm, winograd, winogradGemmWeights, winogradF4, winogradF4Weights
         var name: String {
             switch self {
             case .gemm: "im2col + GEMM"
             case .winograd: "Winograd"
             case .winogradGemmWeights: "Winograd, weight gradient im2col + GEMM"
             case .winogradF4: "F(4×4) forward and input gradient, F(2×2) weight gradient"
+            case .winogradF4Weights: "F(4×4), weight gradient too"
             }
         }
         func layer(_ conv: Conv2D) -> Conv2D {
@@ -42,6 +43,7 @@ public enum WinogradTrainingBenchmark {
             case .winograd: conv.withWinograd(true, weightGradient: true)
             case .winogradGemmWeights: conv.withWinograd(true, weightGradient: false)
             case .winogradF4: conv.withWinogradF4(gradients: true)
+            case .winogradF4Weights: conv.withWinogradF4(gradients: true, f4WeightGradient: true)
             }
         }
     }
@@ -132,9 +134,10 @@ public enum WinogradTrainingBenchmark {
             }
             var rng = SplitMix64(seed: 3)
             let data = try SyntheticData.images(count: patches, shape: preset.configuration.inputShape, using: &rng)
-            let paths: [(String, winograd: Bool, weights: Bool, f4: Bool)] = [("im2col + GEMM", false, true, false), ("Winograd", true, true, false),
-                                                                               ("Winograd F(4×4)", true, true, true)]
-                + (gemmWeightGradients ? [("Winograd, weight gradient im2col + GEMM", true, false, false)] : [])
+            let paths: [(String, winograd: Bool, weights: Bool, f4: Bool, f4Weights: Bool)] = [
+                ("im2col + GEMM", false, true, false, false), ("Winograd", true, true, false, false),
+                ("Winograd F(4×4)", true, true, true, false), ("Winograd F(4×4), weight gradient too", true, true, true, true),
+            ] + (gemmWeightGradients ? [("Winograd, weight gradient im2col + GEMM", true, false, false, false)] : [])
             var models = try paths.map { _ in try DenoisingAutoencoder(configuration: preset.configuration, seed: 1) }
             var seconds = paths.map { _ in [Double]() }
             for epoch in 0..<(1 + epochs) {
@@ -143,6 +146,7 @@ public enum WinogradTrainingBenchmark {
                     var options = TrainingOptions(epochs: 1, batchSize: 32, noise: .photoBlind, seed: 1)
                     options.winogradConvolutions = path.winograd
                     options.winogradF4 = path.f4
+                    options.winogradF4WeightGradient = path.f4Weights
                     Conv2D.winogradWeightGradients = path.weights
                     models[p].workers = workers
                     let time = try Stopwatch.time { try models[p].fit(data, options: options) }

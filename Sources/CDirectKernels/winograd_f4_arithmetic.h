@@ -1,4 +1,4 @@
-// The body of the Winograd F(4×4, 3×3) input and output transforms
+// The body of the Winograd F(4×4, 3×3) input, output and output-gradient transforms
 // (include/dae_winograd_f4.h has the matrices and the layouts), written once
 // and included by winograd_f4_transforms.c three times: for AVX-512F,
 // AVX2 + FMA and portable C. The includer defines
@@ -29,6 +29,18 @@ F4_INLINE void F4_NAME(f4_output_1d)(F4_V m0, F4_V m1, F4_V m2, F4_V m3, F4_V m4
     y[1] = F4_FMA(m4, -2.0f, F4_FMA(m3, 0.5f, b));             // m1 − m2 + ½m3 − 2m4
     y[2] = F4_FMA(m4, 4.0f, F4_FMA(m3, 0.25f, a));             // m1 + m2 + ¼m3 + 4m4
     y[3] = F4_ADD(F4_FMA(m4, -8.0f, F4_FMA(m3, 0.125f, b)), m5);  // m1 − m2 + ⅛m3 − 8m4 + m5
+}
+
+/// A applied to four values (Aᵀ's transpose, training's output-gradient
+/// transform): the six transformed ones, into r.
+F4_INLINE void F4_NAME(f4_gradient_1d)(F4_V y0, F4_V y1, F4_V y2, F4_V y3, F4_V *r) {
+    const F4_V even = F4_ADD(y0, y2), odd = F4_ADD(y1, y3);
+    r[0] = y0;
+    r[1] = F4_ADD(even, odd);                                         // y0 + y1 + y2 + y3
+    r[2] = F4_SUB(even, odd);                                         // y0 − y1 + y2 − y3
+    r[3] = F4_FMA(y3, 0.125f, F4_FMA(y2, 0.25f, F4_FMA(y1, 0.5f, y0)));  // y0 + ½y1 + ¼y2 + ⅛y3
+    r[4] = F4_FMA(y3, -8.0f, F4_FMA(y2, 4.0f, F4_FMA(y1, -2.0f, y0)));   // y0 − 2y1 + 4y2 − 8y3
+    r[5] = y3;
 }
 
 /// V = Bᵀ d B of one slice of channels: d at the window's top-left pixel,
@@ -73,6 +85,44 @@ F4_INLINE void F4_NAME(f4_output_slice)(const float *m, long cout, F4_V bias, in
             if (relu) out = F4_RELU(out);
             F4_STORE(y + i * rs + j * cout, out, mask);
         }
+    }
+}
+
+/// dM = A dY Aᵀ of one slice of filters: dy at the tile's first output
+/// pixel (pixel (i, j) at dy + i·rs + j·cout; those past the first `rows` ×
+/// `columns` taken as 0), dm at entry 0 (entries `cout` apart).
+F4_INLINE void F4_NAME(f4_output_gradient_slice)(const float *dy, long rs, long cout, long rows, long columns, float *dm,
+                                                 F4_MASK mask) {
+    F4_V t[24];
+    // Rows: t[i][b] = (dY Aᵀ)[i][b].
+    F4_UNROLL for (int i = 0; i < 4; i++) {
+        F4_V p[4];
+        F4_UNROLL for (int j = 0; j < 4; j++) p[j] = i < rows && j < columns ? F4_LOAD(dy + i * rs + j * cout, mask) : F4_ZERO;
+        F4_NAME(f4_gradient_1d)(p[0], p[1], p[2], p[3], t + 6 * i);
+    }
+    // Columns: dM[a][b] = (A t)[a][b].
+    F4_UNROLL for (int b = 0; b < 6; b++) {
+        F4_V column[6];
+        F4_NAME(f4_gradient_1d)(t[b], t[6 + b], t[12 + b], t[18 + b], column);
+        F4_UNROLL for (int a = 0; a < 6; a++) F4_STORE(dm + (6 * a + b) * cout, column[a], mask);
+    }
+}
+
+F4_EXPORT void F4_NAME(dae_winograd_f4_output_gradient_transform)(const dae_winograd_shape *s, const float *outputGradient,
+                                                                  long first, long count, float *dm) {
+    const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth, tail = cout % F4_WIDTH;
+    const F4_MASK full = F4_MASK_FOR(F4_WIDTH), partial = F4_MASK_FOR(tail);
+    for (long k = 0; k < count; k++) {
+        long image, row, column;
+        winograd_tile_position(s, first + k, &image, &row, &column);
+        const long oy = 4 * row, ox = 4 * column;
+        const long rows = oh - oy < 4 ? oh - oy : 4, columns = ow - ox < 4 ? ow - ox : 4;
+        const float *dy = outputGradient + ((image * oh + oy) * ow + ox) * cout;
+        float *out = dm + k * 36 * cout;
+        long f0 = 0;
+        for (; f0 + F4_WIDTH <= cout; f0 += F4_WIDTH)
+            F4_NAME(f4_output_gradient_slice)(dy + f0, ow * cout, cout, rows, columns, out + f0, full);
+        if (tail) F4_NAME(f4_output_gradient_slice)(dy + f0, ow * cout, cout, rows, columns, out + f0, partial);
     }
 }
 

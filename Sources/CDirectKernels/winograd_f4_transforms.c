@@ -1,5 +1,5 @@
-// The input and output transforms of the inference-only Winograd
-// F(4×4, 3×3) forward pass (include/dae_winograd_f4.h: matrices, layouts;
+// The input, output and output-gradient transforms of the Winograd
+// F(4×4, 3×3) passes (include/dae_winograd_f4.h: matrices, layouts;
 // Sources/DAELayers/Kernels/WinogradF4Convolution.swift: the algorithm), for
 // AVX-512F, AVX2 + FMA and portable C: winograd_f4_arithmetic.h is the one
 // body, compiled here once per variant.

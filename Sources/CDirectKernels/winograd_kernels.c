@@ -145,9 +145,10 @@ INLINE512 void wcolumns512(const float *v, const float *dm, float *du, long tile
     }
 }
 
-T512 void dae_winograd_weight_gemm_avx512(const float *v, const float *dm, float *du, long tiles, long cin, long cout) {
-    const long vstride = 16 * cin, mstride = 16 * cout;
-    for (long e = 0; e < 16; e++) {
+T512 void dae_winograd_weight_gemm_avx512(const float *v, const float *dm, float *du, long tiles, long cin, long cout,
+                                   long entries) {
+    const long vstride = entries * cin, mstride = entries * cout;
+    for (long e = 0; e < entries; e++) {
         const float *ve = v + e * cin, *me = dm + e * cout;
         float *ue = du + e * cin * cout;
         for (long f0 = 0; f0 < cout; f0 += 48) {
@@ -284,9 +285,10 @@ INLINE256 void wcolumns256(const float *v, const float *dm, float *du, long tile
     }
 }
 
-T256 void dae_winograd_weight_gemm_avx2(const float *v, const float *dm, float *du, long tiles, long cin, long cout) {
-    const long vstride = 16 * cin, mstride = 16 * cout;
-    for (long e = 0; e < 16; e++) {
+T256 void dae_winograd_weight_gemm_avx2(const float *v, const float *dm, float *du, long tiles, long cin, long cout,
+                                   long entries) {
+    const long vstride = entries * cin, mstride = entries * cout;
+    for (long e = 0; e < entries; e++) {
         const float *ve = v + e * cin, *me = dm + e * cout;
         float *ue = du + e * cin * cout;
         for (long f0 = 0; f0 < cout; f0 += 24) {

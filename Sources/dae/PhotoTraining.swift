@@ -101,7 +101,7 @@ struct PhotoTrainingData: TrainingData {
         var recipe = try TrainingRecipe.merge(
             recorded: recorded, checkpointSeed: model?.trainingSeed,
             batchSize: train.batchSize, noise: NoiseModel.photoBlind, limit: nil, workers: train.workers.workers, seed: train.seed,
-            winograd: train.winograd, winogradF4: train.winogradF4)
+            winograd: train.winograd, winogradF4: train.winogradF4, winogradF4WeightGradient: train.winogradF4WeightGradient)
         let initialWeights = try recorded?.photo?.initialWeights ?? loadInitialWeights(channels: data.folder.channels)
         recipe.photo = PhotoRecipe(patchSize: data.patches.patchSize, patchesPerEpoch: data.patches.patchesPerEpoch,
                                    augment: data.patches.augment, validationFiles: data.validation.count, channels: data.folder.channels,

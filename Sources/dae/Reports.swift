@@ -110,6 +110,8 @@ struct TrainingReport: Encodable {
     let winograd: Bool?
     /// True when trained with `--winograd-f4`; absent otherwise.
     let winogradF4: Bool?
+    /// True when trained with `--winograd-f4-weight-gradient`; absent otherwise.
+    let winogradF4WeightGradient: Bool?
     let configuration: ConfigurationReport
     let history: [EpochReport]
 
@@ -121,6 +123,7 @@ struct TrainingReport: Encodable {
         workers = recipe.workers
         winograd = recipe.winograd
         winogradF4 = recipe.winogradF4
+        winogradF4WeightGradient = recipe.winogradF4WeightGradient
         configuration = ConfigurationReport(of: model)
         history = EpochReport.all(model.history)
     }

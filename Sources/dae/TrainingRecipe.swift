@@ -70,6 +70,9 @@ struct TrainingRecipe: Codable, Equatable {
     /// `--winograd-f4`: true when the forward pass and input gradient run as
     /// Winograd F(4×4, 3×3) (``winograd`` is then true too); absent otherwise.
     var winogradF4: Bool? = nil
+    /// `--winograd-f4-weight-gradient`: true when the weight gradient runs in
+    /// F(4×4, 3×3)'s Winograd domain too (``winogradF4`` is then true too); absent otherwise.
+    var winogradF4WeightGradient: Bool? = nil
 
     /// The key in ``DenoisingAutoencoder/applicationMetadata``.
     static let metadataKey = "dae.train"
@@ -85,6 +88,7 @@ struct TrainingRecipe: Codable, Equatable {
         options.learningRateSchedule = PhotoRecipe.schedule(epochs: photo?.decayEpochs)
         options.winogradConvolutions = winograd == true
         options.winogradF4 = winogradF4 == true
+        options.winogradF4WeightGradient = winogradF4WeightGradient == true
         return options
     }
 
@@ -144,7 +148,7 @@ struct TrainingRecipe: Codable, Equatable {
     /// `winograd` (the flag) likewise, against a recorded run without it.
     static func merge(recorded: TrainingRecipe?, checkpointSeed: UInt64?,
                       batchSize: Int?, noise: NoiseModel?, limit: Int?, workers: Int?, seed: UInt64?,
-                      winograd: Bool = false, winogradF4: Bool = false) throws -> TrainingRecipe {
+                      winograd: Bool = false, winogradF4: Bool = false, winogradF4WeightGradient: Bool = false) throws -> TrainingRecipe {
         func pick<T: Equatable>(_ flag: String, _ given: T?, _ recorded: T?, _ fallback: T, _ text: (T) -> String) throws -> T {
             if let given, let recorded, given != recorded {
                 throw CLIError("\(flag) \(text(given)) differs from the first run's \(text(recorded)); "
@@ -162,12 +166,18 @@ struct TrainingRecipe: Codable, Equatable {
             }
             effectiveLimit = recorded.limit
         }
-        if winograd || winogradF4, let recorded, recorded.winograd != true {
-            throw CLIError("--winograd\(winogradF4 ? "-f4" : "") differs from the first run, which trained with im2col + GEMM; "
+        let winogradF4 = winogradF4 || winogradF4WeightGradient, winograd = winograd || winogradF4
+        let flag = winogradF4WeightGradient ? "--winograd-f4-weight-gradient" : winogradF4 ? "--winograd-f4" : "--winograd"
+        if winograd, let recorded, recorded.winograd != true {
+            throw CLIError("\(flag) differs from the first run, which trained with im2col + GEMM; "
                 + "omit it to resume with the same result as an uninterrupted run")
         }
         if winogradF4, let recorded, recorded.winogradF4 != true {
-            throw CLIError("--winograd-f4 differs from the first run, which trained with Winograd F(2×2, 3×3); "
+            throw CLIError("\(flag) differs from the first run, which trained with Winograd F(2×2, 3×3); "
+                + "omit it to resume with the same result as an uninterrupted run")
+        }
+        if winogradF4WeightGradient, let recorded, recorded.winogradF4WeightGradient != true {
+            throw CLIError("\(flag) differs from the first run, whose weight gradient ran in F(2×2, 3×3)'s Winograd domain; "
                 + "omit it to resume with the same result as an uninterrupted run")
         }
         return TrainingRecipe(
@@ -176,7 +186,8 @@ struct TrainingRecipe: Codable, Equatable {
             limit: effectiveLimit,
             workers: try pick("--workers", workers, recorded?.workers, max(1, ProcessInfo.processInfo.activeProcessorCount), String.init),
             seed: seed ?? checkpointSeed ?? recorded?.seed ?? 42,
-            winograd: winograd || winogradF4 || recorded?.winograd == true ? true : nil,
-            winogradF4: winogradF4 || recorded?.winogradF4 == true ? true : nil)
+            winograd: winograd || recorded?.winograd == true ? true : nil,
+            winogradF4: winogradF4 || recorded?.winogradF4 == true ? true : nil,
+            winogradF4WeightGradient: winogradF4WeightGradient || recorded?.winogradF4WeightGradient == true ? true : nil)
     }
 }

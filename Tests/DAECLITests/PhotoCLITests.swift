@@ -191,7 +191,7 @@ struct PhotoCLITests {
         }
     }
 
-    @Test func trainWinogradF4IsRecordedAndKeptByResume() throws {
+    @Test func trainWinogradF4AndItsWeightGradientAreRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-winograd-f4") { directory in
             let folder = try PhotoFixtures.folder().path
             let checkpoint = directory.appendingPathComponent("photo.safetensors").path
@@ -213,6 +213,19 @@ struct PhotoCLITests {
             CLITool.expectOneLineError(try CLITool.run(["train", "--images", folder, "--checkpoint", f2, "--workers", "1",
                                                         "--epochs", "2", "--resume", "--winograd-f4"]),
                                        containing: ["--winograd-f4 differs from the first run, which trained with Winograd F(2×2, 3×3)"])
+            // The F(4×4) weight gradient: recorded and kept too; refused on resuming the run above, which lacks it.
+            let full = directory.appendingPathComponent("full.safetensors").path
+            let fullCommon = ["train", "--images", folder, "--checkpoint", full, "--workers", "1", "--patch-size", "16", "--patches-per-epoch", "16"]
+            let fullFirst = try CLITool.run(fullCommon + ["--epochs", "1", "--winograd-f4-weight-gradient"])
+            try #require(fullFirst.status == 0, "\(fullFirst.diagnostics)")
+            #expect(fullFirst.stderr.contains("Winograd F(4×4) convolutions and weight gradients"))
+            let fullSecond = try CLITool.run(fullCommon + ["--epochs", "2", "--resume", "--json"])
+            try #require(fullSecond.status == 0, "\(fullSecond.diagnostics)")
+            let fullReport = try #require(try JSONSerialization.jsonObject(with: Data((fullSecond.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((fullReport["winogradF4WeightGradient"] as? Bool) == true && (fullReport["winogradF4"] as? Bool) == true)
+            #expect(object["winogradF4WeightGradient"] == nil, "absent from a run without it")
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "3", "--resume", "--winograd-f4-weight-gradient"]),
+                                       containing: ["--winograd-f4-weight-gradient differs from the first run, whose weight gradient ran in F(2×2, 3×3)'s"])
         }
     }
 

@@ -24,20 +24,22 @@ struct WinogradTrainingFitTests {
         return try Tensor(images: (0..<(count * 16 * 16 * 3)).map { _ in Float(rng.nextUniform()) }, imageShape: [16, 16, 3])
     }
 
-    static func options(epochs: Int, winograd: Bool, f4: Bool = false) -> TrainingOptions {
+    /// Options of `epochs` epochs on `path` (nil: im2col + GEMM).
+    static func options(epochs: Int, path: WinogradTrainingPath?) -> TrainingOptions {
         var options = TrainingOptions(epochs: epochs, batchSize: 8, noise: .photoBlind, seed: 11)
-        options.winogradConvolutions = winograd
-        options.winogradF4 = f4
+        options.winogradConvolutions = path != nil
+        options.winogradF4 = path?.isF4 == true
+        options.winogradF4WeightGradient = path == .f4WeightGradient
         return options
     }
 
-    @Test("trains as im2col + GEMM does to rounding, and leaves the network on im2col + GEMM (F(2×2) and F(4×4))",
-          arguments: [false, true])
-    func trainsLikeTheGEMMPath(f4: Bool) throws {
+    @Test("trains as im2col + GEMM does to rounding, and leaves the network on im2col + GEMM (F(2×2) and both F(4×4) paths)",
+          arguments: WinogradTrainingPath.allCases)
+    func trainsLikeTheGEMMPath(path: WinogradTrainingPath) throws {
         let images = try Self.patches()
         var gemm = try Self.model(), winograd = try Self.model()
-        let gemmHistory = try gemm.fit(images, options: Self.options(epochs: 2, winograd: false))
-        let winogradHistory = try winograd.fit(images, options: Self.options(epochs: 2, winograd: true, f4: f4))
+        let gemmHistory = try gemm.fit(images, options: Self.options(epochs: 2, path: nil))
+        let winogradHistory = try winograd.fit(images, options: Self.options(epochs: 2, path: path))
         #expect(!winograd.network.usesWinograd, "fit converts back when it returns")
         let finite = winogradHistory.trainLosses.allSatisfy { $0.isFinite }
         #expect(finite)
@@ -48,26 +50,28 @@ struct WinogradTrainingFitTests {
         }
     }
 
-    @Test("a Winograd run resumed from a checkpoint ends with the uninterrupted run's bits (F(2×2) and F(4×4))",
-          arguments: [false, true])
-    func exactResume(f4: Bool) throws {
+    @Test("a Winograd run resumed from a checkpoint ends with the uninterrupted run's bits (F(2×2) and both F(4×4) paths)",
+          arguments: WinogradTrainingPath.allCases)
+    func exactResume(path: WinogradTrainingPath) throws {
         let images = try Self.patches()
         var straight = try Self.model()
-        try straight.fit(images, options: Self.options(epochs: 2, winograd: true, f4: f4))
+        try straight.fit(images, options: Self.options(epochs: 2, path: path))
         try withTemporaryDirectory { directory in
             var first = try Self.model()
-            try first.fit(images, options: Self.options(epochs: 1, winograd: true, f4: f4))
+            try first.fit(images, options: Self.options(epochs: 1, path: path))
             let url = directory.appendingPathComponent("half.safetensors")
             try first.save(to: url)
             var resumed = try DenoisingAutoencoder(contentsOf: url)
             resumed.workers = 2
-            try resumed.fit(images, options: Self.options(epochs: 1, winograd: true, f4: f4))
+            try resumed.fit(images, options: Self.options(epochs: 1, path: path))
             #expect(resumed.parameters == straight.parameters)
         }
-        if f4 {  // F(4×4) rounds differently from F(2×2)
-            var f2 = try Self.model()
-            try f2.fit(images, options: Self.options(epochs: 2, winograd: true))
-            #expect(f2.parameters != straight.parameters)
+        // Each path rounds differently from the one before it (if this fails, the path no longer runs).
+        let index = WinogradTrainingPath.allCases.firstIndex(of: path)!
+        if index > 0 {
+            var other = try Self.model()
+            try other.fit(images, options: Self.options(epochs: 2, path: WinogradTrainingPath.allCases[index - 1]))
+            #expect(other.parameters != straight.parameters)
         }
     }
 
@@ -76,15 +80,20 @@ struct WinogradTrainingFitTests {
         #expect(!TrainingOptions().winogradConvolutions)
         let off = String(decoding: try JSONEncoder().encode(TrainingOptions(epochs: 1)), as: UTF8.self)
         #expect(!off.contains("winograd"))
-        let on = Self.options(epochs: 1, winograd: true)
+        let on = Self.options(epochs: 1, path: .f2)
         let encoded = try JSONEncoder().encode(on)
         #expect(String(decoding: encoded, as: UTF8.self).contains("\"winogradConvolutions\":true"))
         #expect(try JSONDecoder().decode(TrainingOptions.self, from: encoded) == on)
         #expect(try JSONDecoder().decode(TrainingOptions.self, from: try JSONEncoder().encode(TrainingOptions(epochs: 1))) == TrainingOptions(epochs: 1))
         #expect(!String(decoding: encoded, as: UTF8.self).contains("winogradF4"))
-        let f4 = Self.options(epochs: 1, winograd: true, f4: true)
+        let f4 = Self.options(epochs: 1, path: .f4)
         let encodedF4 = try JSONEncoder().encode(f4)
         #expect(String(decoding: encodedF4, as: UTF8.self).contains("\"winogradF4\":true"))
+        #expect(!String(decoding: encodedF4, as: UTF8.self).contains("WeightGradient"))
         #expect(try JSONDecoder().decode(TrainingOptions.self, from: encodedF4) == f4)
+        let full = Self.options(epochs: 1, path: .f4WeightGradient)
+        let encodedFull = try JSONEncoder().encode(full)
+        #expect(String(decoding: encodedFull, as: UTF8.self).contains("\"winogradF4WeightGradient\":true"))
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: encodedFull) == full)
     }
 }

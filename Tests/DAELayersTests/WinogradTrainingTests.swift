@@ -130,24 +130,31 @@ struct WinogradTrainingTests {
         return Tensor(shape: [batch, g.inputHeight, g.inputWidth, g.inputChannels], scalars: dx)
     }
 
-    /// `base + ∂L/∂K` by the Winograd weight gradient, its workspace guarded by NaN.
+    /// `base + ∂L/∂K` by the Winograd weight gradient (F(2×2)'s, or with `f4`
+    /// F(4×4)'s: `WinogradF4TrainingTests`), its workspace guarded by NaN.
     static func weightGradient(_ x: Tensor, _ dy: Tensor, kernel: Tensor, geometry g: ConvolutionGeometry, batch: Int,
-                               base: [Float]? = nil, blockTiles: Int = WinogradConvolution.defaultBlockTiles,
+                               base: [Float]? = nil, blockTiles: Int = WinogradConvolution.defaultBlockTiles, f4: Bool = false,
                                kernels: WinogradKernels, transforms: WinogradTransforms) -> Tensor {
-        let conv = convolution(kernel, geometry: g, blockTiles: blockTiles, kernels: kernels, transforms: transforms)
-        var dk = base ?? [Float](repeating: 0, count: kernel.count)
-        var workspace = [Float](repeating: .nan, count: conv.weightGradientWorkspaceCount(batch: batch))
-        x.withUnsafeBufferPointer { xp in
-            dy.withUnsafeBufferPointer { d in
-                dk.withUnsafeMutableBufferPointer { k in
-                    workspace.withUnsafeMutableBufferPointer { w in
-                        conv.accumulateWeightGradient(input: xp.baseAddress!, outputGradient: d.baseAddress!, into: k.baseAddress!,
-                                                      batch: batch, workspace: w.baseAddress!)
+        func run<W: WinogradWeightGradient>(_ conv: W) -> Tensor {
+            var dk = base ?? [Float](repeating: 0, count: kernel.count)
+            var workspace = [Float](repeating: .nan, count: conv.weightGradientWorkspaceCount(batch: batch))
+            x.withUnsafeBufferPointer { xp in
+                dy.withUnsafeBufferPointer { d in
+                    dk.withUnsafeMutableBufferPointer { k in
+                        workspace.withUnsafeMutableBufferPointer { w in
+                            conv.accumulateWeightGradient(input: xp.baseAddress!, outputGradient: d.baseAddress!, into: k.baseAddress!,
+                                                          batch: batch, workspace: w.baseAddress!)
+                        }
                     }
                 }
             }
+            return Tensor(shape: kernel.shape, scalars: dk)
         }
-        return Tensor(shape: kernel.shape, scalars: dk)
+        guard f4 else { return run(convolution(kernel, geometry: g, blockTiles: blockTiles, kernels: kernels, transforms: transforms)) }
+        return run(kernel.withUnsafeBufferPointer {
+            WinogradF4Convolution(geometry: g, weights: $0.baseAddress!, outputChannels: kernel.shape[3], blockTiles: blockTiles,
+                                  kernels: kernels, transforms: transforms)
+        })
     }
 
     /// Inputs, kernel and output gradient of a case (seeded by `seed`).
@@ -344,8 +351,8 @@ struct WinogradTrainingTests {
     }
 
     /// Two same and one valid stride-1 3×3 layers of 12 channels after a 3-channel one,
-    /// switched to F(2×2), or with `f4` to F(4×4) with its gradients (`WinogradF4TrainingTests`).
-    static func network(f4: Bool = false) throws -> Sequential {
+    /// switched to `path` (the F(4×4) ones: `WinogradF4TrainingTests`).
+    static func network(_ path: WinogradTrainingPath = .f2) throws -> Sequential {
         var rng = SplitMix64(seed: 19)
         let network = try Sequential([
             Conv2D(name: "a", inputShape: [7, 6, 3], filters: 12, kernelSize: 3, activation: .relu, using: &rng),
@@ -353,32 +360,33 @@ struct WinogradTrainingTests {
             Conv2D(name: "v", inputShape: [7, 6, 12], filters: 12, kernelSize: 3, padding: .valid, activation: .relu, using: &rng),
             Conv2D(name: "c", inputShape: [5, 4, 12], filters: 3, kernelSize: 3, using: &rng),
         ])
-        return f4 ? network.withWinogradF4(gradients: true) : network.withWinograd()
+        return path.apply(to: network)
     }
 
-    @Test("finite differences agree with the Winograd gradients of a network (1 and 2 workers; F(2×2), and F(4×4) with F(2×2)'s weight gradient)",
-          arguments: [1, 2], [false, true])
-    func gradientCheck(workers: Int, f4: Bool) throws {
-        let network = try Self.network(f4: f4)
+    @Test("finite differences agree with the Winograd gradients of a network (1 and 2 workers; F(2×2), F(4×4) with either weight gradient)",
+          arguments: [1, 2], WinogradTrainingPath.allCases)
+    func gradientCheck(workers: Int, path: WinogradTrainingPath) throws {
+        let network = try Self.network(path)
         #expect(network.layers.compactMap { ($0 as? Conv2D)?.usesWinogradWeightGradient }.filter { $0 }.count >= 3)
-        #expect(network.layers.contains { ($0 as? Conv2D)?.usesWinogradF4Gradients == true } == f4)
+        #expect(network.layers.contains { ($0 as? Conv2D)?.usesWinogradF4Gradients == true } == path.isF4)
+        #expect(network.layers.contains { ($0 as? Conv2D)?.usesWinogradF4WeightGradient == true } == (path == .f4WeightGradient))
         let x = randomTensor(shape: [3, 7, 6, 3], seed: 171)
         let target = randomTensor(shape: [3, 5, 4, 3], seed: 172, range: -0.2...0.2)
         let checker = GradientChecker(step: 1e-3, maxElementsPerTensor: 40, maxSkippedFraction: 0.25)
         checker.expectPasses(try checker.check(network: network, input: x, target: target, workers: workers),
-                             "Winograd \(f4 ? "F(4×4)" : "F(2×2)") network, \(workers) workers")
+                             "Winograd \(path) network, \(workers) workers")
     }
 
-    @Test("the engine's Winograd gradients are the same bits on every run, for 1 and 2 workers (F(2×2) and F(4×4))",
-          arguments: [false, true])
-    func deterministic(f4: Bool) throws {
+    @Test("the engine's Winograd gradients are the same bits on every run, for 1 and 2 workers (F(2×2) and both F(4×4) paths)",
+          arguments: WinogradTrainingPath.allCases)
+    func deterministic(path: WinogradTrainingPath) throws {
         var rng = SplitMix64(seed: 181)
         let plain = try Sequential([
             Conv2D(name: "a", inputShape: [14, 13, 4], filters: 48, kernelSize: 3, activation: .relu, using: &rng),
             Conv2D(name: "b", inputShape: [14, 13, 48], filters: 48, kernelSize: 3, activation: .relu, using: &rng),
             Conv2D(name: "c", inputShape: [14, 13, 48], filters: 3, kernelSize: 3, using: &rng),
         ])
-        let network = f4 ? plain.withWinogradF4(gradients: true) : plain.withWinograd()
+        let network = path.apply(to: plain)
         let input = randomTensor(shape: [9, 14, 13, 4], seed: 182), target = randomTensor(shape: [9, 14, 13, 3], seed: 183)
         for workers in [1, 2] {
             let first = try engineLossAndGradients(network: network, input: input, target: target, workers: workers)

@@ -1,5 +1,5 @@
-// The input and output transforms of DAELayers' inference-only Winograd
-// F(4×4, 3×3) forward pass (Sources/DAELayers/Kernels/WinogradF4Convolution.swift
+// The input, output and output-gradient transforms of DAELayers' Winograd
+// F(4×4, 3×3) passes (Sources/DAELayers/Kernels/WinogradF4Convolution.swift
 // has the algorithm), with the interpolation points (0, 1, −1, ½, −2, ∞)
 // (Barabasz et al. 2020; Docs/Benchmarks.md, "Winograd F(4×4, 3×3) for
 // inference", has the error against float64 of these and Lavin's points):
@@ -39,6 +39,14 @@ void dae_winograd_f4_input_transform_portable(const dae_winograd_shape *shape, c
 void dae_winograd_f4_output_transform_portable(const dae_winograd_shape *shape, const float *m, long first, long count,
                                                float *output, const float *bias, int relu);
 
+/// The output-gradient transform of tiles `first … first + count − 1`
+/// (training's weight gradient; the adjoint of the output transform): from
+/// the 4×4 pixels dY of each output tile in `outputGradient` (the batch's
+/// NHWC ∂L/∂y; pixels past the output's bottom or right edge taken as 0),
+/// dm[k][e][f] = (A dY Aᵀ)[e], count·36·Cout floats. Portable C, one filter at a time.
+void dae_winograd_f4_output_gradient_transform_portable(const dae_winograd_shape *shape, const float *outputGradient,
+                                                        long first, long count, float *dm);
+
 #if defined(__x86_64__)
 /// As dae_winograd_f4_input_transform_portable with AVX-512F, 16 channels at a time: the same bits.
 void dae_winograd_f4_input_transform_avx512(const dae_winograd_shape *shape, const float *input, long first,
@@ -52,6 +60,12 @@ void dae_winograd_f4_output_transform_avx512(const dae_winograd_shape *shape, co
 /// As dae_winograd_f4_output_transform_portable with AVX2 + FMA, 8 filters at a time: the same bits.
 void dae_winograd_f4_output_transform_avx2(const dae_winograd_shape *shape, const float *m, long first, long count,
                                            float *output, const float *bias, int relu);
+/// As dae_winograd_f4_output_gradient_transform_portable with AVX-512F, 16 filters at a time: the same bits.
+void dae_winograd_f4_output_gradient_transform_avx512(const dae_winograd_shape *shape, const float *outputGradient,
+                                                      long first, long count, float *dm);
+/// As dae_winograd_f4_output_gradient_transform_portable with AVX2 + FMA, 8 filters at a time: the same bits.
+void dae_winograd_f4_output_gradient_transform_avx2(const dae_winograd_shape *shape, const float *outputGradient,
+                                                    long first, long count, float *dm);
 #endif
 
 #endif

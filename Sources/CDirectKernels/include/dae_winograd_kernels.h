@@ -46,20 +46,20 @@ void dae_winograd_gemm_avx512(const float *v, const float *u, float *m, long til
 void dae_winograd_gemm_avx2(const float *v, const float *u, float *m, long tiles, long inputChannels,
                             long outputChannels, long entries);
 
-/// The weight gradient's 16 GEMMs in the Winograd domain (training):
+/// The weight gradient's `entries` (16 or 36) GEMMs in the Winograd domain (training):
 ///   du[e][c][f] += Σ_{t < tiles} v[t][e][c] · dm[t][e][f]
-/// with v laid out as above (V[tiles][16][Cin], the forward input transform),
-/// dm as M (dM[tiles][16][Cout], the output-gradient transform) and du as U
-/// (dU[16][Cin][Cout]): for each e one GEMM [Cin × tiles] · [tiles × Cout],
+/// with v laid out as above (V[tiles][E][Cin], the forward input transform),
+/// dm as M (dM[tiles][E][Cout], the output-gradient transform) and du as U
+/// (dU[E][Cin][Cout]): for each e one GEMM [Cin × tiles] · [tiles × Cout],
 /// V read transposed. Every entry is one chain of fused multiply-adds over
 /// t = 0, 1, …, tiles − 1 starting from 0, then added once to du: its bits
 /// do not depend on the register block it falls in (AVX2 and AVX-512 agree).
 /// AVX-512F: 8 input channels × 48 filters per register block.
 void dae_winograd_weight_gemm_avx512(const float *v, const float *dm, float *du, long tiles, long inputChannels,
-                                     long outputChannels);
+                                     long outputChannels, long entries);
 /// The same with AVX2 + FMA, 4 input channels × 24 filters per register block: the same bits.
 void dae_winograd_weight_gemm_avx2(const float *v, const float *dm, float *du, long tiles, long inputChannels,
-                                   long outputChannels);
+                                   long outputChannels, long entries);
 
 
 /// The input transform of tiles `first … first + count − 1`:

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The output is cut into tiles of at most ``tileSide``² pixels. The
 /// stride-1 3×3 convolutions run as Winograd F(4×4, 3×3)
-/// (``Sequential/withWinogradF4(_:gradients:)``), whose rounding reaches up to 3
+/// (``Sequential/withWinogradF4(_:gradients:f4WeightGradient:)``), whose rounding reaches up to 3
 /// pixels from an output pixel, not 1. Each tile's input is the tile grown
 /// on every side (clipped at the image's edges) by the halo `R`, the model's
 /// exactness radius (`LayerSpec` ``exactnessRadius``: the band of values a

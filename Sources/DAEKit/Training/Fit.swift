@@ -42,7 +42,9 @@ extension DenoisingAutoencoder {
             // Kernels transformed here and after every Adam step (Layer.parametersDidChange); the
             // model's network goes back to im2col + GEMM when `fit` returns, so that nothing
             // else it runs (trainStep, a later fit without the option) changes.
-            network = options.winogradF4 ? network.withWinogradF4(gradients: true) : network.withWinograd()
+            network = options.winogradF4
+                ? network.withWinogradF4(gradients: true, f4WeightGradient: options.winogradF4WeightGradient)
+                : network.withWinograd()
         }
         defer { if options.winogradConvolutions { network = network.withWinograd(false) } }
         let count = train.imageCount

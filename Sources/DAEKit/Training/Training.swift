@@ -31,11 +31,18 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// With ``winogradConvolutions``: run those convolutions' forward pass
     /// and input gradient as Winograd F(4×4, 3×3) instead, and their weight
     /// gradient in F(2×2, 3×3)'s Winograd domain
-    /// (``Conv2D/withWinogradF4(_:gradients:)``): 1.18–1.31× as fast per
+    /// (``Conv2D/withWinogradF4(_:gradients:f4WeightGradient:)``): 1.18–1.31× as fast per
     /// layer as F(2×2) (Docs/Benchmarks.md, "Winograd F(4×4, 3×3) in
     /// training"). Off by default; like ``winogradConvolutions``, a run keeps
     /// one setting from start to end to be resumed bit for bit.
     public var winogradF4 = false
+    /// With ``winogradF4``: run the weight gradient in F(4×4, 3×3)'s own
+    /// Winograd domain instead of F(2×2)'s (`f4WeightGradient` of
+    /// ``Conv2D/withWinogradF4(_:gradients:f4WeightGradient:)``): each layer's
+    /// three passes 1.2× as fast again (Docs/Benchmarks.md, "Winograd
+    /// F(4×4, 3×3) in training"). Off by default, so that runs recorded
+    /// with ``winogradF4`` alone resume with the same bits.
+    public var winogradF4WeightGradient = false
 
     /// Options; the defaults are the tutorial's (10 epochs, batch 32, its noise).
     public init(epochs: Int = 10, batchSize: Int = 32, noise: NoiseModel = .tutorial,
@@ -50,9 +57,10 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule, winogradConvolutions, winogradF4
+        case winogradF4WeightGradient
     }
 
-    /// Encodes options; `winogradConvolutions` and `winogradF4` only when on,
+    /// Encodes options; `winogradConvolutions`, `winogradF4` and `winogradF4WeightGradient` only when on,
     /// so options without them encode as before.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -65,6 +73,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         try c.encode(learningRateSchedule, forKey: .learningRateSchedule)
         if winogradConvolutions { try c.encode(true, forKey: .winogradConvolutions) }
         if winogradF4 { try c.encode(true, forKey: .winogradF4) }
+        if winogradF4WeightGradient { try c.encode(true, forKey: .winogradF4WeightGradient) }
     }
 
     /// Decodes options; `learningRateSchedule` may be absent (constant), `winogradConvolutions` too (off).
@@ -77,6 +86,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
         winogradConvolutions = try c.decodeIfPresent(Bool.self, forKey: .winogradConvolutions) ?? false
         winogradF4 = try c.decodeIfPresent(Bool.self, forKey: .winogradF4) ?? false
+        winogradF4WeightGradient = try c.decodeIfPresent(Bool.self, forKey: .winogradF4WeightGradient) ?? false
     }
 
     /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, bad noise or a bad schedule.

@@ -1,9 +1,10 @@
 import CDirectKernels
 
 /// The forward pass of a stride-1 3×3 convolution as Winograd's minimal
-/// filtering algorithm F(4×4, 3×3), for inference only: training keeps
-/// F(2×2, 3×3) (``WinogradConvolution``) or im2col + GEMM, and a layer
-/// switched to this pass computes its gradients by im2col + GEMM.
+/// filtering algorithm F(4×4, 3×3): for inference, and for training with
+/// ``Conv2D/withWinogradF4(_:gradients:f4WeightGradient:)`` (the input
+/// gradient is a convolution of its own of this kind; the weight gradient
+/// is in `WinogradF4Gradients.swift`).
 ///
 /// The output is cut into 4×4 tiles; each reads a 6×6 input tile (rows
 /// `4·ty − padTop …+5`, columns likewise, zero outside the image). With the
@@ -143,15 +144,7 @@ struct WinogradF4Convolution: WinogradTiling, Sendable, Equatable {
             var start = 0
             while start < total {
                 let count = min(capacity, total - start)
-                switch transforms {
-                case .swift: dae_winograd_f4_input_transform_portable(&shape, input, start, count, v, edge)
-                #if arch(x86_64)
-                case .avx512: dae_winograd_f4_input_transform_avx512(&shape, input, start, count, v, edge)
-                case .avx2: dae_winograd_f4_input_transform_avx2(&shape, input, start, count, v, edge)
-                #else
-                case .avx512, .avx2: preconditionFailure("\(transforms) Winograd transforms on a CPU that is not x86-64")
-                #endif
-                }
+                inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
                 // For each e < 36, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
                 kernels.multiply(v, u, into: m, tiles: count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
                 let r: Int32 = relu ? 1 : 0
@@ -172,16 +165,19 @@ struct WinogradF4Convolution: WinogradTiling, Sendable, Equatable {
 
 extension Sequential {
     /// This network with every ``Conv2D`` that ``Conv2D/supportsWinograd``
-    /// running its forward pass as Winograd F(4×4, 3×3) (``Conv2D/withWinogradF4(_:gradients:)``):
+    /// running its forward pass as Winograd F(4×4, 3×3) (``Conv2D/withWinogradF4(_:gradients:f4WeightGradient:)``):
     /// for inference (tiled inference in DAEKit, whose halo allows for
     /// this pass's wider rounding dependence), or with `gradients` for
     /// training too (the input gradient as F(4×4), the weight gradient in
-    /// F(2×2)'s Winograd domain). `false`: those layers back to im2col + GEMM.
-    public func withWinogradF4(_ enabled: Bool = true, gradients: Bool = false) -> Sequential {
-        mappingConvolutions(where: {
-            $0.supportsWinograd && ($0.usesWinogradF4 != enabled || (enabled && $0.usesWinogradF4Gradients != gradients))
+    /// F(4×4)'s Winograd domain with `f4WeightGradient`, else in F(2×2)'s).
+    /// `false`: those layers back to im2col + GEMM.
+    public func withWinogradF4(_ enabled: Bool = true, gradients: Bool = false, f4WeightGradient: Bool = false) -> Sequential {
+        let f4WeightGradient = gradients && f4WeightGradient
+        return mappingConvolutions(where: {
+            $0.supportsWinograd && ($0.usesWinogradF4 != enabled
+                || (enabled && ($0.usesWinogradF4Gradients != gradients || $0.usesWinogradF4WeightGradient != f4WeightGradient)))
         }) { conv, parameters in
-            conv.withWinogradF4(enabled, gradients: gradients, parameters: parameters)
+            conv.withWinogradF4(enabled, gradients: gradients, f4WeightGradient: f4WeightGradient, parameters: parameters)
         }
     }
 

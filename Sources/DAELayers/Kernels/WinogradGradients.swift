@@ -18,23 +18,13 @@ import CDirectKernels
 /// im2col + GEMM.
 ///
 /// **Weight gradient** (any padding): the adjoint of the forward pass with
-/// respect to `U`. Per block of `T` output tiles, with `V` the forward input
-/// transform of `x` (recomputed here, not kept from the forward pass: 16·Cin
-/// floats a tile would be 28 MB a layer at batch 16 and 48×48×48) and
-/// `dM = A dY Aᵀ` the output-gradient transform of each tile's 2×2 pixels of
-/// `∂L/∂y` (pixels past the output's edge taken as 0),
-///
-///     dU[e] += V[:, e, :]ᵀ · dM[:, e, :]     16 GEMMs [Cin × T] · [T × Cout]
-///
-/// summed over the blocks in the workspace, then `dW[·, ·, c, f] += Gᵀ dU[·, c, f] G`
-/// once, added to the parameter gradient (the ``Layer`` contract). With the
-/// C kernels every entry of `dU` is one chain of FMAs over a block's tiles,
-/// added to the sum of the blocks before: the bits depend on the batch (and
-/// its split across workers) and the block size, never on the CPU's vector
-/// width or on anything else, so a given batch split gives the same bits every run.
+/// respect to `U`, in 16 GEMMs `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]` per
+/// block of tiles, `dM = A dY Aᵀ` the transform of each tile's 2×2 pixels
+/// of `∂L/∂y`, then `dW += Gᵀ dU G` (``WinogradWeightGradient``, shared
+/// with F(4×4)).
 ///
 /// Error against float64 and timings: Docs/Benchmarks.md ("Winograd in training").
-extension WinogradConvolution {
+extension WinogradConvolution: WinogradWeightGradient {
     /// `π`: entry `e = 4·a + b` of the rotated kernel's transform is entry `π(e)` of this one's.
     private static let rotated: [Int] = {
         let p = [3, 1, 2, 0]
@@ -70,58 +60,6 @@ extension WinogradConvolution {
         }
         return WinogradConvolution(geometry: g, transformedKernel: kernel, outputChannels: cin, blockTiles: blockTiles,
                                    kernels: kernels, transforms: transforms)
-    }
-
-    /// Floats of workspace the weight gradient needs for `batch` images:
-    /// `dU`, one block's `V` and `dM`, and one edge tile.
-    func weightGradientWorkspaceCount(batch: Int) -> Int {
-        let cin = geometry.inputChannels, cout = outputChannels
-        let tiles = min(blockTiles, max(1, batch * tilesPerImage))
-        return Self.elements * cin * cout + tiles * Self.elements * (cin + cout) + Self.elements * cin
-    }
-
-    /// `weightGradient[3, 3, Cin, Cout] += ∂L/∂kernel` of `batch` images of
-    /// `input` and `outputGradient` (`∂L/∂y`, after the activation's backward).
-    ///
-    /// Per block of `T` tiles: the input transform `V[T, 16, Cin]` of `input`,
-    /// the output-gradient transform `dM[T, 16, Cout]` of `outputGradient`,
-    /// and 16 GEMMs `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]`, `[Cin × T] · [T × Cout]`
-    /// (`V` with row stride `16·Cin` read transposed, `dM` with row stride
-    /// `16·Cout`, `dU[e]` `Cin × Cout`); then `dW += Gᵀ dU G`.
-    func accumulateWeightGradient(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-                                  into weightGradient: UnsafeMutablePointer<Float>, batch: Int,
-                                  workspace: UnsafeMutablePointer<Float>,
-                                  kernels: WinogradKernels? = nil, transforms: WinogradTransforms? = nil) {
-        let kernels = kernels ?? self.kernels, transforms = transforms ?? self.transforms
-        let cin = geometry.inputChannels, cout = outputChannels
-        let total = batch * tilesPerImage
-        guard total > 0 else { return }
-        let capacity = min(blockTiles, total)
-        let du = workspace, v = du + Self.elements * cin * cout
-        let dm = v + capacity * Self.elements * cin, edge = dm + capacity * Self.elements * cout
-        du.update(repeating: 0, count: Self.elements * cin * cout)
-        var start = 0
-        while start < total {
-            let count = min(capacity, total - start)
-            inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
-            outputGradientTransform(outputGradient, tiles: start..<(start + count), into: dm, transforms: transforms)
-            // For each e < 16, dU[e] += V[T, e, :]ᵀ · dM[T, e, :]: [Cin × T] · [T × Cout].
-            switch kernels {
-            case .blas:
-                for e in 0..<Self.elements {
-                    BLAS.gemm(transposeA: true, m: cin, n: cout, k: count, a: v + e * cin, lda: Self.elements * cin,
-                              b: dm + e * cout, ldb: Self.elements * cout, beta: 1, c: du + e * cin * cout, ldc: cout)
-                }
-            #if arch(x86_64)
-            case .avx512: dae_winograd_weight_gemm_avx512(v, dm, du, count, cin, cout)
-            case .avx2: dae_winograd_weight_gemm_avx2(v, dm, du, count, cin, cout)
-            #else
-            case .avx512, .avx2: preconditionFailure("\(kernels) Winograd kernels on a CPU that is not x86-64")
-            #endif
-            }
-            start += count
-        }
-        Self.addKernelGradient(du, into: weightGradient, count: cin * cout)
     }
 
     /// `dW[i, j, ·] += (Gᵀ dU G)[i, j]` for every (input channel, filter) pair

@@ -41,7 +41,7 @@ public struct Conv2D: Layer {
     /// on (``winogradWeightGradients`` when it was switched on), else im2col + GEMM.
     private(set) var winogradWeightGradient = false
     /// The Winograd F(4×4, 3×3) forward pass with this kernel, transformed,
-    /// when switched on instead (``withWinogradF4(_:gradients:)``;
+    /// when switched on instead (``withWinogradF4(_:gradients:f4WeightGradient:)``;
     /// `WinogradF4Convolution.swift`). For inference alone the gradients
     /// run as im2col + GEMM; with the gradients switched on too, see
     /// ``winogradF4InputGradient``.
@@ -49,8 +49,12 @@ public struct Conv2D: Layer {
     /// With F(4×4) gradients (training): the input gradient as an F(4×4)
     /// convolution of ∂L/∂y with the kernel rotated 180° and transposed
     /// (`same` padding; nil: im2col + GEMM), while ``winograd`` holds the
-    /// F(2×2) pass whose weight gradient (in its Winograd domain) is used.
+    /// F(2×2) pass whose weight gradient (in its Winograd domain) is used,
+    /// unless ``winogradF4WeightGradient``.
     private(set) var winogradF4InputGradient: WinogradF4Convolution?
+    /// With F(4×4) gradients: the weight gradient runs in F(4×4)'s own
+    /// Winograd domain (`WinogradF4Gradients.swift`; ``winograd`` is nil).
+    private(set) var winogradF4WeightGradient = false
 
     /// A convolution with the given weights; throws when their shapes do not fit.
     public init(name: String, inputShape: [Int], kernel: Tensor, bias: Tensor,
@@ -122,7 +126,7 @@ public struct Conv2D: Layer {
     /// Transforms the new kernel again when the passes run as Winograd.
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
         if winogradF4 != nil {
-            switchWinogradF4(on: true, gradients: winograd != nil, kernel: parameters)
+            switchWinogradF4(on: true, gradients: usesWinogradF4Gradients, f4WeightGradient: winogradF4WeightGradient, kernel: parameters)
         } else if winograd != nil {
             switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters)
         }
@@ -130,7 +134,7 @@ public struct Conv2D: Layer {
 
     /// Builds (transforming `kernel`) or drops the Winograd passes.
     private mutating func switchWinograd(on: Bool, weightGradient: Bool, kernel: UnsafePointer<Float>) {
-        (winogradF4, winogradF4InputGradient) = (nil, nil)
+        (winogradF4, winogradF4InputGradient, winogradF4WeightGradient) = (nil, nil, false)
         guard on, supportsWinograd else {
             (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
             return
@@ -140,10 +144,12 @@ public struct Conv2D: Layer {
     }
 
     /// Builds (transforming `kernel`) or drops the F(4×4, 3×3) forward pass,
-    /// and with `gradients` its input gradient and the F(2×2) weight
-    /// gradient; drops the F(2×2) passes otherwise.
-    private mutating func switchWinogradF4(on: Bool, gradients: Bool, kernel: UnsafePointer<Float>) {
-        (winograd, winogradInputGradient, winogradWeightGradient, winogradF4InputGradient) = (nil, nil, false, nil)
+    /// and with `gradients` its input gradient and the weight gradient (in
+    /// F(4×4)'s domain with `f4WeightGradient`, else F(2×2)'s); drops the
+    /// F(2×2) passes otherwise.
+    private mutating func switchWinogradF4(on: Bool, gradients: Bool, f4WeightGradient: Bool, kernel: UnsafePointer<Float>) {
+        (winograd, winogradInputGradient, winogradWeightGradient) = (nil, nil, false)
+        (winogradF4InputGradient, winogradF4WeightGradient) = (nil, false)
         guard on, supportsWinograd else {
             winogradF4 = nil
             return
@@ -151,8 +157,12 @@ public struct Conv2D: Layer {
         let geometry = lowered.geometry, (cin, cout) = (geometry.inputChannels, lowered.outputChannels)
         winogradF4 = WinogradF4Convolution(geometry: geometry, weights: kernel, outputChannels: cout)
         guard gradients else { return }
-        winograd = WinogradConvolution(geometry: geometry, weights: kernel, outputChannels: cout)
-        winogradWeightGradient = true
+        if f4WeightGradient {
+            winogradF4WeightGradient = true
+        } else {
+            winograd = WinogradConvolution(geometry: geometry, weights: kernel, outputChannels: cout)
+            winogradWeightGradient = true
+        }
         guard let gradientGeometry = WinogradConvolution.inputGradientGeometry(of: geometry, outputChannels: cout) else { return }
         // K'[i][j][f][c] = K[2 − i][2 − j][c][f]: rotated 180°, input and output channels swapped.
         let rotated = [Float](unsafeUninitializedCapacity: 9 * cin * cout) { buffer, initialized in
@@ -175,7 +185,7 @@ public struct Conv2D: Layer {
     /// few-channel one on direct loops): one whose forward pass can run as Winograd F(2×2, 3×3).
     public var supportsWinograd: Bool { WinogradConvolution.supports(lowered.geometry) }
     /// True when the forward pass runs as Winograd: F(2×2, 3×3) (``withWinograd(_:)``)
-    /// or F(4×4, 3×3) (``withWinogradF4(_:gradients:)``).
+    /// or F(4×4, 3×3) (``withWinogradF4(_:gradients:f4WeightGradient:)``).
     public var usesWinograd: Bool { winograd != nil || winogradF4 != nil }
     /// How far from an output pixel (at the layer's resolution) an input
     /// pixel can change its rounding when the forward pass runs as Winograd
@@ -189,13 +199,16 @@ public struct Conv2D: Layer {
     /// True when the forward pass runs as Winograd F(4×4, 3×3).
     public var usesWinogradF4: Bool { winogradF4 != nil }
     /// True when the forward pass runs as Winograd F(4×4, 3×3) with its
-    /// gradients switched on too (``withWinogradF4(_:gradients:)``, for training).
-    public var usesWinogradF4Gradients: Bool { winogradF4 != nil && winograd != nil }
+    /// gradients switched on too (``withWinogradF4(_:gradients:f4WeightGradient:)``, for training).
+    public var usesWinogradF4Gradients: Bool { winogradF4 != nil && (winograd != nil || winogradF4WeightGradient) }
+    /// True when the weight gradient runs in Winograd F(4×4, 3×3)'s own
+    /// domain (``withWinogradF4(_:gradients:f4WeightGradient:)`` with `f4WeightGradient`).
+    public var usesWinogradF4WeightGradient: Bool { winogradF4WeightGradient }
     /// True when the input gradient runs as Winograd too (a `same` layer
-    /// switched on): F(2×2, 3×3), or F(4×4, 3×3) with ``withWinogradF4(_:gradients:)``.
+    /// switched on): F(2×2, 3×3), or F(4×4, 3×3) with ``withWinogradF4(_:gradients:f4WeightGradient:)``.
     public var usesWinogradInputGradient: Bool { winogradInputGradient != nil || winogradF4InputGradient != nil }
-    /// True when the weight gradient runs in the Winograd domain too.
-    public var usesWinogradWeightGradient: Bool { winograd != nil && winogradWeightGradient }
+    /// True when the weight gradient runs in a Winograd domain too: F(2×2)'s or F(4×4)'s.
+    public var usesWinogradWeightGradient: Bool { (winograd != nil && winogradWeightGradient) || winogradF4WeightGradient }
 
     /// Whether layers switched on from now on compute their weight gradient
     /// in the Winograd domain (else im2col + GEMM): a benchmark's knob; the
@@ -235,20 +248,26 @@ public struct Conv2D: Layer {
     /// (`gradients` false) the gradients run as im2col + GEMM. For training
     /// (`gradients`), the input gradient runs as F(4×4, 3×3) too (`same`
     /// padding: the convolution of ∂L/∂y with the kernel rotated 180° and
-    /// transposed) and the weight gradient in F(2×2, 3×3)'s Winograd domain
-    /// (`WinogradGradients.swift`). F(2×2, 3×3) alone is switched off.
-    /// The kernel is transformed here, once, and again whenever the parameters
-    /// change. Results differ from F(2×2)'s in the last bits, and a pixel's
-    /// rounding depends on input pixels up to 3 away (tiled inference allows
-    /// for it: `WinogradF4Convolution.swift`).
-    public func withWinogradF4(_ enabled: Bool = true, gradients: Bool = false) -> Conv2D {
-        withHeldParameters { withWinogradF4(enabled, gradients: gradients, parameters: $0) }
+    /// transposed) and the weight gradient in a Winograd domain: F(4×4,
+    /// 3×3)'s own with `f4WeightGradient` (`WinogradF4Gradients.swift`, the
+    /// fastest), else F(2×2, 3×3)'s (`WinogradGradients.swift`, as runs
+    /// recorded before the F(4×4) weight gradient existed computed it).
+    /// F(2×2, 3×3) alone is switched off. The kernel is transformed here,
+    /// once, and again whenever the parameters change. Results differ from
+    /// F(2×2)'s in the last bits, and a pixel's rounding depends on input
+    /// pixels up to 3 away (tiled inference allows for it:
+    /// `WinogradF4Convolution.swift`).
+    public func withWinogradF4(_ enabled: Bool = true, gradients: Bool = false, f4WeightGradient: Bool = false) -> Conv2D {
+        withHeldParameters {
+            withWinogradF4(enabled, gradients: gradients, f4WeightGradient: f4WeightGradient, parameters: $0)
+        }
     }
 
-    /// ``withWinogradF4(_:gradients:)`` with the weights at `parameters` (flat: kernel, bias).
-    package func withWinogradF4(_ enabled: Bool, gradients: Bool = false, parameters: UnsafePointer<Float>) -> Conv2D {
+    /// ``withWinogradF4(_:gradients:f4WeightGradient:)`` with the weights at `parameters` (flat: kernel, bias).
+    package func withWinogradF4(_ enabled: Bool, gradients: Bool = false, f4WeightGradient: Bool = false,
+                                parameters: UnsafePointer<Float>) -> Conv2D {
         var layer = self
-        layer.switchWinogradF4(on: enabled, gradients: gradients, kernel: parameters)
+        layer.switchWinogradF4(on: enabled, gradients: gradients, f4WeightGradient: f4WeightGradient, kernel: parameters)
         return layer
     }
 
@@ -262,6 +281,7 @@ public struct Conv2D: Layer {
         layer.winograd = winograd?.resized(to: layer.lowered.geometry)
         layer.winogradF4 = winogradF4?.resized(to: layer.lowered.geometry)
         layer.winogradWeightGradient = winogradWeightGradient
+        layer.winogradF4WeightGradient = winogradF4WeightGradient
         let gradientGeometry = WinogradConvolution.inputGradientGeometry(of: layer.lowered.geometry, outputChannels: layer.lowered.outputChannels)
         if let inputGradient = winogradF4InputGradient {
             layer.winogradF4InputGradient = gradientGeometry.map { inputGradient.resized(to: $0) }
@@ -277,9 +297,11 @@ public struct Conv2D: Layer {
     public func workspaceCount(batch: Int) -> Int {
         let lowered = lowered.workspaceCount(batch: batch)
         if let winogradF4 {
-            guard let winograd else { return max(winogradF4.workspaceCount(batch: batch), lowered) }
-            // Training: the F(2×2) weight gradient, the F(4×4) input gradient (or im2col + GEMM's).
-            return max(winogradF4.workspaceCount(batch: batch), winograd.weightGradientWorkspaceCount(batch: batch),
+            // Training: the weight gradient (F(4×4)'s or F(2×2)'s), the F(4×4) input gradient (or im2col + GEMM's).
+            let weightGradient = winogradF4WeightGradient ? winogradF4.weightGradientWorkspaceCount(batch: batch)
+                : winograd?.weightGradientWorkspaceCount(batch: batch)
+            guard let weightGradient else { return max(winogradF4.workspaceCount(batch: batch), lowered) }
+            return max(winogradF4.workspaceCount(batch: batch), weightGradient,
                        winogradF4InputGradient?.workspaceCount(batch: batch) ?? lowered)
         }
         guard let winograd else { return lowered }
@@ -334,11 +356,17 @@ public struct Conv2D: Layer {
     /// - im2col + GEMM: `dK[kh·kw·in, filters] += patchesᵀ × dy[N·outH·outW, filters]`,
     ///   with the patch matrix the lowered forward pass left in the workspace
     ///   (after a Winograd forward pass, which writes none, im2col again);
-    /// - Winograd (``usesWinogradWeightGradient``): per block of T tiles, 16 GEMMs
-    ///   `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]`, `[Cin × T] · [T × Cout]`, then `dK += Gᵀ dU G`.
+    /// - Winograd (``usesWinogradWeightGradient``): per block of T tiles, E GEMMs
+    ///   `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]`, `[Cin × T] · [T × Cout]`, then `dK += Gᵀ dU G`
+    ///   (E = 36 in F(4×4)'s domain, 16 in F(2×2)'s).
     package func accumulateWeightGradient(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                           into weightGradient: UnsafeMutablePointer<Float>, batch: Int,
                                           workspace: UnsafeMutablePointer<Float>) {
+        if let winogradF4, winogradF4WeightGradient {
+            winogradF4.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: weightGradient,
+                                                batch: batch, workspace: workspace)
+            return
+        }
         if let winograd, winogradWeightGradient {
             winograd.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: weightGradient,
                                               batch: batch, workspace: workspace)
