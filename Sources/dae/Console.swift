@@ -99,6 +99,17 @@ enum FileSystem {
         FileManager.default.fileExists(atPath: url.path)
     }
 
+    /// Refuses an `--output` directory that does not exist yet and is named
+    /// like an image file (`cleaned.png`): the user meant a file, and would
+    /// otherwise get a directory of that name with the result inside it.
+    /// An existing directory of any name is used as it is.
+    static func checkOutputDirectoryName(_ url: URL, flag: String = "--output") throws {
+        let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+        guard !exists(url), imageExtensions.contains(url.pathExtension.lowercased()) else { return }
+        throw CLIError("\(flag) \(url.path) looks like an image file's name, but it names the directory the results "
+            + "are written in (created if missing); give a directory, e.g. \(flag) \(url.deletingLastPathComponent().path)")
+    }
+
     /// Creates `url` and its missing parents (like `mkdir -p`), then checks
     /// that a file can be created in it, so a long run fails before it
     /// starts rather than at its end.

@@ -91,6 +91,7 @@ struct Demo: ParsableCommand {
         var data: any DemoData = photos.images.map { PhotoDemoData(demo: self, directory: $0) } ?? TutorialDemoData(demo: self)
         let epochs = self.epochs ?? data.defaultEpochs
         let outputURL = FileSystem.url(output)
+        try FileSystem.checkOutputDirectoryName(outputURL)
         try checkOutputsAreNew(["model.safetensors"] + data.figureNames, in: outputURL)
         try data.load()
         try FileSystem.prepareOutputDirectory(outputURL)

@@ -72,6 +72,7 @@ struct Denoise: ParsableCommand {
         Interruption.shared.install()
         Interruption.shared.setExitMessage("interrupted: the image being written was removed")
         let outputURL = FileSystem.url(output)
+        try FileSystem.checkOutputDirectoryName(outputURL)
         let names = inputs.map { FileSystem.url($0).deletingPathExtension().lastPathComponent + "-denoised.png" }
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw CLIError("two inputs would both be written to \(outputURL.appendingPathComponent(repeated).path); denoise them separately")

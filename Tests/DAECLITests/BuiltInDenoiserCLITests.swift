@@ -100,6 +100,27 @@ struct BuiltInDenoiserCLITests {
         }
     }
 
+    @Test("--output named like an image file is refused unless that directory exists (it is a directory, not the result's name)")
+    func refusesAnOutputNamedLikeAnImage() throws {
+        try withTemporaryDirectory("builtin-output-name") { directory in
+            let input = directory.appendingPathComponent("in.png")
+            try Self.noisyPNG(width: 20, height: 20, sigma: 0.1, to: input)
+            for name in ["cleaned.png", "cleaned.JPG"] {
+                let output = directory.appendingPathComponent(name)
+                let result = try CLITool.run(["denoise", input.path, "--output", output.path, "--workers", "1"])
+                CLITool.expectOneLineError(result, containing: ["--output \(output.path) looks like an image file's name",
+                                                                "give a directory, e.g. --output \(directory.path)"])
+                #expect(!FileManager.default.fileExists(atPath: output.path), "nothing is created")
+            }
+            // A directory that exists is used whatever its name.
+            let existing = directory.appendingPathComponent("album.png")
+            try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: false)
+            let result = try CLITool.run(["denoise", input.path, "--output", existing.path, "--workers", "1"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            #expect(FileManager.default.fileExists(atPath: existing.appendingPathComponent("in-denoised.png").path))
+        }
+    }
+
     @Test("dae export writes a model without optimizer state that loads and denoises the same")
     func exportKeepsTheWeights() throws {
         try withTemporaryDirectory("export") { directory in
