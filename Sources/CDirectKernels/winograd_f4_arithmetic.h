@@ -110,14 +110,11 @@ F4_INLINE void F4_NAME(f4_output_gradient_slice)(const float *dy, long rs, long 
 
 F4_EXPORT void F4_NAME(dae_winograd_f4_output_gradient_transform)(const dae_winograd_shape *s, const float *outputGradient,
                                                                   long first, long count, float *dm) {
-    const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth, tail = cout % F4_WIDTH;
+    const long cout = s->outputChannels, ow = s->outputWidth, tail = cout % F4_WIDTH;
     const F4_MASK full = F4_MASK_FOR(F4_WIDTH), partial = F4_MASK_FOR(tail);
     for (long k = 0; k < count; k++) {
-        long image, row, column;
-        winograd_tile_position(s, first + k, &image, &row, &column);
-        const long oy = 4 * row, ox = 4 * column;
-        const long rows = oh - oy < 4 ? oh - oy : 4, columns = ow - ox < 4 ? ow - ox : 4;
-        const float *dy = outputGradient + ((image * oh + oy) * ow + ox) * cout;
+        long rows, columns;
+        const float *dy = outputGradient + winograd_output_tile(s, first + k, 4, &rows, &columns) * cout;
         float *out = dm + k * 36 * cout;
         long f0 = 0;
         for (; f0 + F4_WIDTH <= cout; f0 += F4_WIDTH)
@@ -142,14 +139,11 @@ F4_EXPORT void F4_NAME(dae_winograd_f4_input_transform)(const dae_winograd_shape
 
 F4_EXPORT void F4_NAME(dae_winograd_f4_output_transform)(const dae_winograd_shape *s, const float *m, long first,
                                                          long count, float *output, const float *bias, int relu) {
-    const long cout = s->outputChannels, oh = s->outputHeight, ow = s->outputWidth, tail = cout % F4_WIDTH;
+    const long cout = s->outputChannels, ow = s->outputWidth, tail = cout % F4_WIDTH;
     const F4_MASK full = F4_MASK_FOR(F4_WIDTH), partial = F4_MASK_FOR(tail);
     for (long k = 0; k < count; k++) {
-        long image, row, column;
-        winograd_tile_position(s, first + k, &image, &row, &column);
-        const long oy = 4 * row, ox = 4 * column;
-        const long rows = oh - oy < 4 ? oh - oy : 4, columns = ow - ox < 4 ? ow - ox : 4;
-        float *y = output + ((image * oh + oy) * ow + ox) * cout;
+        long rows, columns;
+        float *y = output + winograd_output_tile(s, first + k, 4, &rows, &columns) * cout;
         const float *mk = m + k * 36 * cout;
         long f0 = 0;
         for (; f0 + F4_WIDTH <= cout; f0 += F4_WIDTH) {

@@ -17,6 +17,18 @@ static inline void winograd_tile_position(const dae_winograd_shape *s, long inde
     *column = r - *row * s->tileColumns;
 }
 
+/// Where output tile `index` of the batch writes: the index of its first
+/// output pixel in the batch (pixels, not floats), and how many of its m
+/// rows and m columns lie inside the output (`rows`, `columns`).
+static inline long winograd_output_tile(const dae_winograd_shape *s, long index, long m, long *rows, long *columns) {
+    long image, row, column;
+    winograd_tile_position(s, index, &image, &row, &column);
+    const long oh = s->outputHeight, ow = s->outputWidth, oy = m * row, ox = m * column;
+    *rows = oh - oy < m ? oh - oy : m;
+    *columns = ow - ox < m ? ow - ox : m;
+    return (image * oh + oy) * ow + ox;
+}
+
 /// The tile's (m+2)×(m+2) input window: a pointer into the image and its row
 /// stride when the window lies inside the image, else `edge` ((m+2)²·Cin
 /// floats) filled with the window, zero outside the image, and a row stride of (m+2)·Cin.

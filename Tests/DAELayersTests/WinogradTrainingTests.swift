@@ -135,7 +135,7 @@ struct WinogradTrainingTests {
     static func weightGradient(_ x: Tensor, _ dy: Tensor, kernel: Tensor, geometry g: ConvolutionGeometry, batch: Int,
                                base: [Float]? = nil, blockTiles: Int = WinogradConvolution.defaultBlockTiles, f4: Bool = false,
                                kernels: WinogradKernels, transforms: WinogradTransforms) -> Tensor {
-        func run<W: WinogradWeightGradient>(_ conv: W) -> Tensor {
+        func run<W: WinogradPass>(_ conv: W) -> Tensor {
             var dk = base ?? [Float](repeating: 0, count: kernel.count)
             var workspace = [Float](repeating: .nan, count: conv.weightGradientWorkspaceCount(batch: batch))
             x.withUnsafeBufferPointer { xp in

@@ -3,8 +3,9 @@ import CDirectKernels
 #endif
 
 /// The forward pass of a stride-1 3×3 convolution as Winograd's minimal
-/// filtering algorithm F(2×2, 3×3) (Lavin & Gray 2016); its two gradients,
-/// for training, are in `WinogradGradients.swift`.
+/// filtering algorithm F(2×2, 3×3) (Lavin & Gray 2016): its transforms here,
+/// its block loop in ``WinogradPass``; its two gradients, for training, in
+/// `WinogradGradients.swift`.
 ///
 /// The output is cut into 2×2 tiles; each reads a 4×4 input tile (rows
 /// `2·ty − padTop …+3`, columns likewise, zero outside the image). With
@@ -40,7 +41,7 @@ import CDirectKernels
 ///
 /// Measured error against float64 and the timings that chose F(2×2, 3×3)
 /// and the block size: Docs/Benchmarks.md ("Winograd F(2×2, 3×3)").
-struct WinogradConvolution: WinogradTiling, Sendable, Equatable {
+struct WinogradConvolution: WinogradPass, Sendable, Equatable {
     /// Output pixels per tile side, input pixels per tile side, and transformed entries per tile.
     static let outputTile = 2, inputTile = 4, elements = 16
 
@@ -147,36 +148,6 @@ struct WinogradConvolution: WinogradTiling, Sendable, Equatable {
                         store(sum, u + (a * 4 + b) * entryStride)
                     }
                 }
-            }
-        }
-    }
-
-    /// The convolution of `input` (`batch` images) into `output`
-    /// (`batch·outH·outW × Cout`, overwritten): `bias` (or zero) added in the
-    /// output transform, then ReLU when `relu` (any other activation is the caller's).
-    ///
-    /// Per block of `T` tiles: 16 GEMMs of `[T × Cin] · [Cin × Cout]`
-    /// (`V[T, e, Cin]` with row stride `16·Cin` times `U[e]`, into `M[T, e, Cout]`, row stride `16·Cout`).
-    func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int,
-                 workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
-                 kernels: WinogradKernels? = nil, transforms: WinogradTransforms? = nil) {
-        let kernels = kernels ?? self.kernels, transforms = transforms ?? self.transforms
-        let cin = geometry.inputChannels, cout = outputChannels
-        let total = batch * tilesPerImage
-        guard total > 0 else { return }
-        let capacity = min(blockTiles, total)
-        let v = workspace, m = workspace + capacity * Self.elements * cin
-        let edge = m + capacity * Self.elements * cout
-        transformedKernel.withUnsafeBufferPointer { u in
-            let u = u.baseAddress!
-            var start = 0
-            while start < total {
-                let count = min(capacity, total - start)
-                inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
-                // For each e < 16, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
-                kernels.multiply(v, u, into: m, tiles: count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
-                outputTransform(m, tiles: start..<(start + count), into: output, bias: bias, relu: relu, transforms: transforms)
-                start += count
             }
         }
     }

@@ -39,7 +39,7 @@ import CDirectKernels
 /// Tiled inference aligns its tile origins to 4 and takes a halo that
 /// follows this reach layer by layer (`LayerSpec`
 /// `exactnessRadius(winogradOutputTile:)` in DAEKit: 2 pixels a layer on average).
-struct WinogradF4Convolution: WinogradTiling, Sendable, Equatable {
+struct WinogradF4Convolution: WinogradPass, Sendable, Equatable {
     /// Output pixels per tile side, input pixels per tile side, and transformed entries per tile.
     static let outputTile = 4, inputTile = 6, elements = 36
     /// How far from an output pixel an input pixel can change its rounding:
@@ -122,43 +122,21 @@ struct WinogradF4Convolution: WinogradTiling, Sendable, Equatable {
         }
     }
 
-    /// The convolution of `input` (`batch` images) into `output`
-    /// (`batch·outH·outW × Cout`, overwritten): `bias` (or zero) added in the
-    /// output transform, then ReLU when `relu` (any other activation is the caller's).
-    ///
-    /// Per block of `T` tiles: 36 GEMMs of `[T × Cin] · [Cin × Cout]`
-    /// (`V[T, e, Cin]` with row stride `36·Cin` times `U[e]`, into `M[T, e, Cout]`, row stride `36·Cout`).
-    func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int,
-                 workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
-                 kernels: WinogradKernels? = nil, transforms: WinogradTransforms? = nil) {
-        let kernels = kernels ?? self.kernels, transforms = transforms ?? self.transforms
-        let cin = geometry.inputChannels, cout = outputChannels
-        let total = batch * tilesPerImage
-        guard total > 0 else { return }
-        let capacity = min(blockTiles, total)
-        let v = workspace, m = workspace + capacity * Self.elements * cin
-        let edge = m + capacity * Self.elements * cout
+    /// `y = Aᵀ M A + bias` (then ReLU when `relu`) for tiles `tiles` of the
+    /// batch from `m` (`tiles.count · 36 · Cout` floats), written to the
+    /// tiles' output pixels in `output` (the batch's NHWC output).
+    func outputTransform(_ m: UnsafePointer<Float>, tiles: Range<Int>, into output: UnsafeMutablePointer<Float>,
+                         bias: UnsafePointer<Float>?, relu: Bool, transforms: WinogradTransforms) {
         var shape = shape
-        transformedKernel.withUnsafeBufferPointer { u in
-            let u = u.baseAddress!
-            var start = 0
-            while start < total {
-                let count = min(capacity, total - start)
-                inputTransform(input, tiles: start..<(start + count), into: v, edge: edge, transforms: transforms)
-                // For each e < 36, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
-                kernels.multiply(v, u, into: m, tiles: count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
-                let r: Int32 = relu ? 1 : 0
-                switch transforms {
-                case .swift: dae_winograd_f4_output_transform_portable(&shape, m, start, count, output, bias, r)
-                #if arch(x86_64)
-                case .avx512: dae_winograd_f4_output_transform_avx512(&shape, m, start, count, output, bias, r)
-                case .avx2: dae_winograd_f4_output_transform_avx2(&shape, m, start, count, output, bias, r)
-                #else
-                case .avx512, .avx2: preconditionFailure("\(transforms) Winograd transforms on a CPU that is not x86-64")
-                #endif
-                }
-                start += count
-            }
+        let r: Int32 = relu ? 1 : 0
+        switch transforms {
+        case .swift: dae_winograd_f4_output_transform_portable(&shape, m, tiles.lowerBound, tiles.count, output, bias, r)
+        #if arch(x86_64)
+        case .avx512: dae_winograd_f4_output_transform_avx512(&shape, m, tiles.lowerBound, tiles.count, output, bias, r)
+        case .avx2: dae_winograd_f4_output_transform_avx2(&shape, m, tiles.lowerBound, tiles.count, output, bias, r)
+        #else
+        case .avx512, .avx2: preconditionFailure("\(transforms) Winograd transforms on a CPU that is not x86-64")
+        #endif
         }
     }
 }

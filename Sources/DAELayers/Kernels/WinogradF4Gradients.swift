@@ -3,7 +3,7 @@ import CDirectKernels
 /// The weight gradient of a stride-1 3×3 convolution in Winograd F(4×4, 3×3)'s
 /// own domain, for training (``Conv2D/withWinogradF4(_:gradients:f4WeightGradient:)``):
 /// the adjoint of ``WinogradF4Convolution``'s forward pass with respect to
-/// its 36 transformed entries (``WinogradWeightGradient`` has the loop).
+/// its 36 transformed entries (``WinogradPass`` has the loop).
 /// Per block of tiles, `V` is the forward pass's input transform, `dM = A dY Aᵀ`
 /// the transform of each tile's 4×4 pixels of `∂L/∂y` (`A` = `Aᵀ`'s
 /// transpose, `include/dae_winograd_f4.h`), 36 GEMMs `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]`,
@@ -12,7 +12,7 @@ import CDirectKernels
 ///
 /// Error against float64 and timings: Docs/Benchmarks.md ("Winograd
 /// F(4×4, 3×3) in training").
-extension WinogradF4Convolution: WinogradWeightGradient {
+extension WinogradF4Convolution {
     /// `V[k, e, :]` for tiles `tiles` of the batch (k = tile − tiles.lowerBound),
     /// into `v` (`tiles.count · 36 · Cin` floats); `edge`: 36·Cin floats of scratch.
     func inputTransform(_ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>,
@@ -45,23 +45,6 @@ extension WinogradF4Convolution: WinogradWeightGradient {
         }
     }
 
-    /// `dW[i, j, ·] += (Gᵀ dU G)[i, j]` for every (input channel, filter)
-    /// pair (`count` of them, contiguous in each of dU's 36 and dW's 9
-    /// planes), with `G` = ``gMatrix`` (6 × 3): `Gᵀ` maps six
-    /// values to three, applied to dU's columns, then to the rows of the
-    /// result. 8 pairs at a time.
-    static func addKernelGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int) {
-        var p = 0
-        while p + VectorKernels.width <= count {
-            addKernelGradient(du + p, into: dw + p, count: count, VectorKernels.load, VectorKernels.store)
-            p += VectorKernels.width
-        }
-        while p < count {
-            addKernelGradient(du + p, into: dw + p, count: count, { SIMD2<Float>($0.pointee, 0) }, { $1.pointee = $0[0] })
-            p += 1
-        }
-    }
-
     /// `Gᵀ`'s map of six values to three (``gMatrix``'s columns, each entry
     /// rounded to Float): `x₀/2 + s + 16x₃/15 + x₄/30`, `d + 8x₃/15 − x₄/15`
     /// and `s + 4x₃/15 + 2x₄/15 + x₅/2`, with `s = (x₁ + x₂)/6` and `d = (x₁ − x₂)/6`.
@@ -73,24 +56,20 @@ extension WinogradF4Convolution: WinogradWeightGradient {
                 s + x3 * Float(4.0 / 15) + x4 * Float(2.0 / 15) + x5 * 0.5)
     }
 
-    /// One vector of pairs: `du` and `dw` at the pairs' first, planes `count` apart.
+    /// `dW[i, j, ·] += (Gᵀ dU G)[i, j]` for one vector of (input channel,
+    /// filter) pairs (``WinogradPass`` runs them all), with `G` = ``gMatrix``
+    /// (6 × 3): `Gᵀ` applied to dU's six columns, then to the rows of the result.
     @inline(__always)
-    private static func addKernelGradient<V: SIMD>(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int,
-                                                   _ load: (UnsafePointer<Float>) -> V,
-                                                   _ store: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+    static func addKernelGradient<V: SIMD>(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int,
+                                           _ load: (UnsafePointer<Float>) -> V,
+                                           _ store: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
         @inline(__always) func x(_ a: Int, _ b: Int) -> V { load(du + (6 * a + b) * count) }
         // Columns b: (Gᵀ X)[·, b].
         @inline(__always) func column(_ b: Int) -> (V, V, V) { reduce(x(0, b), x(1, b), x(2, b), x(3, b), x(4, b), x(5, b)) }
         let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
         // Rows i: ((Gᵀ X) G)[i, ·], added to dW[i, ·].
-        @inline(__always) func add(_ row: Int, _ z: (V, V, V)) {
-            let w = dw + 3 * row * count
-            store(load(UnsafePointer(w)) + z.0, w)
-            store(load(UnsafePointer(w + count)) + z.1, w + count)
-            store(load(UnsafePointer(w + 2 * count)) + z.2, w + 2 * count)
-        }
-        add(0, reduce(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-        add(1, reduce(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-        add(2, reduce(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+        addKernelGradientRow(reduce(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0), row: 0, to: dw, count: count, load, store)
+        addKernelGradientRow(reduce(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1), row: 1, to: dw, count: count, load, store)
+        addKernelGradientRow(reduce(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2), row: 2, to: dw, count: count, load, store)
     }
 }

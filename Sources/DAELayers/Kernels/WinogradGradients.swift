@@ -20,11 +20,11 @@ import CDirectKernels
 /// **Weight gradient** (any padding): the adjoint of the forward pass with
 /// respect to `U`, in 16 GEMMs `dU[e] += V[:, e, :]ᵀ · dM[:, e, :]` per
 /// block of tiles, `dM = A dY Aᵀ` the transform of each tile's 2×2 pixels
-/// of `∂L/∂y`, then `dW += Gᵀ dU G` (``WinogradWeightGradient``, shared
+/// of `∂L/∂y`, then `dW += Gᵀ dU G` (the loop is ``WinogradPass``'s, shared
 /// with F(4×4)).
 ///
 /// Error against float64 and timings: Docs/Benchmarks.md ("Winograd in training").
-extension WinogradConvolution: WinogradWeightGradient {
+extension WinogradConvolution {
     /// `π`: entry `e = 4·a + b` of the rotated kernel's transform is entry `π(e)` of this one's.
     private static let rotated: [Int] = {
         let p = [3, 1, 2, 0]
@@ -62,23 +62,11 @@ extension WinogradConvolution: WinogradWeightGradient {
                                    kernels: kernels, transforms: transforms)
     }
 
-    /// `dW[i, j, ·] += (Gᵀ dU G)[i, j]` for every (input channel, filter) pair
-    /// (`count` of them, contiguous in each of dU's 16 and dW's 9 planes), with
+    /// `dW[i, j, ·] += (Gᵀ dU G)[i, j]` for one vector of (input channel,
+    /// filter) pairs (``WinogradPass`` runs them all), with
     /// `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`: `Gᵀ` maps four
     /// values `x` to `[x₀ + ½(x₁ + x₂), ½(x₁ − x₂), ½(x₁ + x₂) + x₃]`, applied to
-    /// dU's columns, then to the rows of the result. 8 pairs at a time.
-    static func addKernelGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int) {
-        var p = 0
-        while p + VectorKernels.width <= count {
-            addKernelGradient(du + p, into: dw + p, count: count, VectorKernels.load, VectorKernels.store)
-            p += VectorKernels.width
-        }
-        while p < count {
-            addKernelGradient(du + p, into: dw + p, count: count, { SIMD2<Float>($0.pointee, 0) }, { $1.pointee = $0[0] })
-            p += 1
-        }
-    }
-
+    /// dU's columns, then to the rows of the result.
     /// `Gᵀ`'s map of four values to three.
     @inline(__always)
     private static func reduce<V: SIMD>(_ x0: V, _ x1: V, _ x2: V, _ x3: V) -> (V, V, V) where V.Scalar == Float {
@@ -86,25 +74,18 @@ extension WinogradConvolution: WinogradWeightGradient {
         return (x0 + sum, (x1 - x2) * 0.5, sum + x3)
     }
 
-    /// One vector of pairs: `du` and `dw` at the pairs' first, planes `count` apart.
     @inline(__always)
-    private static func addKernelGradient<V: SIMD>(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int,
-                                                   _ load: (UnsafePointer<Float>) -> V,
-                                                   _ store: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
+    static func addKernelGradient<V: SIMD>(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>, count: Int,
+                                           _ load: (UnsafePointer<Float>) -> V,
+                                           _ store: (V, UnsafeMutablePointer<Float>) -> Void) where V.Scalar == Float {
         @inline(__always) func x(_ a: Int, _ b: Int) -> V { load(du + (4 * a + b) * count) }
         // Columns b: (Gᵀ X)[·, b].
         let c0 = reduce(x(0, 0), x(1, 0), x(2, 0), x(3, 0)), c1 = reduce(x(0, 1), x(1, 1), x(2, 1), x(3, 1))
         let c2 = reduce(x(0, 2), x(1, 2), x(2, 2), x(3, 2)), c3 = reduce(x(0, 3), x(1, 3), x(2, 3), x(3, 3))
         // Rows i: ((Gᵀ X) G)[i, ·], added to dW[i, ·].
-        @inline(__always) func add(_ row: Int, _ z: (V, V, V)) {
-            let w = dw + 3 * row * count
-            store(load(UnsafePointer(w)) + z.0, w)
-            store(load(UnsafePointer(w + count)) + z.1, w + count)
-            store(load(UnsafePointer(w + 2 * count)) + z.2, w + 2 * count)
-        }
-        add(0, reduce(c0.0, c1.0, c2.0, c3.0))
-        add(1, reduce(c0.1, c1.1, c2.1, c3.1))
-        add(2, reduce(c0.2, c1.2, c2.2, c3.2))
+        addKernelGradientRow(reduce(c0.0, c1.0, c2.0, c3.0), row: 0, to: dw, count: count, load, store)
+        addKernelGradientRow(reduce(c0.1, c1.1, c2.1, c3.1), row: 1, to: dw, count: count, load, store)
+        addKernelGradientRow(reduce(c0.2, c1.2, c2.2, c3.2), row: 2, to: dw, count: count, load, store)
     }
 
     /// `dM[k, e, :]` for tiles `tiles` of the batch (k = tile − tiles.lowerBound)
