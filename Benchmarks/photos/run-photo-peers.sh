@@ -15,7 +15,9 @@
 #                                               48x48 patches: `--preset builtin` on both sides) or
 #                                               builtin-deep (the same with 17 convolutions)
 #   WINOGRAD=1                                  dae trains with --winograd (its stride-1 3x3 layers
-#                                               as Winograd F(2x2, 3x3); Keras is unchanged)
+#                                               as Winograd F(2x2, 3x3); Keras is unchanged);
+#                                               WINOGRAD=f4: --winograd-f4; WINOGRAD=f4-weights:
+#                                               --winograd-f4-weight-gradient (all three passes F(4x4, 3x3))
 #   DAE=<path>                                  a dae binary to use; unset, this checkout's
 #                                               release build (built first)
 #   VENV=~/.cache/peers-venv                    Python with tensorflow-cpu and pillow (installed when missing)
@@ -42,7 +44,13 @@ case "$PRESET" in
     builtin|builtin-deep) dae_preset=(--preset "$PRESET") ;;
     *) echo "PRESET must be photo, builtin or builtin-deep, got $PRESET" >&2; exit 2 ;;
 esac
-if [ -n "$WINOGRAD" ]; then dae_preset+=(--winograd); fi
+case "$WINOGRAD" in
+    '') ;;
+    1) dae_preset+=(--winograd) ;;
+    f4) dae_preset+=(--winograd-f4) ;;
+    f4-weights) dae_preset+=(--winograd-f4-weight-gradient) ;;
+    *) echo "WINOGRAD must be 1, f4 or f4-weights, got $WINOGRAD" >&2; exit 2 ;;
+esac
 if [ -z "$DAE" ]; then
     (cd "$repo" && swift build -c release --product dae >&2)
     DAE="$repo/.build/release/dae"
@@ -53,7 +61,7 @@ trap 'rm -rf "$scratch"' EXIT
 log "keras ($PRESET): $EPOCHS epochs of $PATCHES patches, $THREADS threads"
 keras=$("$VENV/bin/python" "$here/keras_photo.py" --preset "$PRESET" --images "$IMAGES" --epochs "$EPOCHS" --patches "$PATCHES" \
         --threads "$THREADS" | tail -n 1)
-log "dae ($PRESET${WINOGRAD:+, --winograd}): $EPOCHS epochs of $PATCHES patches, $THREADS workers"
+log "dae ($PRESET ${dae_preset[*]}): $EPOCHS epochs of $PATCHES patches, $THREADS workers"
 dae=$("$DAE" train --images "$IMAGES" --checkpoint "$scratch/photo.safetensors" --epochs "$EPOCHS" "${dae_preset[@]}" \
       --patches-per-epoch "$PATCHES" --workers "$THREADS" --json | tail -n 1)
 python3 - "$keras" "$dae" <<'PY'

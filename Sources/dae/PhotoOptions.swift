@@ -22,7 +22,8 @@ struct PhotoOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The architecture of a new photo model: 'photo' (7 convolutions of 48, the default), "
                                + "'builtin' (the built-in denoiser's: a noise-level map, 10 convolutions of 48, 48×48 patches), "
                                + "'builtin-deep' (the same with 17 convolutions; start it from a trained 'builtin' model "
-                               + "with --initial-weights, which inserts identity layers) or "
+                               + "with --initial-weights, which inserts identity layers), 'builtin-deeper' (23 convolutions; "
+                               + "start it from a trained 'builtin-deep' model likewise) or "
                                + "'ffdnet' (2×2 pixel unshuffle, a noise-level map, 12 convolutions of 64 at half resolution, "
                                + "64×64 patches) (with --images).", valueName: "name"))
     var preset: PhotoPreset?
@@ -107,7 +108,7 @@ struct PhotoOptions: ParsableArguments {
 
 /// The architectures `--preset` names for a new photo model.
 enum PhotoPreset: String, ExpressibleByArgument, CaseIterable {
-    case photo, builtin, builtinDeep = "builtin-deep", ffdnet
+    case photo, builtin, builtinDeep = "builtin-deep", builtinDeeper = "builtin-deeper", ffdnet
 
     /// The architecture for images of `channels`.
     func configuration(channels: Int) -> DenoisingAutoencoder.Configuration {
@@ -115,6 +116,7 @@ enum PhotoPreset: String, ExpressibleByArgument, CaseIterable {
         case .photo: .photo(channels: channels)
         case .builtin: .builtInPhoto(channels: channels)
         case .builtinDeep: .builtInPhotoDeep(channels: channels)
+        case .builtinDeeper: .builtInPhotoDeeper(channels: channels)
         case .ffdnet: .ffdnet(channels: channels)
         }
     }

@@ -9,6 +9,7 @@ import Testing
 struct DeepeningTests {
     @Test("The deeper model predicts what the model did",
           arguments: [(DenoisingAutoencoder.Configuration.builtInPhoto(channels: 3), 16),
+                      (.builtInPhotoDeep(channels: 3), DenoisingAutoencoder.Configuration.builtInPhotoDeeper().layerFilters.count),
                       (.photo(channels: 1), 9), (.ffdnet(channels: 3), 13)])
     func sameOutputs(configuration: DenoisingAutoencoder.Configuration, depth: Int) throws {
         var model = try DenoisingAutoencoder(configuration: configuration, seed: 5)
