@@ -43,6 +43,7 @@ struct PhotoDemoData: DemoData {
     func options(epochs: Int, batchSize: Int, seed: UInt64) -> TrainingOptions {
         var options = TrainingOptions(epochs: epochs, batchSize: batchSize, noise: .photoBlind, seed: seed)
         options.learningRateSchedule = PhotoRecipe.schedule(epochs: epochs)
+        options.lossWeighting = demo.photos.lossWeighting?.weighting ?? .uniform
         return options
     }
 

@@ -51,11 +51,16 @@ struct PhotoOptions: ParsableArguments {
                                valueName: "fraction"))
     var grayPatches: Double?
 
+    @Option(help: ArgumentHelp("How each patch's squared error counts in the loss: 'uniform' (the mean squared error, the default) "
+                               + "or 'noise-std' (divided by the patch's noise std, at least 5/255, times 25/255: light noise "
+                               + "counts as much as heavy noise in decibels) (with --images).", valueName: "kind"))
+    var lossWeighting: LossWeightingKind?
+
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
             || patchScales != nil || preset != nil || acceptChangedImages || initialWeights != nil || learningRate != nil
-            || grayPatches != nil {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --no-augment and --accept-changed-images need --images")
+            || grayPatches != nil || lossWeighting != nil {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --loss-weighting, --no-augment and --accept-changed-images need --images")
         }
         if let grayPatches, !(0...1).contains(grayPatches) {
             throw ValidationError("--gray-patches must be 0 to 1, got \(grayPatches)")
@@ -104,6 +109,17 @@ struct PhotoOptions: ParsableArguments {
                                                  scales: scales, seed: 1)
         return PhotoData(folder: folder, train: train, validation: validation, patches: patches, validationPatches: validationPatches)
     }
+}
+
+/// The loss weightings `--loss-weighting` names.
+enum LossWeightingKind: String, ExpressibleByArgument, CaseIterable {
+    case uniform, noiseStd = "noise-std"
+
+    /// The kind of a recorded weighting (``LossWeighting/photoBalanced`` is `noise-std`).
+    init(_ weighting: LossWeighting) { self = weighting == .uniform ? .uniform : .noiseStd }
+
+    /// The weighting `fit` applies.
+    var weighting: LossWeighting { self == .uniform ? .uniform : .photoBalanced }
 }
 
 /// The architectures `--preset` names for a new photo model.

@@ -19,6 +19,8 @@ struct PhotoRecipe: Codable, Equatable {
     var initialWeights: String? = nil
     /// The fraction of patches made gray (`--gray-patches`); absent: none.
     var grayFraction: Double? = nil
+    /// How each patch's squared error counts (`--loss-weighting`); absent: uniform.
+    var lossWeighting: LossWeighting? = nil
 
     /// Names and byte sizes of every file of `folder`, hashed (FNV-1a, 64 bits):
     /// another file, one file fewer, or a file changed in size gives another identity.
@@ -87,6 +89,12 @@ struct PhotoTrainingData: TrainingData {
                 throw CLIError("--gray-patches \(given) differs from the first run's \(gray); omit it to resume with the same result as an uninterrupted run")
             }
             options.grayPatches = gray
+            let weighting = photo.lossWeighting ?? .uniform
+            if let given = options.lossWeighting, given.weighting != weighting {
+                throw CLIError("--loss-weighting \(given.rawValue) differs from the first run's (\(weighting)); "
+                    + "omit it to resume with the same result as an uninterrupted run")
+            }
+            options.lossWeighting = LossWeightingKind(weighting)
         } else if let model {
             options.channels = options.channels ?? model.configuration.inputShape[2]
             options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
@@ -110,7 +118,8 @@ struct PhotoTrainingData: TrainingData {
                                    decayEpochs: recorded?.photo.map { $0.decayEpochs } ?? (model == nil ? train.epochs : nil),
                                    folderIdentity: recorded?.photo?.folderIdentity ?? identity,
                                    initialWeights: initialWeights,
-                                   grayFraction: data.patches.grayFraction > 0 ? data.patches.grayFraction : nil)
+                                   grayFraction: data.patches.grayFraction > 0 ? data.patches.grayFraction : nil,
+                                   lossWeighting: options.lossWeighting.flatMap { $0 == .uniform ? nil : $0.weighting })
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape

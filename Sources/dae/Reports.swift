@@ -112,6 +112,8 @@ struct TrainingReport: Encodable {
     let winogradF4: Bool?
     /// True when trained with `--winograd-f4-weight-gradient`; absent otherwise.
     let winogradF4WeightGradient: Bool?
+    /// How each image's squared error counted (`--loss-weighting`), when not uniform; absent otherwise.
+    let lossWeighting: String?
     let configuration: ConfigurationReport
     let history: [EpochReport]
 
@@ -124,6 +126,7 @@ struct TrainingReport: Encodable {
         winograd = recipe.winograd
         winogradF4 = recipe.winogradF4
         winogradF4WeightGradient = recipe.winogradF4WeightGradient
+        lossWeighting = recipe.photo?.lossWeighting?.description
         configuration = ConfigurationReport(of: model)
         history = EpochReport.all(model.history)
     }

@@ -230,7 +230,8 @@ struct TrainingCheckpoint {
             + " up to epoch \(totalEpochs): \(what) with \(model.parameterCount) parameters, "
             + "batch \(recipe.batchSize), noise \(recipe.noise), seed \(recipe.seed), \(images), workers: \(recipe.workers)"
             + (recipe.winogradF4WeightGradient == true ? ", Winograd F(4×4) convolutions and weight gradients"
-                : recipe.winogradF4 == true ? ", Winograd F(4×4) convolutions" : recipe.winograd == true ? ", Winograd convolutions" : ""))
+                : recipe.winogradF4 == true ? ", Winograd F(4×4) convolutions" : recipe.winograd == true ? ", Winograd convolutions" : "")
+            + (recipe.photo?.lossWeighting.map { ", loss weighted by \($0)" } ?? ""))
         var loop = TrainingLoop(totalEpochs: totalEpochs, options: recipe.options)
         loop.afterEpoch = { model, _ in
             try model.save(to: checkpointURL)

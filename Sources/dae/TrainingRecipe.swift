@@ -86,6 +86,7 @@ struct TrainingRecipe: Codable, Equatable {
     var options: TrainingOptions {
         var options = TrainingOptions(batchSize: batchSize, noise: noise, seed: seed)
         options.learningRateSchedule = PhotoRecipe.schedule(epochs: photo?.decayEpochs)
+        options.lossWeighting = photo?.lossWeighting ?? .uniform
         options.winogradConvolutions = winograd == true
         options.winogradF4 = winogradF4 == true
         options.winogradF4WeightGradient = winogradF4WeightGradient == true

@@ -253,6 +253,36 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func lossWeightingIsRecordedAndKeptByResume() throws {
+        try withTemporaryDirectory("photo-loss-weighting") { directory in
+            let folder = try PhotoFixtures.folder().path
+            let checkpoint = directory.appendingPathComponent("photo.safetensors").path
+            let common = ["train", "--images", folder, "--checkpoint", checkpoint, "--workers", "1",
+                          "--patch-size", "16", "--patches-per-epoch", "16"]
+            let first = try CLITool.run(common + ["--epochs", "1", "--loss-weighting", "noise-std", "--json"])
+            try #require(first.status == 0, "\(first.diagnostics)")
+            #expect(first.stderr.contains("loss weighted by inverse noise std"))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data((first.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect((report["lossWeighting"] as? String)?.hasPrefix("inverse noise std") == true)
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--loss-weighting", "uniform"]),
+                                       containing: ["--loss-weighting uniform differs from the first run's (inverse noise std"])
+            // Omitted on --resume, the recorded weighting is kept.
+            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
+            try #require(second.status == 0, "\(second.diagnostics)")
+            #expect(second.stderr.contains("loss weighted by inverse noise std"))
+            // A run without it records nothing and says nothing.
+            let plain = try CLITool.run(common + ["--epochs", "1", "--force", "--json"])
+            try #require(plain.status == 0, "\(plain.diagnostics)")
+            #expect(!plain.stderr.contains("loss weighted"))
+            let plainReport = try #require(try JSONSerialization.jsonObject(with: Data((plain.stdoutLines.last ?? "").utf8)) as? [String: Any])
+            #expect(plainReport["lossWeighting"] == nil)
+            CLITool.expectOneLineError(try CLITool.run(["train", "--loss-weighting", "noise-std", "--checkpoint", checkpoint]),
+                                       containing: ["--loss-weighting", "need --images"])
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--loss-weighting", "loud", "--force"]),
+                                       containing: ["loud"])
+        }
+    }
+
     @Test func aTallImageStreamsThroughTheTutorialModel() throws {
         try withTemporaryDirectory("tall") { directory in
             let input = directory.appendingPathComponent("tall.png")

@@ -73,10 +73,14 @@ extension DenoisingAutoencoder {
             var lossSum: Double = 0
             for b in 0..<batches {
                 let indices = order[(b * batchSize)..<min((b + 1) * batchSize, count)]
+                // Each image's loss weight, from the noise std its stream draws (nil: all 1, the plain MSE).
+                let weights = options.lossWeighting == .uniform ? nil
+                    : RandomStreams.noiseLevels(indices: indices, noise: options.noise, seed: options.seed, .trainingNoise,
+                                                major: noiseEpoch).map { options.lossWeighting.weight(noiseStd: $0) }
                 let loss = box.withBuffers { clean, noisy, corrupted in
                     // Each worker converts and corrupts its own shard of the batch.
                     box.engine!.lossAndGradients(network: network, input: noisy, target: clean,
-                                                 batch: indices.count) { shard in
+                                                 batch: indices.count, weights: weights) { shard in
                         let images = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
                         let offset = shard.lowerBound * imageSize
                         train.fill(images, epoch: epoch, into: clean + offset)

@@ -43,6 +43,10 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// F(4×4, 3×3) in training"). Off by default, so that runs recorded
     /// with ``winogradF4`` alone resume with the same bits.
     public var winogradF4WeightGradient = false
+    /// How much each image's squared error counts in the loss (``LossWeighting/uniform``,
+    /// the mean squared error, by default). The reported training loss is the
+    /// weighted one; the validation loss stays the plain mean squared error.
+    public var lossWeighting: LossWeighting = .uniform
 
     /// Options; the defaults are the tutorial's (10 epochs, batch 32, its noise).
     public init(epochs: Int = 10, batchSize: Int = 32, noise: NoiseModel = .tutorial,
@@ -57,11 +61,11 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case epochs, batchSize, noise, freshNoiseEachEpoch, shuffle, seed, learningRateSchedule, winogradConvolutions, winogradF4
-        case winogradF4WeightGradient
+        case winogradF4WeightGradient, lossWeighting
     }
 
     /// Encodes options; `winogradConvolutions`, `winogradF4` and `winogradF4WeightGradient` only when on,
-    /// so options without them encode as before.
+    /// and `lossWeighting` only when not uniform, so options without them encode as before.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(epochs, forKey: .epochs)
@@ -74,6 +78,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         if winogradConvolutions { try c.encode(true, forKey: .winogradConvolutions) }
         if winogradF4 { try c.encode(true, forKey: .winogradF4) }
         if winogradF4WeightGradient { try c.encode(true, forKey: .winogradF4WeightGradient) }
+        if lossWeighting != .uniform { try c.encode(lossWeighting, forKey: .lossWeighting) }
     }
 
     /// Decodes options; `learningRateSchedule` may be absent (constant), `winogradConvolutions` too (off).
@@ -87,14 +92,17 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         winogradConvolutions = try c.decodeIfPresent(Bool.self, forKey: .winogradConvolutions) ?? false
         winogradF4 = try c.decodeIfPresent(Bool.self, forKey: .winogradF4) ?? false
         winogradF4WeightGradient = try c.decodeIfPresent(Bool.self, forKey: .winogradF4WeightGradient) ?? false
+        lossWeighting = try c.decodeIfPresent(LossWeighting.self, forKey: .lossWeighting) ?? .uniform
     }
 
-    /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, bad noise or a bad schedule.
+    /// Throws `DAEError/invalidArgument(_:)` for negative epochs (0 is a valid no-op), a non-positive batch size, bad noise,
+    /// a bad schedule or bad loss weights.
     public func validate() throws {
         guard epochs >= 0 else { throw DAEError.invalidArgument("epochs must be non-negative, got \(epochs)") }
         guard batchSize > 0 else { throw DAEError.invalidArgument("batch size must be positive, got \(batchSize)") }
         try noise.validate()
         try learningRateSchedule.validate()
+        try lossWeighting.validate()
     }
 }
 

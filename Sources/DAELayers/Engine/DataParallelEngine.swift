@@ -27,7 +27,7 @@ package final class DataParallelEngine {
     /// ``predict(network:input:batch:output:layers:)`` may be called).
     /// `winograd` (default: `forInference`) makes `predict` run the network's
     /// stride-1 3×3 convolutions as Winograd F(2×2, 3×3); training passes
-    /// (``lossAndGradients(network:input:target:batch:prepareShard:)``) run
+    /// (``lossAndGradients(network:input:target:batch:weights:prepareShard:)``) run
     /// the network as given: to train with Winograd, pass a network converted
     /// with ``Sequential/withWinograd(_:)`` (and build the engine from it, so
     /// that its workspaces hold no patch matrices).
@@ -69,28 +69,36 @@ package final class DataParallelEngine {
     ///   - input: `batch × network.inputShape` floats (the noisy images).
     ///   - target: `batch × network.outputShape` floats (the clean images).
     ///   - batch: the number of examples, at most ``batchCapacity``.
+    ///   - weights: when given, `batch` weights: example `e`'s squared
+    ///     errors count `weights[e]` times in the loss and its gradients
+    ///     (``MeanSquaredError/weightedSumOfSquaresAndGradient(prediction:target:examples:elementsPerExample:weights:normalizer:gradient:)``).
     ///   - prepareShard: when given, each worker first calls it with its
     ///     shard's range of examples, to write that part of `input` and
     ///     `target` (batch assembly and noise then run in parallel too).
-    /// - Returns: the loss, the mean over every element of the batch.
+    /// - Returns: the loss, the (weighted) mean over every element of the batch.
     package func lossAndGradients(network: Sequential, input: UnsafePointer<Float>,
-                                 target: UnsafePointer<Float>, batch: Int,
+                                 target: UnsafePointer<Float>, batch: Int, weights: [Float]? = nil,
                                  prepareShard: ((Range<Int>) -> Void)? = nil) -> Float {
         precondition(batch > 0 && batch <= batchCapacity, "batch \(batch) outside 1...\(batchCapacity)")
         precondition(!workspaces[0].isInferenceOnly, "an inference-only engine computes no gradients")
+        precondition(weights == nil || weights!.count == batch, "\(weights?.count ?? 0) loss weights for a batch of \(batch)")
         let inCount = network.bareLayers[0].inputCount
         let outCount = network.bareLayers[network.bareLayers.count - 1].outputCount
         let normalizer = batch * outCount
         var partialSums = [Double](repeating: 0, count: workers)
-        partialSums.withUnsafeMutableBufferPointer { sums in
-            let sums = sums
-            run(batch: batch) { w, shard, workspace in
-                prepareShard?(shard)
-                sums[w] = network.sumOfSquaredErrorsAndGradients(
-                    input: input + shard.lowerBound * inCount, target: target + shard.lowerBound * outCount,
-                    batch: shard.count, normalizer: normalizer, workspace: workspace)
+        func pass(_ weights: UnsafePointer<Float>?) {
+            partialSums.withUnsafeMutableBufferPointer { sums in
+                let sums = sums
+                run(batch: batch) { w, shard, workspace in
+                    prepareShard?(shard)
+                    sums[w] = network.sumOfSquaredErrorsAndGradients(
+                        input: input + shard.lowerBound * inCount, target: target + shard.lowerBound * outCount,
+                        batch: shard.count, normalizer: normalizer, weights: weights.map { $0 + shard.lowerBound },
+                        workspace: workspace)
+                }
             }
         }
+        if let weights { weights.withUnsafeBufferPointer { pass($0.baseAddress!) } } else { pass(nil) }
         // Sum the workers' gradients into worker 0's, in worker order (deterministic).
         let total = workspaces[0].gradientStorage
         for w in 1..<shards(of: batch).count {
@@ -115,7 +123,7 @@ package final class DataParallelEngine {
         }
     }
 
-    /// The gradients of the last ``lossAndGradients(network:input:target:batch:prepareShard:)``,
+    /// The gradients of the last ``lossAndGradients(network:input:target:batch:weights:prepareShard:)``,
     /// one block in ``Sequential/parameterNames`` order.
     package var gradients: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspaces[0].gradientStorage) }
 

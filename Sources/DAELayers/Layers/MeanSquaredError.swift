@@ -12,7 +12,36 @@ public enum MeanSquaredError {
         prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
         normalizer: Int, gradient: UnsafeMutablePointer<Float>
     ) -> Double {
-        let scale = 2 / Float(normalizer)
+        sumOfSquaresAndGradient(prediction: prediction, target: target, count: count, scale: 2 / Float(normalizer),
+                                gradient: gradient)
+    }
+
+    /// As ``sumOfSquaresAndGradient(prediction:target:count:normalizer:gradient:)``
+    /// with each example's squared errors weighted: `examples` examples of
+    /// `elementsPerExample` elements each, example `e` counting `weights[e]`
+    /// times. Writes `∂L/∂prediction = 2·weights[e]·(prediction − target) / normalizer`
+    /// and returns `Σₑ weights[e] · Σ (prediction − target)²` (in `Double`).
+    @inlinable
+    public static func weightedSumOfSquaresAndGradient(
+        prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, examples: Int, elementsPerExample: Int,
+        weights: UnsafePointer<Float>, normalizer: Int, gradient: UnsafeMutablePointer<Float>
+    ) -> Double {
+        var sum: Double = 0
+        for e in 0..<examples {
+            let offset = e * elementsPerExample
+            // With every weight 1 this is sumOfSquaresAndGradient to the bit.
+            let exampleSum = sumOfSquaresAndGradient(prediction: prediction + offset, target: target + offset,
+                                                     count: elementsPerExample, scale: 2 * weights[e] / Float(normalizer),
+                                                     gradient: gradient + offset)
+            sum += Double(weights[e]) * exampleSum
+        }
+        return sum
+    }
+
+    /// `Σ (prediction − target)²` (in `Double`), writing `scale·(prediction − target)` into `gradient`.
+    @inlinable
+    static func sumOfSquaresAndGradient(prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int,
+                                        scale: Float, gradient: UnsafeMutablePointer<Float>) -> Double {
         var sum: Double = 0
         for i in 0..<count {
             let difference = prediction[i] - target[i]
