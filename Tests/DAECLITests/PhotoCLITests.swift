@@ -229,23 +229,30 @@ struct PhotoCLITests {
         }
     }
 
+    /// `dae train` on the photo fixtures' folder into `checkpoint`: one worker, 16 patches of 16×16 an epoch.
+    static func photoTraining(_ checkpoint: String) throws -> [String] {
+        ["train", "--images", try PhotoFixtures.folder().path, "--checkpoint", checkpoint, "--workers", "1",
+         "--patch-size", "16", "--patches-per-epoch", "16"]
+    }
+
+    /// Runs `arguments` with `--json`, requires success, and returns standard error and the JSON report.
+    static func trainingReport(_ arguments: [String]) throws -> (stderr: String, report: [String: Any]) {
+        let run = try CLITool.run(arguments + ["--json"])
+        try #require(run.status == 0, "\(run.diagnostics)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data((run.stdoutLines.last ?? "").utf8)) as? [String: Any])
+        return (run.stderr, report)
+    }
+
     @Test func grayPatchesAreRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-gray-patches") { directory in
-            let folder = try PhotoFixtures.folder().path
-            let checkpoint = directory.appendingPathComponent("photo.safetensors").path
-            let common = ["train", "--images", folder, "--checkpoint", checkpoint, "--workers", "1",
-                          "--patch-size", "16", "--patches-per-epoch", "16"]
-            let first = try CLITool.run(common + ["--epochs", "1", "--gray-patches", "0.25", "--json"])
-            try #require(first.status == 0, "\(first.diagnostics)")
+            let common = try Self.photoTraining(directory.appendingPathComponent("photo.safetensors").path)
+            let first = try Self.trainingReport(common + ["--epochs", "1", "--gray-patches", "0.25"])
             #expect(first.stderr.contains("25.0% made gray"))
-            let report = try #require(try JSONSerialization.jsonObject(with: Data((first.stdoutLines.last ?? "").utf8)) as? [String: Any])
-            #expect((report["grayPatches"] as? NSNumber)?.doubleValue == 0.25)
+            #expect((first.report["grayPatches"] as? NSNumber)?.doubleValue == 0.25)
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--gray-patches", "0.5"]),
                                        containing: ["--gray-patches 0.5 differs from the first run's 0.25"])
             // Omitted on --resume, the recorded fraction is kept.
-            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
-            try #require(second.status == 0, "\(second.diagnostics)")
-            #expect(second.stderr.contains("25.0% made gray"))
+            #expect(try Self.trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains("25.0% made gray"))
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--gray-patches", "1.5", "--force"]),
                                        containing: ["--gray-patches must be 0 to 1, got 1.5"])
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--gray-patches", "0.5", "--channels", "1", "--force"]),
@@ -255,27 +262,19 @@ struct PhotoCLITests {
 
     @Test func lossWeightingIsRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-loss-weighting") { directory in
-            let folder = try PhotoFixtures.folder().path
             let checkpoint = directory.appendingPathComponent("photo.safetensors").path
-            let common = ["train", "--images", folder, "--checkpoint", checkpoint, "--workers", "1",
-                          "--patch-size", "16", "--patches-per-epoch", "16"]
-            let first = try CLITool.run(common + ["--epochs", "1", "--loss-weighting", "noise-std", "--json"])
-            try #require(first.status == 0, "\(first.diagnostics)")
+            let common = try Self.photoTraining(checkpoint)
+            let first = try Self.trainingReport(common + ["--epochs", "1", "--loss-weighting", "noise-std"])
             #expect(first.stderr.contains("loss weighted by inverse noise std"))
-            let report = try #require(try JSONSerialization.jsonObject(with: Data((first.stdoutLines.last ?? "").utf8)) as? [String: Any])
-            #expect((report["lossWeighting"] as? String)?.hasPrefix("inverse noise std") == true)
+            #expect((first.report["lossWeighting"] as? String)?.hasPrefix("inverse noise std") == true)
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--loss-weighting", "uniform"]),
                                        containing: ["--loss-weighting uniform differs from the first run's (inverse noise std"])
             // Omitted on --resume, the recorded weighting is kept.
-            let second = try CLITool.run(common + ["--epochs", "2", "--resume", "--json"])
-            try #require(second.status == 0, "\(second.diagnostics)")
-            #expect(second.stderr.contains("loss weighted by inverse noise std"))
+            #expect(try Self.trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains("loss weighted by inverse noise std"))
             // A run without it records nothing and says nothing.
-            let plain = try CLITool.run(common + ["--epochs", "1", "--force", "--json"])
-            try #require(plain.status == 0, "\(plain.diagnostics)")
+            let plain = try Self.trainingReport(common + ["--epochs", "1", "--force"])
             #expect(!plain.stderr.contains("loss weighted"))
-            let plainReport = try #require(try JSONSerialization.jsonObject(with: Data((plain.stdoutLines.last ?? "").utf8)) as? [String: Any])
-            #expect(plainReport["lossWeighting"] == nil)
+            #expect(plain.report["lossWeighting"] == nil)
             CLITool.expectOneLineError(try CLITool.run(["train", "--loss-weighting", "noise-std", "--checkpoint", checkpoint]),
                                        containing: ["--loss-weighting", "need --images"])
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--loss-weighting", "loud", "--force"]),

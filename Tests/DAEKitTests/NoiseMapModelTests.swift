@@ -13,6 +13,12 @@ struct NoiseMapModelTests {
         try Photos.residualModel(channels: channels, seed: seed) { .ffdnet(channels: $0) }
     }
 
+    /// 64 augmented 16×16 RGB patches an epoch from the test photographs written into `directory`.
+    static func trainingPatches(in directory: URL) throws -> PatchSampler {
+        let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 3)
+        return try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 64, augment: true, scales: [1], seed: 2)
+    }
+
     @Test("the preset is one list of layer specs, and every count comes from it")
     func presetSpecs() throws {
         let configuration = DenoisingAutoencoder.Configuration.ffdnet(channels: 3)
@@ -139,27 +145,19 @@ struct NoiseMapModelTests {
         #expect(throws: DAEError.self) { try model.denoise(batch, noiseLevel: 1.5) }
     }
 
-    @Test("training with the map learns, and a resumed fit equals an uninterrupted one")
-    func trainsAndResumes() throws {
+    @Test("training with the map learns, and a resumed fit equals an uninterrupted one (with either loss weighting)",
+          arguments: [LossWeighting.uniform, .photoBalanced])
+    func trainsAndResumes(weighting: LossWeighting) throws {
         try withTemporaryDirectory { directory in
-            let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 3)
-            let patches = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 64, augment: true, scales: [1], seed: 2)
-            let options = TrainingOptions(epochs: 2, batchSize: 16, noise: .photoBlind, seed: 3)
+            let patches = try Self.trainingPatches(in: directory)
+            var options = TrainingOptions(epochs: 2, batchSize: 16, noise: .photoBlind, seed: 3)
+            options.lossWeighting = weighting
             var straight = try Self.smallModel()
             let history = try straight.fit(patches, validation: patches, options: options)
             #expect(history.epochs.count == 2 && history.epochs.allSatisfy { $0.trainLoss.isFinite })
             #expect(history.epochs[1].trainLoss < history.epochs[0].trainLoss)
-
-            var first = try Self.smallModel()
-            var half = options
-            half.epochs = 1
-            try first.fit(patches, validation: patches, options: half)
-            let url = directory.appendingPathComponent("half.safetensors")
-            try first.save(to: url)
-            var resumed = try DenoisingAutoencoder(contentsOf: url)
-            #expect(resumed.configuration == first.configuration)
-            resumed.workers = 2
-            try resumed.fit(patches, validation: patches, options: half)
+            let resumed = try Photos.resumedFit(try Self.smallModel(), on: patches, validation: patches, options: options,
+                                                in: directory)
             #expect(resumed.parameters == straight.parameters)
         }
     }

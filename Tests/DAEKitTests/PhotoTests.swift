@@ -60,6 +60,24 @@ enum Photos {
         model.workers = 2
         return model
     }
+
+    /// `model` trained as `--resume` trains it: the first half of
+    /// `options.epochs`, saved to a checkpoint in `directory`, loaded back
+    /// (on 2 workers) and trained the rest. It must equal an uninterrupted `fit`.
+    static func resumedFit(_ model: DenoisingAutoencoder, on patches: some ImageSource, validation: (any ImageSource)? = nil,
+                           options: TrainingOptions, in directory: URL) throws -> DenoisingAutoencoder {
+        var first = model, part = options
+        part.epochs = options.epochs / 2
+        try first.fit(patches, validation: validation, options: part)
+        let url = directory.appendingPathComponent("half.safetensors")
+        try first.save(to: url)
+        var resumed = try DenoisingAutoencoder(contentsOf: url)
+        #expect(resumed.configuration == first.configuration)
+        resumed.workers = 2
+        part.epochs = options.epochs - part.epochs
+        try resumed.fit(patches, validation: validation, options: part)
+        return resumed
+    }
 }
 
 @Suite("Training on a folder of photographs")
@@ -223,16 +241,7 @@ struct ImageFolderTests {
             let options = TrainingOptions(epochs: 2, batchSize: 8, noise: .photoBlind, seed: 11)
             var straight = try Photos.residualModel()
             try straight.fit(patches, options: options)
-
-            var first = try Photos.residualModel()
-            var one = options
-            one.epochs = 1
-            try first.fit(patches, options: one)
-            let url = directory.appendingPathComponent("half.safetensors")
-            try first.save(to: url)
-            var resumed = try DenoisingAutoencoder(contentsOf: url)
-            resumed.workers = 2
-            try resumed.fit(patches, options: one)
+            let resumed = try Photos.resumedFit(try Photos.residualModel(), on: patches, options: options, in: directory)
             #expect(resumed.parameters == straight.parameters)
             #expect(resumed.configuration.architecture == .residual)
         }

@@ -57,13 +57,8 @@ struct WinogradTrainingFitTests {
         var straight = try Self.model()
         try straight.fit(images, options: Self.options(epochs: 2, path: path))
         try withTemporaryDirectory { directory in
-            var first = try Self.model()
-            try first.fit(images, options: Self.options(epochs: 1, path: path))
-            let url = directory.appendingPathComponent("half.safetensors")
-            try first.save(to: url)
-            var resumed = try DenoisingAutoencoder(contentsOf: url)
-            resumed.workers = 2
-            try resumed.fit(images, options: Self.options(epochs: 1, path: path))
+            let resumed = try Photos.resumedFit(try Self.model(), on: images, options: Self.options(epochs: 2, path: path),
+                                                in: directory)
             #expect(resumed.parameters == straight.parameters)
         }
         // Each path rounds differently from the one before it (if this fails, the path no longer runs).
