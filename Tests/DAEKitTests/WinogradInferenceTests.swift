@@ -124,6 +124,33 @@ struct WinogradInferenceTests {
         #expect(zip(nearly, reference).contains { $0 != $1 }, "a halo of 32 changes some bits")
     }
 
+    /// A photograph of at most 512×512 (or a band that is one tile) no longer
+    /// cuts into one tile per worker, whose halos would be computed twice:
+    /// its one pass splits its Winograd blocks across the workers. Every
+    /// block computes what it computes on one thread, so the bits are one
+    /// worker's whole-image pass on any CPU (OpenBLAS or not).
+    @Test("an image that is one tile runs one pass on every worker: one worker's whole-image bits")
+    func oneTileRunsOnEveryWorker() throws {
+        var model = try DenoisingAutoencoder(configuration: .builtInPhotoDeep(channels: 3), seed: 5)
+        model.workers = 2
+        let image = try Photos.image(width: 317, height: 203, channels: 3, seed: 6).tensor(channels: 3)
+        var inference = ResidualInference(model: model)
+        let plan = inference.tilePlan(rows: 203, width: 317)
+        #expect(plan.threaded && plan.rowSpans == [0..<203] && plan.columnSpans == [0..<317])
+        let threaded = try Self.denoise(&inference, image)
+        let reference = try Self.wholePass(model, image)
+        #expect(threaded.map(\.bitPattern) == reference.map(\.bitPattern))
+        // More than one tile, or one worker: tiles as before, none threaded.
+        #expect(!inference.tilePlan(rows: 203, width: 600).threaded)
+        var single = model
+        single.workers = 1
+        #expect(!ResidualInference(model: single).tilePlan(rows: 203, width: 317).threaded)
+        var three = model
+        three.workers = 3
+        let cut = ResidualInference(model: three).tilePlan(rows: 512, width: 600)
+        #expect(!cut.threaded && cut.rowSpans.count * cut.columnSpans.count >= 3, "two tiles, three workers: cut in more")
+    }
+
     @Test("bands are tileSide rows up to 12 × 2²⁰ samples, fewer for wider images, aligned, at least 16")
     func bandRowsFollowTheWidth() {
         #expect(ResidualInference.bandRows(width: 4000, channels: 3, alignment: 4) == ResidualInference.tileSide)

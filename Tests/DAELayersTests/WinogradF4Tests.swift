@@ -28,12 +28,13 @@ struct WinogradF4Tests {
 
     /// The F(4×4) forward pass of `x` (no activation unless `relu`), output and workspace guarded by NaN.
     static func f4(_ x: Tensor, kernel: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
-                   blockTiles: Int = WinogradF4Convolution.defaultBlockTiles, relu: Bool = false,
+                   blockTiles: Int = WinogradF4Convolution.defaultBlockTiles, threads: Int = 1, relu: Bool = false,
                    kernels: WinogradKernels = .best, transforms: WinogradTransforms = .best) -> Tensor {
         let batch = x.shape[0], f = kernel.shape[3]
-        let conv = kernel.withUnsafeBufferPointer { k in
+        var conv = kernel.withUnsafeBufferPointer { k in
             WinogradF4Convolution(geometry: g, weights: k.baseAddress!, outputChannels: f, blockTiles: blockTiles)
         }
+        conv.threads = threads
         var y = Tensor(shape: [batch, g.outputHeight, g.outputWidth, f],
                        scalars: [Float](repeating: .nan, count: batch * g.outputPixels * f))
         var workspace = [Float](repeating: .nan, count: conv.workspaceCount(batch: batch))
@@ -111,6 +112,41 @@ struct WinogradF4Tests {
                             "\(kernels) GEMMs, \(transforms) transforms, blocks of \(block)")
                 }
             }
+        }
+    }
+
+    /// Tiled inference splits a lone tile's blocks across the workers
+    /// (`Sequential.withWinogradThreads`): each thread its own scratch in
+    /// the workspace (guarded by NaN), every block the bits it has on one thread.
+    @Test("blocks split across 2 or 3 threads give one thread's bits, with every GEMM this CPU runs", arguments: cases)
+    func threadsAgree(_ c: Case) throws {
+        let (g, x, kernel, bias) = try Self.inputs(c, seed: 141)
+        for kernels in WinogradKernels.available {
+            let one = Self.f4(x, kernel: kernel, bias: bias, geometry: g, blockTiles: 3, relu: true, kernels: kernels)
+            for threads in [2, 3] {
+                let split = Self.f4(x, kernel: kernel, bias: bias, geometry: g, blockTiles: 3, threads: threads, relu: true,
+                                    kernels: kernels)
+                #expect(split.scalars.map(\.bitPattern) == one.scalars.map(\.bitPattern), "\(kernels) GEMMs, \(threads) threads")
+            }
+        }
+    }
+
+    @Test("Sequential.withWinogradThreads: F(4×4) and F(2×2) networks keep their bits, weights and kernels; a scratch per thread")
+    func networkThreads() throws {
+        let network = try WinogradTests.network(height: 21, width: 18)
+        let x = randomTensor(shape: [2, 21, 18, 3], seed: 143, range: 0...1)
+        for winograd in [network.withWinogradF4(), network.withWinograd()] {
+            let threaded = winograd.withWinogradThreads(2)
+            let convolutions = threaded.layers.compactMap { $0 as? Conv2D }
+            #expect(convolutions.allSatisfy { $0.winogradThreads == ($0.usesWinograd ? 2 : 1) })
+            #expect(convolutions.contains { $0.usesWinograd })
+            #expect(threaded.withWinogradThreads(1).layers.compactMap { ($0 as? Conv2D)?.winogradThreads } == convolutions.map { _ in 1 })
+            for (plain, split) in zip(winograd.layers.compactMap { $0 as? Conv2D }, convolutions) where plain.usesWinograd {
+                #expect(split.forwardWorkspaceCount(batch: 2) == 2 * plain.forwardWorkspaceCount(batch: 2))
+            }
+            let expected = try enginePredict(network: winograd, input: x)
+            #expect(try enginePredict(network: threaded, input: x).scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+            #expect(threaded.parameterNames == winograd.parameterNames)
         }
     }
 

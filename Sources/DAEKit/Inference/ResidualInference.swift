@@ -90,7 +90,13 @@ struct ResidualInference {
     /// its shape (``Sequential/resized(toInput:)``: the same weights and
     /// transformed kernels, the geometry of the tile).
     private let network: Sequential
-    /// The network resized for each tile shape met so far (layer structs sharing the weights: cheap).
+    /// ``network`` with its Winograd passes split across the model's workers
+    /// (``Sequential/withWinogradThreads(_:)``), for an image or band that is
+    /// one tile: all cores on its one pass, instead of cutting it in more
+    /// tiles whose halos would be computed twice (1.14× the work for a
+    /// 512×512 crop cut in two).
+    private let threadedNetwork: Sequential
+    /// The network resized for each tile shape met so far, and whether threaded (layer structs sharing the weights: cheap).
     private var resized: [[Int]: Sequential] = [:]
     /// One engine, sized for the largest tile met so far: a workspace sized
     /// for an image serves every smaller image of the same network (each
@@ -106,13 +112,15 @@ struct ResidualInference {
         channels = configuration.inputShape[2]
         networkChannels = configuration.networkInputShape[2]
         network = model.network.withWinogradF4()
+        threadedNetwork = network.withWinogradThreads(model.workers)
     }
 
-    /// The network for input tiles of `height × width`.
-    private mutating func network(height: Int, width: Int) throws -> Sequential {
-        if let cached = resized[[height, width]] { return cached }
-        let tile = try network.resized(toInput: [height, width, networkChannels])
-        resized[[height, width]] = tile
+    /// The network for input tiles of `height × width`, threaded or not.
+    private mutating func network(height: Int, width: Int, threaded: Bool = false) throws -> Sequential {
+        let key = [height, width, threaded ? 1 : 0]
+        if let cached = resized[key] { return cached }
+        let tile = try (threaded ? threadedNetwork : network).resized(toInput: [height, width, networkChannels])
+        resized[key] = tile
         return tile
     }
 
@@ -120,10 +128,35 @@ struct ResidualInference {
     private mutating func engine(covering shape: [Int]) throws -> DataParallelEngine {
         if let engine, engine.shape[0] >= shape[0], engine.shape[1] >= shape[1] { return engine.engine }
         let size = [max(shape[0], engine?.shape[0] ?? 0), max(shape[1], engine?.shape[1] ?? 0)]
-        let built = DataParallelEngine(network: try network(height: size[0], width: size[1]), batchCapacity: model.workers,
-                                       workers: model.workers, forInference: true)
+        // Sized by the threaded network: its Winograd scratch (one block per thread) serves the plain one too.
+        let built = DataParallelEngine(network: try network(height: size[0], width: size[1], threaded: true),
+                                       batchCapacity: model.workers, workers: model.workers, forInference: true)
         engine = (built, size)
         return built
+    }
+
+    /// How ``denoise(_:height:width:rows:into:)`` cuts `rows` rows of an
+    /// image `width` wide: the output spans of its tiles' rows and columns
+    /// (relative to the band), and whether it is one tile whose pass runs on
+    /// every worker (``threadedNetwork``).
+    func tilePlan(rows: Int, width: Int) -> (rowSpans: [Range<Int>], columnSpans: [Range<Int>], threaded: Bool) {
+        let ta = tileAlignment
+        let bandSide = min(side, Self.bandRows(width: width, channels: channels, alignment: ta))
+        var (rowSpans, columnSpans) = (Self.spans(rows, side: bandSide, alignment: ta), Self.spans(width, side: side, alignment: ta))
+        // One tile (a small image or band): its one pass runs on every worker, no halo computed twice.
+        if rowSpans.count * columnSpans.count == 1, model.workers > 1 { return (rowSpans, columnSpans, true) }
+        // Fewer tiles than workers otherwise: the longer side cut into more spans, so that
+        // every worker has a tile (any cut gives the same bits: the halo makes every tile exact).
+        if rowSpans.count * columnSpans.count < model.workers {
+            if rows >= width {
+                let wanted = (model.workers + columnSpans.count - 1) / columnSpans.count
+                rowSpans = TilePlan.haloSpans(length: rows, side: (rows + wanted - 1) / wanted, alignment: ta)
+            } else {
+                let wanted = (model.workers + rowSpans.count - 1) / rowSpans.count
+                columnSpans = TilePlan.haloSpans(length: width, side: (width + wanted - 1) / wanted, alignment: ta)
+            }
+        }
+        return (rowSpans, columnSpans, false)
     }
 
     /// One output tile: where it writes and where its input comes from.
@@ -144,19 +177,7 @@ struct ResidualInference {
         let (c, nc, a, ta) = (channels, networkChannels, alignment, tileAlignment)
         let paddedHeight = (height + a - 1) / a * a, paddedWidth = (width + a - 1) / a * a
         var groups: [[Int]: [Tile]] = [:]
-        let bandSide = min(side, Self.bandRows(width: width, channels: c, alignment: ta))
-        var (rowSpans, columnSpans) = (Self.spans(rows.count, side: bandSide, alignment: ta), Self.spans(width, side: side, alignment: ta))
-        // Fewer tiles than workers (a small image or band): the longer side cut into more spans, so that
-        // every worker has a tile (any cut gives the same bits: the halo makes every tile exact).
-        if rowSpans.count * columnSpans.count < model.workers {
-            if rows.count >= width {
-                let wanted = (model.workers + columnSpans.count - 1) / columnSpans.count
-                rowSpans = TilePlan.haloSpans(length: rows.count, side: (rows.count + wanted - 1) / wanted, alignment: ta)
-            } else {
-                let wanted = (model.workers + rowSpans.count - 1) / rowSpans.count
-                columnSpans = TilePlan.haloSpans(length: width, side: (width + wanted - 1) / wanted, alignment: ta)
-            }
-        }
+        let (rowSpans, columnSpans, threaded) = tilePlan(rows: rows.count, width: width)
         for rowSpan in rowSpans {
             for outColumns in columnSpans {
                 let outRows = (rows.lowerBound + rowSpan.lowerBound)..<(rows.lowerBound + rowSpan.upperBound)
@@ -176,7 +197,7 @@ struct ResidualInference {
         let level = noiseLevel
         // The network resized to every tile shape before the workers start (kernels stay as transformed once).
         var built: [[Int]: Sequential] = [:]
-        for shape in groups.keys { built[shape] = try network(height: shape[0], width: shape[1]) }
+        for shape in groups.keys { built[shape] = try network(height: shape[0], width: shape[1], threaded: threaded) }
         let networks = built
         // All tiles of the call as one queue, the largest first: each worker takes the next
         // (any shape), so none waits while another finishes a group. A tile runs alone

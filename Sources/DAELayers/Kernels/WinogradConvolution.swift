@@ -56,6 +56,8 @@ struct WinogradConvolution: WinogradPass, Sendable, Equatable {
     let transformedKernel: [Float]
     /// Tiles transformed and multiplied together.
     let blockTiles: Int
+    /// Threads the forward pass splits its blocks across (``Sequential/withWinogradThreads(_:)``).
+    var threads = 1
     /// Which implementation runs the 16 GEMMs (``WinogradKernels/best`` unless a benchmark chose).
     let kernels: WinogradKernels
     /// The kernels layers switched on from now on use (``Conv2D/winogradKernels``).

@@ -64,6 +64,11 @@ extension WinogradPass {
     ///
     /// Per block of `T` tiles: `E` GEMMs of `[T × Cin] · [Cin × Cout]`
     /// (`V[T, e, Cin]` with row stride `E·Cin` times `U[e]`, into `M[T, e, Cout]`, row stride `E·Cout`).
+    ///
+    /// With ``WinogradTiling/threads`` above 1 the blocks are dealt out in
+    /// turn (thread `t` takes blocks `t`, `t + threads`, …), each thread with
+    /// its own block scratch: a tile's output depends only on its own input
+    /// tile, so the bits are those of one thread.
     func forward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batch: Int,
                  workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
                  kernels: WinogradKernels? = nil, transforms: WinogradTransforms? = nil) {
@@ -72,16 +77,20 @@ extension WinogradPass {
         let total = batch * tilesPerImage
         guard total > 0 else { return }
         let capacity = min(blockTiles, total)
-        let v = workspace, m = workspace + capacity * Self.elements * cin
-        let edge = m + capacity * Self.elements * cout
+        let blocks = (total + capacity - 1) / capacity, threads = min(self.threads, blocks)
+        let scratch = blockWorkspaceCount(batch: batch)
         transformedKernel.withUnsafeBufferPointer { u in
             let u = u.baseAddress!
-            for start in stride(from: 0, to: total, by: capacity) {
-                let tiles = start..<min(start + capacity, total)
-                inputTransform(input, tiles: tiles, into: v, edge: edge, transforms: transforms)
-                // For each e < E, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
-                kernels.multiply(v, u, into: m, tiles: tiles.count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
-                outputTransform(m, tiles: tiles, into: output, bias: bias, relu: relu, transforms: transforms)
+            concurrentForEach(threads) { thread in
+                let v = workspace + thread * scratch, m = v + capacity * Self.elements * cin
+                let edge = m + capacity * Self.elements * cout
+                for block in stride(from: thread, to: blocks, by: threads) {
+                    let tiles = (block * capacity)..<min((block + 1) * capacity, total)
+                    inputTransform(input, tiles: tiles, into: v, edge: edge, transforms: transforms)
+                    // For each e < E, M[T, e, :] = V[T, e, :] · U[e]: [T × Cin] · [Cin × Cout].
+                    kernels.multiply(v, u, into: m, tiles: tiles.count, inputChannels: cin, outputChannels: cout, entries: Self.elements)
+                    outputTransform(m, tiles: tiles, into: output, bias: bias, relu: relu, transforms: transforms)
+                }
             }
         }
     }

@@ -15,6 +15,9 @@ protocol WinogradTiling {
     var outputChannels: Int { get }
     /// Tiles transformed and multiplied together.
     var blockTiles: Int { get }
+    /// Threads the forward pass splits its blocks across (1: the calling
+    /// thread alone). Each has its own block scratch in the workspace.
+    var threads: Int { get set }
 }
 
 extension WinogradTiling {
@@ -25,8 +28,13 @@ extension WinogradTiling {
     /// Tiles of one image.
     var tilesPerImage: Int { tileRows * tileColumns }
 
-    /// Floats of workspace for `batch` images: one block's `V` and `M`, and one edge tile.
+    /// Floats of workspace for `batch` images: one block's `V` and `M`, and one edge tile, for each of ``threads``.
     func workspaceCount(batch: Int) -> Int {
+        threads * blockWorkspaceCount(batch: batch)
+    }
+
+    /// Floats of one thread's block scratch for `batch` images: one block's `V` and `M`, and one edge tile.
+    func blockWorkspaceCount(batch: Int) -> Int {
         let tiles = min(blockTiles, max(1, batch * tilesPerImage))
         return tiles * Self.elements * (geometry.inputChannels + outputChannels) + Self.elements * geometry.inputChannels
     }

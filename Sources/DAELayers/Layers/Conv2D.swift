@@ -198,6 +198,22 @@ public struct Conv2D: Layer {
     public static var winogradF4Reach: (left: [Int], right: [Int]) { WinogradF4Convolution.reach }
     /// True when the forward pass runs as Winograd F(4×4, 3×3).
     public var usesWinogradF4: Bool { winogradF4 != nil }
+    /// Threads the Winograd forward pass splits its blocks of tiles across
+    /// (``withWinogradThreads(_:)``; 1 unless set, and without Winograd).
+    public var winogradThreads: Int { winogradF4?.threads ?? winograd?.threads ?? 1 }
+
+    /// This convolution with its Winograd forward pass (F(2×2) or F(4×4), if
+    /// switched on) split across `threads` threads: for inference on one
+    /// image too few tiles to keep every core busy otherwise (tiled
+    /// inference in DAEKit). The same bits; a workspace `threads` times as
+    /// large. Not for a network whose passes already run on several threads
+    /// (a `DataParallelEngine`'s workers each running a shard): the threads would oversubscribe the cores.
+    public func withWinogradThreads(_ threads: Int) -> Conv2D {
+        var layer = self
+        layer.winogradF4?.threads = max(1, threads)
+        layer.winograd?.threads = max(1, threads)
+        return layer
+    }
     /// True when the forward pass runs as Winograd F(4×4, 3×3) with its
     /// gradients switched on too (``withWinogradF4(_:gradients:f4WeightGradient:)``, for training).
     public var usesWinogradF4Gradients: Bool { winogradF4 != nil && (winograd != nil || winogradF4WeightGradient) }
