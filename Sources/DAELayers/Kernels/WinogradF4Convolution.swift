@@ -163,15 +163,6 @@ extension Sequential {
 
     /// True when some layer's forward pass runs as Winograd F(4×4, 3×3).
     public var usesWinogradF4: Bool { bareLayers.contains { ($0 as? Conv2D)?.usesWinogradF4 == true } }
-
-    /// This network with every Winograd forward pass split across `threads`
-    /// threads (``Conv2D/withWinogradThreads(_:)``): one image's pass on
-    /// every core, with the same bits. The weights and transformed kernels are kept.
-    public func withWinogradThreads(_ threads: Int) -> Sequential {
-        mappingConvolutions(where: { $0.usesWinograd && $0.winogradThreads != max(1, threads) }) { conv, _ in
-            conv.withWinogradThreads(threads)
-        }
-    }
 }
 
 extension Conv2D {

@@ -161,6 +161,18 @@ extension WinogradPass {
     }
 }
 
+extension Sequential {
+    /// This network with every Winograd forward pass (F(2×2) or F(4×4)) split
+    /// across `threads` threads (``Conv2D/withWinogradThreads(_:)``): one
+    /// image's pass on every core, with the same bits. The weights and
+    /// transformed kernels are kept.
+    public func withWinogradThreads(_ threads: Int) -> Sequential {
+        mappingConvolutions(where: { $0.usesWinograd && $0.winogradThreads != max(1, threads) }) { conv, _ in
+            conv.withWinogradThreads(threads)
+        }
+    }
+}
+
 extension WinogradKernels {
     /// The weight gradient's `entries` GEMMs of a block of `tiles` tiles: for
     /// each entry `e`, `dU[e] += V[T, e, :]ᵀ · dM[T, e, :]`, `[Cin × T] · [T × Cout]`,
