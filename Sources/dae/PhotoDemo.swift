@@ -37,7 +37,10 @@ struct PhotoDemoData: DemoData {
         "the photo preset (residual, \(model.configuration.layerFilters.count + 1) convolutions, "
             + "\(model.parameterCount) parameters), blind noise std 0–55/255"
     }
-    var scheduleNote: String { " (learning rate decayed to a tenth)" }
+    var scheduleNote: String {
+        " (learning rate decayed to a tenth"
+            + (demo.photos.lossWeighting == .noiseStd ? "; loss weighted by \(LossWeighting.photoBalanced))" : ")")
+    }
     var imagesDescription: String { "" }
 
     func options(epochs: Int, batchSize: Int, seed: UInt64) -> TrainingOptions {

@@ -67,6 +67,7 @@ struct PhotoTrainingData: TrainingData {
         -> (recipe: TrainingRecipe, configuration: DenoisingAutoencoder.Configuration) {
         // Flags given now must agree with the first run's; omitted ones take its values.
         var options = train.photos
+        var weighting = options.lossWeighting?.weighting ?? .uniform
         if let photo = recorded?.photo {
             try Self.agree("--patch-size", options.patchSize, photo.patchSize)
             try Self.agree("--patches-per-epoch", options.patchesPerEpoch, photo.patchesPerEpoch)
@@ -89,12 +90,12 @@ struct PhotoTrainingData: TrainingData {
                 throw CLIError("--gray-patches \(given) differs from the first run's \(gray); omit it to resume with the same result as an uninterrupted run")
             }
             options.grayPatches = gray
-            let weighting = photo.lossWeighting ?? .uniform
-            if let given = options.lossWeighting, given.weighting != weighting {
+            // The recorded weighting itself is kept (its constants), whatever the flag's are now.
+            weighting = photo.lossWeighting ?? .uniform
+            if let given = options.lossWeighting, given != LossWeightingKind(weighting) {
                 throw CLIError("--loss-weighting \(given.rawValue) differs from the first run's (\(weighting)); "
                     + "omit it to resume with the same result as an uninterrupted run")
             }
-            options.lossWeighting = LossWeightingKind(weighting)
         } else if let model {
             options.channels = options.channels ?? model.configuration.inputShape[2]
             options.patchSize = options.patchSize ?? model.configuration.inputShape[0]
@@ -119,7 +120,7 @@ struct PhotoTrainingData: TrainingData {
                                    folderIdentity: recorded?.photo?.folderIdentity ?? identity,
                                    initialWeights: initialWeights,
                                    grayFraction: data.patches.grayFraction > 0 ? data.patches.grayFraction : nil,
-                                   lossWeighting: options.lossWeighting.flatMap { $0 == .uniform ? nil : $0.weighting })
+                                   lossWeighting: weighting == .uniform ? nil : weighting)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape

@@ -269,8 +269,10 @@ struct PhotoCLITests {
             #expect((first.report["lossWeighting"] as? String)?.hasPrefix("inverse noise std") == true)
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--loss-weighting", "uniform"]),
                                        containing: ["--loss-weighting uniform differs from the first run's (inverse noise std"])
-            // Omitted on --resume, the recorded weighting is kept.
+            // Omitted on --resume, the recorded weighting is kept; given again, it agrees.
             #expect(try Self.trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains("loss weighted by inverse noise std"))
+            #expect(try Self.trainingReport(common + ["--epochs", "3", "--resume", "--loss-weighting", "noise-std"]).stderr
+                .contains("loss weighted by inverse noise std"))
             // A run without it records nothing and says nothing.
             let plain = try Self.trainingReport(common + ["--epochs", "1", "--force"])
             #expect(!plain.stderr.contains("loss weighted"))

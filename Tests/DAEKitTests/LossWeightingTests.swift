@@ -55,19 +55,26 @@ struct LossWeightingTests {
         }
     }
 
-    @Test("with noise of one std the weighting changes only the loss's scale: the same steps as uniform under Adam")
-    func constantNoiseIsUniform() throws {
+    @Test("noise of one std: every weight the same; 1 at the reference std (the plain run's bits), 1/2 at σ 50 (half the loss)")
+    func constantNoise() throws {
         try withTemporaryDirectory { directory in
             let folder = try ImageFolder(directory: try Photos.folder(in: directory), channels: 3)
             let patches = try PatchSampler(folder, patchSize: 16, patchesPerEpoch: 32, augment: false, scales: [1], seed: 5)
-            // σ 25/255 is the reference: every weight is exactly 1, so the bits agree.
-            var options = TrainingOptions(epochs: 1, batchSize: 16, noise: .photo(std: 25 / 255), seed: 6)
-            var plain = try NoiseMapModelTests.smallModel()
-            try plain.fit(patches, options: options)
-            options.lossWeighting = .photoBalanced
-            var weighted = try NoiseMapModelTests.smallModel()
-            try weighted.fit(patches, options: options)
-            #expect(weighted.parameters == plain.parameters)
+            /// One epoch at noise `std`, plain and weighted: the histories and the models.
+            func pair(std: Float) throws -> (plain: (TrainingHistory, DenoisingAutoencoder), weighted: (TrainingHistory, DenoisingAutoencoder)) {
+                var options = TrainingOptions(epochs: 1, batchSize: 16, noise: .photo(std: std), seed: 6)
+                var plain = try NoiseMapModelTests.smallModel(), weighted = plain
+                let plainHistory = try plain.fit(patches, options: options)
+                options.lossWeighting = .photoBalanced
+                let weightedHistory = try weighted.fit(patches, options: options)
+                return ((plainHistory, plain), (weightedHistory, weighted))
+            }
+            let reference = try pair(std: 25 / 255)
+            #expect(reference.weighted.1.parameters == reference.plain.1.parameters)
+            // At σ 50 every gradient is halved: Adam's steps hardly change (only through its ε), the loss is half.
+            let heavy = try pair(std: 50 / 255)
+            let ratio = heavy.weighted.0.epochs[0].trainLoss / heavy.plain.0.epochs[0].trainLoss
+            #expect(abs(ratio - 0.5) < 1e-3, "weighted / plain loss \(ratio)")
         }
     }
 }

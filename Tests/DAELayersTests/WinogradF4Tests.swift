@@ -133,8 +133,9 @@ struct WinogradF4Tests {
 
     @Test("Sequential.withWinogradThreads: F(4×4) and F(2×2) networks keep their bits, weights and kernels; a scratch per thread")
     func networkThreads() throws {
-        let network = try WinogradTests.network(height: 21, width: 18)
-        let x = randomTensor(shape: [2, 21, 18, 3], seed: 143, range: 0...1)
+        // 41×37: 110 F(4×4) tiles an image, 220 in the batch: 4 blocks of 64, so both threads work.
+        let network = try WinogradTests.network(height: 41, width: 37)
+        let x = randomTensor(shape: [2, 41, 37, 3], seed: 143, range: 0...1)
         for winograd in [network.withWinogradF4(), network.withWinograd()] {
             let threaded = winograd.withWinogradThreads(2)
             let convolutions = threaded.layers.compactMap { $0 as? Conv2D }
@@ -147,6 +148,10 @@ struct WinogradF4Tests {
             let expected = try enginePredict(network: winograd, input: x)
             #expect(try enginePredict(network: threaded, input: x).scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
             #expect(threaded.parameterNames == winograd.parameterNames)
+            // New weights keep the threads (the kernel is transformed again).
+            var updated = try #require(convolutions.first { $0.usesWinograd })
+            updated.updateParameters { _, tensor in tensor = Tensor(shape: tensor.shape, scalars: tensor.scalars.map { $0 * 0.5 }) }
+            #expect(updated.winogradThreads == 2)
         }
     }
 

@@ -100,8 +100,10 @@ struct ResidualInference {
     private var resized: [[Int]: Sequential] = [:]
     /// One engine, sized for the largest tile met so far: a workspace sized
     /// for an image serves every smaller image of the same network (each
-    /// layer's buffers only shrink), so tiles of every shape share it.
-    private var engine: (engine: DataParallelEngine, shape: [Int])?
+    /// layer's buffers only shrink), so tiles of every shape share it. A
+    /// one-tile pass (`threaded`) gets an engine of one workspace whose
+    /// Winograd scratch holds a block per thread; tiles, one workspace per worker.
+    private var engine: (engine: DataParallelEngine, shape: [Int], threaded: Bool)?
 
     init(model: DenoisingAutoencoder) {
         self.model = model
@@ -124,14 +126,16 @@ struct ResidualInference {
         return tile
     }
 
-    /// The engine, rebuilt (larger) when a tile exceeds the one it was sized for.
-    private mutating func engine(covering shape: [Int]) throws -> DataParallelEngine {
-        if let engine, engine.shape[0] >= shape[0], engine.shape[1] >= shape[1] { return engine.engine }
-        let size = [max(shape[0], engine?.shape[0] ?? 0), max(shape[1], engine?.shape[1] ?? 0)]
-        // Sized by the threaded network: its Winograd scratch (one block per thread) serves the plain one too.
-        let built = DataParallelEngine(network: try network(height: size[0], width: size[1], threaded: true),
-                                       batchCapacity: model.workers, workers: model.workers, forInference: true)
-        engine = (built, size)
+    /// The engine, rebuilt (larger) when a tile exceeds the one it was sized
+    /// for, or when the pass changes between one threaded tile and tiles.
+    private mutating func engine(covering shape: [Int], threaded: Bool) throws -> DataParallelEngine {
+        if let engine, engine.threaded == threaded, engine.shape[0] >= shape[0], engine.shape[1] >= shape[1] { return engine.engine }
+        let kept = engine?.threaded == threaded ? engine?.shape : nil
+        let size = [max(shape[0], kept?[0] ?? 0), max(shape[1], kept?[1] ?? 0)]
+        let workers = threaded ? 1 : model.workers
+        let built = DataParallelEngine(network: try network(height: size[0], width: size[1], threaded: threaded),
+                                       batchCapacity: workers, workers: workers, forInference: true)
+        engine = (built, size, threaded)
         return built
     }
 
@@ -193,7 +197,8 @@ struct ResidualInference {
         // multiple of a, plus the halo (a multiple of a, as every tile's sides are).
         let widestTile = (max(side, Self.tileSide) + a - 1) / a * a + 2 * radius
         let imageRows = ((imageHeight ?? height) + a - 1) / a * a
-        let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))])
+        let engine = try engine(covering: [max(largest[0], min(widestTile, imageRows)), max(largest[1], min(widestTile, paddedWidth))],
+                                threaded: threaded)
         let level = noiseLevel
         // The network resized to every tile shape before the workers start (kernels stay as transformed once).
         var built: [[Int]: Sequential] = [:]

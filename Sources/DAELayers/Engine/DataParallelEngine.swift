@@ -75,7 +75,8 @@ package final class DataParallelEngine {
     ///   - prepareShard: when given, each worker first calls it with its
     ///     shard's range of examples, to write that part of `input` and
     ///     `target` (batch assembly and noise then run in parallel too).
-    /// - Returns: the loss, the (weighted) mean over every element of the batch.
+    /// - Returns: the loss: the squared errors (each times its example's weight, when
+    ///   given) summed and divided by the batch's element count.
     package func lossAndGradients(network: Sequential, input: UnsafePointer<Float>,
                                  target: UnsafePointer<Float>, batch: Int, weights: [Float]? = nil,
                                  prepareShard: ((Range<Int>) -> Void)? = nil) -> Float {

@@ -123,13 +123,15 @@ public struct Conv2D: Layer {
         if winograd != nil || winogradF4 != nil { withHeldParameters { parametersDidChange($0) } }
     }
     public func withParameters(_ parameters: [Float]) -> Conv2D { replacing(\.weights, with: weights.holding(parameters)) }
-    /// Transforms the new kernel again when the passes run as Winograd.
+    /// Transforms the new kernel again when the passes run as Winograd (keeping ``winogradThreads``).
     public mutating func parametersDidChange(_ parameters: UnsafePointer<Float>) {
+        let threads = winogradThreads
         if winogradF4 != nil {
             switchWinogradF4(on: true, gradients: usesWinogradF4Gradients, f4WeightGradient: winogradF4WeightGradient, kernel: parameters)
         } else if winograd != nil {
             switchWinograd(on: true, weightGradient: winogradWeightGradient, kernel: parameters)
         }
+        if threads > 1 { self = withWinogradThreads(threads) }
     }
 
     /// Builds (transforming `kernel`) or drops the Winograd passes.
@@ -208,6 +210,8 @@ public struct Conv2D: Layer {
     /// inference in DAEKit). The same bits; a workspace `threads` times as
     /// large. Not for a network whose passes already run on several threads
     /// (a `DataParallelEngine`'s workers each running a shard): the threads would oversubscribe the cores.
+    /// New weights keep the setting; switching Winograd on or off
+    /// (``withWinograd(_:)``, ``withWinogradF4(_:gradients:f4WeightGradient:)``) resets it to 1.
     public func withWinogradThreads(_ threads: Int) -> Conv2D {
         var layer = self
         layer.winogradF4?.threads = max(1, threads)

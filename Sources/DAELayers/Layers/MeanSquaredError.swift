@@ -29,7 +29,8 @@ public enum MeanSquaredError {
         var sum: Double = 0
         for e in 0..<examples {
             let offset = e * elementsPerExample
-            // With every weight 1 this is sumOfSquaresAndGradient to the bit.
+            // With every weight 1 the gradient is sumOfSquaresAndGradient's to the bit (the sum, added
+            // example by example, may differ from it in the last bits of the Double).
             let exampleSum = sumOfSquaresAndGradient(prediction: prediction + offset, target: target + offset,
                                                      count: elementsPerExample, scale: 2 * weights[e] / Float(normalizer),
                                                      gradient: gradient + offset)
