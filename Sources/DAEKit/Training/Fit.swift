@@ -73,10 +73,12 @@ extension DenoisingAutoencoder {
             var lossSum: Double = 0
             for b in 0..<batches {
                 let indices = order[(b * batchSize)..<min((b + 1) * batchSize, count)]
-                // Each image's loss weight, from the noise std its stream draws (nil: all 1, the plain MSE).
-                let weights = options.lossWeighting == .uniform ? nil
-                    : RandomStreams.noiseLevels(indices: indices, noise: options.noise, seed: options.seed, .trainingNoise,
-                                                major: noiseEpoch).map { options.lossWeighting.weight(noiseStd: $0) }
+                // The noise std each image's stream draws, once per batch: the noise map's and the loss weights' source.
+                let levels = noiseMap || options.lossWeighting != .uniform
+                    ? RandomStreams.noiseLevels(indices: indices, noise: options.noise, seed: options.seed, .trainingNoise,
+                                                major: noiseEpoch) : []
+                // Each image's loss weight (nil: all 1, the plain MSE).
+                let weights = options.lossWeighting == .uniform ? nil : levels.map { options.lossWeighting.weight(noiseStd: $0) }
                 let loss = box.withBuffers { clean, noisy, corrupted in
                     // Each worker converts and corrupts its own shard of the batch.
                     box.engine!.lossAndGradients(network: network, input: noisy, target: clean,
@@ -88,9 +90,7 @@ extension DenoisingAutoencoder {
                         RandomStreams.corrupt(corrupted + offset, indices: images, imageSize: imageSize,
                                               noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
                         if noiseMap {
-                            let levels = RandomStreams.noiseLevels(indices: images, noise: options.noise, seed: options.seed,
-                                                                   .trainingNoise, major: noiseEpoch)
-                            Self.attachNoiseMap(corrupted + offset, levels: levels, pixelsPerImage: shape[0] * shape[1],
+                            Self.attachNoiseMap(corrupted + offset, levels: Array(levels[shard]), pixelsPerImage: shape[0] * shape[1],
                                                 channels: shape[2], into: noisy + shard.lowerBound * inputSize)
                         }
                         if residual { Self.makeNoiseTarget(clean + offset, noisy: corrupted + offset, count: shard.count * imageSize) }
