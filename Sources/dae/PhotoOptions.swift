@@ -56,11 +56,19 @@ struct PhotoOptions: ParsableArguments {
                                + "counts as much as heavy noise in decibels) (with --images).", valueName: "kind"))
     var lossWeighting: LossWeightingKind?
 
+    @Option(help: ArgumentHelp("Draw each training patch as the most textured of this many placements (1: as drawn, the default; "
+                               + "2 spends more of the training on texture and edges than on smooth sky) (with --images).",
+                               valueName: "n"))
+    var textureCandidates: Int?
+
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
             || patchScales != nil || preset != nil || acceptChangedImages || initialWeights != nil || learningRate != nil
-            || grayPatches != nil || lossWeighting != nil {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --loss-weighting, --no-augment and --accept-changed-images need --images")
+            || grayPatches != nil || lossWeighting != nil || textureCandidates != nil {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --loss-weighting, --texture-candidates, --no-augment and --accept-changed-images need --images")
+        }
+        if let textureCandidates, !(1...PatchSampler.maximumTextureCandidates).contains(textureCandidates) {
+            throw ValidationError("--texture-candidates must be 1 to \(PatchSampler.maximumTextureCandidates), got \(textureCandidates)")
         }
         if let grayPatches, !(0...1).contains(grayPatches) {
             throw ValidationError("--gray-patches must be 0 to 1, got \(grayPatches)")
@@ -98,7 +106,7 @@ struct PhotoOptions: ParsableArguments {
             throw CLIError("--gray-patches needs colour images: \(folder.root.path) holds only gray ones")
         }
         let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment,
-                                       scales: scales, grayFraction: gray)
+                                       scales: scales, grayFraction: gray, textureCandidates: textureCandidates ?? 1)
         // The patch sampler would say "no image … is at least N×N" of the folder: name the held-out files instead.
         if let small = validation.files.first, validation.files.allSatisfy({ min($0.width, $0.height) < patch }) {
             throw CLIError("the held-out file\(validation.count == 1 ? "" : "s") \(validation.files.map(\.name).joined(separator: ", ")) "
@@ -158,6 +166,7 @@ struct PhotoData {
         Console.note("training: \(train.count) images, \(patches.patchesPerEpoch) patches of "
             + "\(patches.patchSize)x\(patches.patchSize) per epoch at scales \(patches.scales.map { "1/\($0)" }.joined(separator: ", "))"
             + "\(patches.augment ? ", flipped and rotated" : "")"
-            + "\(patches.grayFraction > 0 ? ", \(patches.grayFraction * 100)% made gray" : "")")
+            + "\(patches.grayFraction > 0 ? ", \(patches.grayFraction * 100)% made gray" : "")"
+            + "\(patches.textureCandidates > 1 ? ", each the most textured of \(patches.textureCandidates)" : "")")
     }
 }

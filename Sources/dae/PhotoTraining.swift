@@ -21,6 +21,8 @@ struct PhotoRecipe: Codable, Equatable {
     var grayFraction: Double? = nil
     /// How each patch's squared error counts (`--loss-weighting`); absent: uniform.
     var lossWeighting: LossWeighting? = nil
+    /// The placements each patch is chosen from (`--texture-candidates`); absent: 1.
+    var textureCandidates: Int? = nil
 
     /// Names and byte sizes of every file of `folder`, hashed (FNV-1a, 64 bits):
     /// another file, one file fewer, or a file changed in size gives another identity.
@@ -90,6 +92,11 @@ struct PhotoTrainingData: TrainingData {
                 throw CLIError("--gray-patches \(given) differs from the first run's \(gray); omit it to resume with the same result as an uninterrupted run")
             }
             options.grayPatches = gray
+            let candidates = photo.textureCandidates ?? 1
+            if let given = options.textureCandidates, given != candidates {
+                throw CLIError("--texture-candidates \(given) differs from the first run's \(candidates); omit it to resume with the same result as an uninterrupted run")
+            }
+            options.textureCandidates = candidates
             // The recorded weighting itself is kept (its constants), whatever the flag's are now.
             weighting = photo.lossWeighting ?? .uniform
             if let given = options.lossWeighting, given != LossWeightingKind(weighting) {
@@ -120,7 +127,8 @@ struct PhotoTrainingData: TrainingData {
                                    folderIdentity: recorded?.photo?.folderIdentity ?? identity,
                                    initialWeights: initialWeights,
                                    grayFraction: data.patches.grayFraction > 0 ? data.patches.grayFraction : nil,
-                                   lossWeighting: weighting == .uniform ? nil : weighting)
+                                   lossWeighting: weighting == .uniform ? nil : weighting,
+                                   textureCandidates: data.patches.textureCandidates > 1 ? data.patches.textureCandidates : nil)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape

@@ -141,6 +141,8 @@ struct PhotoDataReport: Encodable {
     let patchScales: [Int]
     /// The fraction of patches made gray (`--gray-patches`).
     let grayPatches: Double
+    /// The placements each patch is the most textured of (`--texture-candidates`).
+    let textureCandidates: Int
 
     init(_ data: PhotoData) {
         dataDirectory = data.folder.root.path
@@ -150,5 +152,6 @@ struct PhotoDataReport: Encodable {
         patchesPerEpoch = data.patches.patchesPerEpoch
         patchScales = data.patches.scales
         grayPatches = data.patches.grayFraction
+        textureCandidates = data.patches.textureCandidates
     }
 }

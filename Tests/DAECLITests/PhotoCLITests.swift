@@ -260,6 +260,21 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func textureCandidatesAreRecordedAndKeptByResume() throws {
+        try withTemporaryDirectory("photo-texture-candidates") { directory in
+            let common = try Self.photoTraining(directory.appendingPathComponent("photo.safetensors").path)
+            let first = try Self.trainingReport(common + ["--epochs", "1", "--texture-candidates", "2"])
+            #expect(first.stderr.contains("each the most textured of 2"))
+            #expect((first.report["textureCandidates"] as? NSNumber)?.intValue == 2)
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--texture-candidates", "3"]),
+                                       containing: ["--texture-candidates 3 differs from the first run's 2"])
+            // Omitted on --resume, the recorded count is kept.
+            #expect(try Self.trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains("each the most textured of 2"))
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--texture-candidates", "0", "--force"]),
+                                       containing: ["--texture-candidates must be 1 to 16, got 0"])
+        }
+    }
+
     @Test func lossWeightingIsRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-loss-weighting") { directory in
             let checkpoint = directory.appendingPathComponent("photo.safetensors").path

@@ -10,7 +10,8 @@ import DAELayers
 /// ``scales`` that fits the image), its corner, and its orientation (one of
 /// the 8 flips and 90° rotations when ``augment`` is on), and whether it is
 /// made gray (with probability ``grayFraction``) come from their own random
-/// stream.
+/// stream. With ``textureCandidates`` above 1, that stream draws as many
+/// placements and the patch is the most textured of them.
 ///
 /// A gray patch is a colour patch with its three channels replaced by their
 /// mean: a monochrome picture in an RGB file. Noise is added afterwards and
@@ -52,6 +53,14 @@ public struct PatchSampler: ImageSource {
     public let scales: [Int]
     /// The probability that a colour patch is made gray (its channels replaced by their mean); 0 for none.
     public let grayFraction: Double
+    /// How many placements each patch is chosen from, the most textured
+    /// kept (``texture(_:)``); 1: every patch as drawn.
+    ///
+    /// Photographs are mostly smooth (sky, bokeh, shadow), and their smooth
+    /// patches teach a model little once it has learned them; drawing each
+    /// patch as the more textured of two spends more of the training on
+    /// fine texture and edges, where denoisers differ.
+    public let textureCandidates: Int
     /// Indices of the folder's images large enough for a patch, and their cumulative areas.
     private let eligible: [Int]
     private let cumulativeAreas: [Double]
@@ -73,7 +82,7 @@ public struct PatchSampler: ImageSource {
     ///   count or scale, a `grayFraction` outside 0...1 (or above 0 for a
     ///   gray folder), or when no image is at least `patchSize` on both sides.
     public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, scales: [Int] = [1],
-                grayFraction: Double = 0, seed: UInt64 = 0) throws {
+                grayFraction: Double = 0, textureCandidates: Int = 1, seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
             throw DAEError.invalidArgument("patch size and patches per epoch must be positive, got \(patchSize) and \(patchesPerEpoch)")
         }
@@ -89,6 +98,9 @@ public struct PatchSampler: ImageSource {
         }
         guard (0...1).contains(grayFraction) else {
             throw DAEError.invalidArgument("the fraction of gray patches must be 0 to 1, got \(grayFraction)")
+        }
+        guard (1...Self.maximumTextureCandidates).contains(textureCandidates) else {
+            throw DAEError.invalidArgument("texture candidates must be 1 to \(Self.maximumTextureCandidates), got \(textureCandidates)")
         }
         guard grayFraction == 0 || folder.channels == 3 else {
             throw DAEError.invalidArgument("gray patches need a colour folder; \(folder.root.path) is read as gray")
@@ -110,7 +122,11 @@ public struct PatchSampler: ImageSource {
         self.seed = seed
         self.scales = scales.sorted()
         self.grayFraction = grayFraction
+        self.textureCandidates = textureCandidates
     }
+
+    /// The most placements a patch may be chosen from (16).
+    public static let maximumTextureCandidates = 16
 
     /// The photo preset's scales: full size, and reduced 2, 3 and 4 times.
     public static let photoScales = [1, 2, 3, 4]
@@ -130,43 +146,91 @@ public struct PatchSampler: ImageSource {
     /// cannot throw: call ``ImageFolder/image(at:)`` on every file first
     /// (``preload()``) to turn it into an error up front.
     public func fill(_ indices: some Collection<Int>, epoch: Int, into destination: UnsafeMutablePointer<Float>) {
-        let p = patchSize, c = folder.channels
+        let size = patchSize * patchSize * folder.channels
         var out = destination
         for index in indices {
             precondition(index >= 0 && index < patchesPerEpoch, "patch index \(index) out of range 0..<\(patchesPerEpoch)")
-            let placement = self.draw(epoch: epoch, index: index)
-            let image: Image
-            do {
-                image = try folder.image(at: placement.image)
-            } catch {
-                preconditionFailure("\(error)")
+            let chosen = choose(epoch: epoch, index: index, into: out)
+            if chosen.gray {  // channels == 3 (checked in init)
+                for pixel in stride(from: 0, to: size, by: 3) {
+                    let mean = (out[pixel] + out[pixel + 1] + out[pixel + 2]) / 3
+                    out[pixel] = mean; out[pixel + 1] = mean; out[pixel + 2] = mean
+                }
             }
-            let scale = placement.scale
-            let norm = 255 * Float(scale * scale)  // a division, so scale 1 gives exactly byte / 255
-            image.pixels.withUnsafeBufferPointer { pixels in
-                let w = image.width
-                for y in 0..<p {
-                    for x in 0..<p {
-                        // The patch pixel (y, x) reads the source block of its orientation, averaged.
-                        let (sy, sx) = Self.orient(y, x, side: p, transform: placement.transform)
-                        let top = placement.y + sy * scale, left = placement.x + sx * scale
-                        for ch in 0..<c {
-                            var sum = 0
-                            for by in 0..<scale {
-                                let row = ((top + by) * w + left) * c + ch
-                                for bx in 0..<scale { sum += Int(pixels[row + bx * c]) }
-                            }
-                            out[ch] = Float(sum) / norm
+            out += size
+        }
+    }
+
+    /// Patch `index` of `epoch`: its placement, with its colour pixels (before
+    /// any gray) written to `destination`. With several ``textureCandidates``
+    /// each is cut in turn at `destination` and the most textured is kept
+    /// (the first of equals).
+    private func choose(epoch: Int, index: Int, into destination: UnsafeMutablePointer<Float>) -> Placement {
+        var rng = RandomStreams.generator(seed: seed, .patches, epoch, index)
+        let first = draw(using: &rng)
+        cut(first, into: destination)
+        guard textureCandidates > 1 else { return first }
+        var best = first, bestTexture = texture(destination), last = first
+        for _ in 1..<textureCandidates {
+            last = draw(using: &rng)
+            cut(last, into: destination)
+            let candidate = texture(destination)
+            if candidate > bestTexture { best = last; bestTexture = candidate }
+        }
+        if best != last { cut(best, into: destination) }
+        return best
+    }
+
+    /// Cuts the patch at `placement` (its colour pixels, oriented, each
+    /// `scale × scale` block averaged) into `destination`.
+    private func cut(_ placement: Placement, into destination: UnsafeMutablePointer<Float>) {
+        let p = patchSize, c = folder.channels
+        let image: Image
+        do {
+            image = try folder.image(at: placement.image)
+        } catch {
+            preconditionFailure("\(error)")
+        }
+        let scale = placement.scale
+        let norm = 255 * Float(scale * scale)  // a division, so scale 1 gives exactly byte / 255
+        image.pixels.withUnsafeBufferPointer { pixels in
+            let w = image.width
+            var out = destination
+            for y in 0..<p {
+                for x in 0..<p {
+                    // The patch pixel (y, x) reads the source block of its orientation, averaged.
+                    let (sy, sx) = Self.orient(y, x, side: p, transform: placement.transform)
+                    let top = placement.y + sy * scale, left = placement.x + sx * scale
+                    for ch in 0..<c {
+                        var sum = 0
+                        for by in 0..<scale {
+                            let row = ((top + by) * w + left) * c + ch
+                            for bx in 0..<scale { sum += Int(pixels[row + bx * c]) }
                         }
-                        if placement.gray {  // c == 3 (checked in init)
-                            let mean = (out[0] + out[1] + out[2]) / 3
-                            out[0] = mean; out[1] = mean; out[2] = mean
-                        }
-                        out += c
+                        out[ch] = Float(sum) / norm
                     }
+                    out += c
                 }
             }
         }
+    }
+
+    /// How textured a patch at `pixels` is: the mean squared difference
+    /// between horizontally and vertically neighbouring samples of each
+    /// channel (the same under every flip and rotation).
+    public func texture(_ pixels: UnsafePointer<Float>) -> Double {
+        let p = patchSize, c = folder.channels
+        var sum = 0.0
+        for y in 0..<p {
+            for x in 0..<p {
+                for ch in 0..<c {
+                    let here = pixels[(y * p + x) * c + ch]
+                    if x + 1 < p { let d = Double(pixels[(y * p + x + 1) * c + ch] - here); sum += d * d }
+                    if y + 1 < p { let d = Double(pixels[((y + 1) * p + x) * c + ch] - here); sum += d * d }
+                }
+            }
+        }
+        return sum / Double(2 * p * (p - 1) * c)
     }
 
     /// Decodes every image once, so that a damaged file is an error now rather than in ``fill(_:epoch:into:)``.
@@ -177,18 +241,31 @@ public struct PatchSampler: ImageSource {
     /// Where patch `index` of `epoch` comes from: its image, reduction
     /// factor, top-left corner (in the image's pixels) and orientation.
     public func placement(epoch: Int, index: Int) -> (image: Int, scale: Int, y: Int, x: Int, transform: Int) {
-        let drawn = draw(epoch: epoch, index: index)
-        return (drawn.image, drawn.scale, drawn.y, drawn.x, drawn.transform)
+        let chosen = chosen(epoch: epoch, index: index)
+        return (chosen.image, chosen.scale, chosen.y, chosen.x, chosen.transform)
     }
 
     /// Whether patch `index` of `epoch` is made gray (see ``grayFraction``).
     public func isGray(epoch: Int, index: Int) -> Bool {
-        draw(epoch: epoch, index: index).gray
+        chosen(epoch: epoch, index: index).gray
     }
 
-    /// ``placement(epoch:index:)`` and ``isGray(epoch:index:)`` in one draw of the patch's stream.
-    private func draw(epoch: Int, index: Int) -> (image: Int, scale: Int, y: Int, x: Int, transform: Int, gray: Bool) {
-        var rng = RandomStreams.generator(seed: seed, .patches, epoch, index)
+    /// The placement ``fill(_:epoch:into:)`` uses for patch `index` of `epoch`, cut into scratch memory.
+    private func chosen(epoch: Int, index: Int) -> Placement {
+        var scratch = [Float](repeating: 0, count: patchSize * patchSize * folder.channels)
+        return scratch.withUnsafeMutableBufferPointer { choose(epoch: epoch, index: index, into: $0.baseAddress!) }
+    }
+
+    /// Where a patch comes from and how it is turned.
+    private struct Placement: Equatable {
+        var image, scale, y, x, transform: Int
+        var gray: Bool
+    }
+
+    /// One placement, drawn from a patch's stream: every field in this order
+    /// (the gray draw last and only with gray patches, so that samplers
+    /// without them keep every earlier run's patches).
+    private func draw(using rng: inout SplitMix64) -> Placement {
         let target = rng.nextUniform() * cumulativeAreas[cumulativeAreas.count - 1]
         var low = 0, high = cumulativeAreas.count - 1
         while low < high {  // the first image whose cumulative area exceeds the draw
@@ -204,9 +281,8 @@ public struct PatchSampler: ImageSource {
         let y = Int(rng.next() % UInt64(file.height - side + 1))
         let x = Int(rng.next() % UInt64(file.width - side + 1))
         let transform = augment ? Int(rng.next() % 8) : 0
-        // Drawn last and only when asked for, so that samplers without gray patches keep every earlier run's patches.
         let gray = grayFraction > 0 && rng.nextUniform() < grayFraction
-        return (image, scale, y, x, transform, gray)
+        return Placement(image: image, scale: scale, y: y, x: x, transform: transform, gray: gray)
     }
 
     /// The source coordinates of patch pixel `(y, x)` under one of the 8

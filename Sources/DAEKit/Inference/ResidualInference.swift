@@ -178,7 +178,7 @@ struct ResidualInference {
     /// its last row and column were repeated up to the next multiple.
     mutating func denoise(_ input: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
                           into output: UnsafeMutablePointer<Float>) throws {
-        let (c, nc, a, ta) = (channels, networkChannels, alignment, tileAlignment)
+        let (c, nc, a) = (channels, networkChannels, alignment)
         let paddedHeight = (height + a - 1) / a * a, paddedWidth = (width + a - 1) / a * a
         var groups: [[Int]: [Tile]] = [:]
         let (rowSpans, columnSpans, threaded) = tilePlan(rows: rows.count, width: width)
