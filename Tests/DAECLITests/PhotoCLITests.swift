@@ -243,16 +243,28 @@ struct PhotoCLITests {
         return (run.stderr, report)
     }
 
+    /// Trains one epoch with `flag value` in `directory` and checks that the
+    /// run announces it (`announced` on standard error) and reports it (the
+    /// JSON report's `key` passes `reported`), that `--resume` refuses
+    /// `flag other`, and that `--resume` without the flag keeps the recorded
+    /// value. Returns the run's common flags, for further checks.
+    static func expectRecordedAndKeptByResume(_ flag: String, _ value: String, other: String, announced: String, key: String,
+                                              reported: (Any?) -> Bool, in directory: URL) throws -> [String] {
+        let common = try photoTraining(directory.appendingPathComponent("photo.safetensors").path)
+        let first = try trainingReport(common + ["--epochs", "1", flag, value])
+        #expect(first.stderr.contains(announced))
+        #expect(reported(first.report[key]), "\(key): \(first.report[key] ?? "absent")")
+        CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", flag, other]),
+                                   containing: ["\(flag) \(other) differs from the first run's \(value)"])
+        #expect(try trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains(announced))
+        return common
+    }
+
     @Test func grayPatchesAreRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-gray-patches") { directory in
-            let common = try Self.photoTraining(directory.appendingPathComponent("photo.safetensors").path)
-            let first = try Self.trainingReport(common + ["--epochs", "1", "--gray-patches", "0.25"])
-            #expect(first.stderr.contains("25.0% made gray"))
-            #expect((first.report["grayPatches"] as? NSNumber)?.doubleValue == 0.25)
-            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--gray-patches", "0.5"]),
-                                       containing: ["--gray-patches 0.5 differs from the first run's 0.25"])
-            // Omitted on --resume, the recorded fraction is kept.
-            #expect(try Self.trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains("25.0% made gray"))
+            let common = try Self.expectRecordedAndKeptByResume("--gray-patches", "0.25", other: "0.5", announced: "25.0% made gray",
+                                                                key: "grayPatches", reported: { ($0 as? NSNumber)?.doubleValue == 0.25 },
+                                                                in: directory)
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--gray-patches", "1.5", "--force"]),
                                        containing: ["--gray-patches must be 0 to 1, got 1.5"])
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--gray-patches", "0.5", "--channels", "1", "--force"]),
@@ -262,16 +274,15 @@ struct PhotoCLITests {
 
     @Test func textureCandidatesAreRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-texture-candidates") { directory in
-            let common = try Self.photoTraining(directory.appendingPathComponent("photo.safetensors").path)
-            let first = try Self.trainingReport(common + ["--epochs", "1", "--texture-candidates", "2"])
-            #expect(first.stderr.contains("each the most textured of 2"))
-            #expect((first.report["textureCandidates"] as? NSNumber)?.intValue == 2)
-            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--texture-candidates", "3"]),
-                                       containing: ["--texture-candidates 3 differs from the first run's 2"])
-            // Omitted on --resume, the recorded count is kept.
-            #expect(try Self.trainingReport(common + ["--epochs", "2", "--resume"]).stderr.contains("each the most textured of 2"))
+            let common = try Self.expectRecordedAndKeptByResume("--texture-candidates", "2", other: "3",
+                                                                announced: "each the most textured of 2", key: "textureCandidates",
+                                                                reported: { ($0 as? NSNumber)?.intValue == 2 }, in: directory)
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--texture-candidates", "0", "--force"]),
                                        containing: ["--texture-candidates must be 1 to 16, got 0"])
+            // Without the flag, a run says nothing of it and reports 1.
+            let plain = try Self.trainingReport(common + ["--epochs", "1", "--force"])
+            #expect(!plain.stderr.contains("most textured"))
+            #expect((plain.report["textureCandidates"] as? NSNumber)?.intValue == 1)
         }
     }
 
