@@ -1,3 +1,4 @@
+import DAEFiles
 import DAEImageIO
 import DAEKit
 import Foundation
@@ -279,10 +280,16 @@ struct PhotoCLITests {
                                                                 reported: { ($0 as? NSNumber)?.intValue == 2 }, in: directory)
             CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--texture-candidates", "0", "--force"]),
                                        containing: ["--texture-candidates must be 1 to 16, got 0"])
-            // Without the flag, a run says nothing of it and reports 1.
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--texture-candidates", "17", "--force"]),
+                                       containing: ["--texture-candidates must be 1 to 16, got 17"])
+            // The checkpoint records it; without the flag, a run says nothing of it, reports 1 and records
+            // nothing, as checkpoints from before the flag did.
+            let checkpoint = directory.appendingPathComponent("photo.safetensors")
+            #expect(try #require(try SafetensorsFile(contentsOf: checkpoint).metadata["app.dae.train"]).contains(#""textureCandidates":2"#))
             let plain = try Self.trainingReport(common + ["--epochs", "1", "--force"])
             #expect(!plain.stderr.contains("most textured"))
             #expect((plain.report["textureCandidates"] as? NSNumber)?.intValue == 1)
+            #expect(try #require(try SafetensorsFile(contentsOf: checkpoint).metadata["app.dae.train"]).contains("textureCandidates") == false)
         }
     }
 

@@ -41,12 +41,17 @@ import Testing
             let plain = try PatchSampler(folder, patchSize: 12, patchesPerEpoch: count, scales: [1, 2], seed: 11)
             let textured = try PatchSampler(folder, patchSize: 12, patchesPerEpoch: count, scales: [1, 2], textureCandidates: 3, seed: 11)
             let one = try PatchSampler(folder, patchSize: 12, patchesPerEpoch: count, scales: [1, 2], textureCandidates: 1, seed: 11)
+            // Two candidates are the first two of three: the third can only raise the kept texture.
+            let two = try PatchSampler(folder, patchSize: 12, patchesPerEpoch: count, scales: [1, 2], textureCandidates: 2, seed: 11)
             let a = Self.patches(plain, 0..<count, epoch: 2), b = Self.patches(textured, 0..<count, epoch: 2)
+            let c = Self.patches(two, 0..<count, epoch: 2)
             #expect(Self.patches(one, 0..<count, epoch: 2) == a, "one candidate is the plain sampler")
             var changed = 0, plainSum = 0.0, texturedSum = 0.0
             for index in 0..<count {
                 let before = Self.texture(of: plain, a, index), after = Self.texture(of: textured, b, index)
                 #expect(after >= before, "patch \(index): \(after) < the first candidate's \(before)")
+                let ofTwo = Self.texture(of: two, c, index)
+                #expect(ofTwo >= before && after >= ofTwo, "patch \(index): first \(before), of two \(ofTwo), of three \(after)")
                 plainSum += before; texturedSum += after
                 if textured.placement(epoch: 2, index: index) != plain.placement(epoch: 2, index: index) {
                     changed += 1
@@ -110,13 +115,21 @@ import Testing
         }
     }
 
-    @Test("texture candidates outside 1...16 are refused")
+    @Test("texture candidates outside 1...16, or for 1-pixel patches, are refused")
     func limits() throws {
         try withTemporaryDirectory { directory in
             let folder = try ImageFolder(directory: try Photos.folder(in: directory))
             for candidates in [0, -1, PatchSampler.maximumTextureCandidates + 1] {
-                #expect(throws: DAEError.self) { try PatchSampler(folder, patchSize: 8, patchesPerEpoch: 4, textureCandidates: candidates) }
+                #expect {
+                    try PatchSampler(folder, patchSize: 8, patchesPerEpoch: 4, textureCandidates: candidates)
+                } throws: { "\($0)".contains("texture candidates must be 1 to 16, got \(candidates)") }
             }
+            // A 1-pixel patch has no neighbours to measure: one candidate only.
+            #expect {
+                try PatchSampler(folder, patchSize: 1, patchesPerEpoch: 4, textureCandidates: 2)
+            } throws: { "\($0)".contains("texture candidates need patches of at least 2x2 pixels") }
+            let single = try PatchSampler(folder, patchSize: 1, patchesPerEpoch: 4)
+            #expect(single.texture([0.5, 0.1, 0.9]) == 0)
         }
     }
 }

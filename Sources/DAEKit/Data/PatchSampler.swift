@@ -64,6 +64,8 @@ public struct PatchSampler: ImageSource {
     /// Indices of the folder's images large enough for a patch, and their cumulative areas.
     private let eligible: [Int]
     private let cumulativeAreas: [Double]
+    /// For each eligible image, the ``scales`` whose region it holds (scale 1 always).
+    private let fittingScales: [[Int]]
 
     /// The most patches one epoch may draw (2²⁸): `fit` keeps a shuffled
     /// order of an epoch's indices, 8 bytes each.
@@ -73,14 +75,20 @@ public struct PatchSampler: ImageSource {
 
     /// A sampler of `patchesPerEpoch` patches of `patchSize`² per epoch, at
     /// the reduction factors `scales` (`[1]`: full size only), a
-    /// `grayFraction` of them made gray (colour folders only).
+    /// `grayFraction` of them made gray (colour folders only), each the most
+    /// textured of `textureCandidates` placements.
     ///
     /// With `grayFraction` 0, the patches are those of a sampler made before
-    /// gray patches existed: the draw is skipped, not ignored.
+    /// gray patches existed: the draw is skipped, not ignored. With
+    /// `textureCandidates` 1, those of a sampler made before candidates
+    /// existed.
     ///
     /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size,
     ///   count or scale, a `grayFraction` outside 0...1 (or above 0 for a
-    ///   gray folder), or when no image is at least `patchSize` on both sides.
+    ///   gray folder), `textureCandidates` outside
+    ///   1...``maximumTextureCandidates`` (or above 1 for 1-pixel patches,
+    ///   which have no texture to compare), or when no image is at least
+    ///   `patchSize` on both sides.
     public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, scales: [Int] = [1],
                 grayFraction: Double = 0, textureCandidates: Int = 1, seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
@@ -102,6 +110,9 @@ public struct PatchSampler: ImageSource {
         guard (1...Self.maximumTextureCandidates).contains(textureCandidates) else {
             throw DAEError.invalidArgument("texture candidates must be 1 to \(Self.maximumTextureCandidates), got \(textureCandidates)")
         }
+        guard textureCandidates == 1 || patchSize > 1 else {
+            throw DAEError.invalidArgument("texture candidates need patches of at least 2x2 pixels, got \(patchSize)x\(patchSize)")
+        }
         guard grayFraction == 0 || folder.channels == 3 else {
             throw DAEError.invalidArgument("gray patches need a colour folder; \(folder.root.path) is read as gray")
         }
@@ -115,6 +126,11 @@ public struct PatchSampler: ImageSource {
             return total
         }
         self.eligible = eligible
+        let sortedScales = scales.sorted()
+        fittingScales = eligible.map { index in
+            let file = folder.files[index]
+            return sortedScales.filter { min(file.width, file.height) >= $0 * patchSize }
+        }
         self.folder = folder
         self.patchSize = patchSize
         self.patchesPerEpoch = patchesPerEpoch
@@ -215,11 +231,15 @@ public struct PatchSampler: ImageSource {
         }
     }
 
-    /// How textured a patch at `pixels` is: the mean squared difference
-    /// between horizontally and vertically neighbouring samples of each
-    /// channel (the same under every flip and rotation).
+    /// How textured a patch at `pixels` (`patchSize² × channels` values,
+    /// rows of interleaved channels, as ``fill(_:epoch:into:)`` writes them)
+    /// is: the mean squared difference between horizontally and vertically
+    /// neighbouring samples of each channel; 0 for a 1-pixel patch. Flips
+    /// and rotations change it only by rounding (the sum runs in another
+    /// order).
     public func texture(_ pixels: UnsafePointer<Float>) -> Double {
         let p = patchSize, c = folder.channels
+        guard p > 1 else { return 0 }
         var sum = 0.0
         for y in 0..<p {
             for x in 0..<p {
@@ -240,18 +260,27 @@ public struct PatchSampler: ImageSource {
 
     /// Where patch `index` of `epoch` comes from: its image, reduction
     /// factor, top-left corner (in the image's pixels) and orientation.
+    ///
+    /// With several ``textureCandidates`` this cuts the candidates, as
+    /// ``fill(_:epoch:into:)`` does (see there for images damaged since the
+    /// folder was listed); with one it reads only the folder's listing.
     public func placement(epoch: Int, index: Int) -> (image: Int, scale: Int, y: Int, x: Int, transform: Int) {
         let chosen = chosen(epoch: epoch, index: index)
         return (chosen.image, chosen.scale, chosen.y, chosen.x, chosen.transform)
     }
 
-    /// Whether patch `index` of `epoch` is made gray (see ``grayFraction``).
+    /// Whether patch `index` of `epoch` is made gray (see ``grayFraction``);
+    /// its cost is ``placement(epoch:index:)``'s.
     public func isGray(epoch: Int, index: Int) -> Bool {
         chosen(epoch: epoch, index: index).gray
     }
 
     /// The placement ``fill(_:epoch:into:)`` uses for patch `index` of `epoch`, cut into scratch memory.
     private func chosen(epoch: Int, index: Int) -> Placement {
+        guard textureCandidates > 1 else {
+            var rng = RandomStreams.generator(seed: seed, .patches, epoch, index)
+            return draw(using: &rng)
+        }
         var scratch = [Float](repeating: 0, count: patchSize * patchSize * folder.channels)
         return scratch.withUnsafeMutableBufferPointer { choose(epoch: epoch, index: index, into: $0.baseAddress!) }
     }
@@ -275,7 +304,7 @@ public struct PatchSampler: ImageSource {
         let image = eligible[low]
         let file = folder.files[image]
         // Scale 1 always fits (the image is eligible); larger ones when the image holds their region.
-        let fitting = scales.filter { min(file.width, file.height) >= $0 * patchSize }
+        let fitting = fittingScales[low]
         let scale = fitting.count > 1 ? fitting[Int(rng.next() % UInt64(fitting.count))] : (fitting.first ?? 1)
         let side = scale * patchSize
         let y = Int(rng.next() % UInt64(file.height - side + 1))
