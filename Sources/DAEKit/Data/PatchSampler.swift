@@ -136,7 +136,7 @@ public struct PatchSampler: ImageSource {
         self.patchesPerEpoch = patchesPerEpoch
         self.augment = augment
         self.seed = seed
-        self.scales = scales.sorted()
+        self.scales = sortedScales
         self.grayFraction = grayFraction
         self.textureCandidates = textureCandidates
     }

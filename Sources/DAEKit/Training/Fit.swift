@@ -90,7 +90,7 @@ extension DenoisingAutoencoder {
                         RandomStreams.corrupt(corrupted + offset, indices: images, imageSize: imageSize,
                                               noise: options.noise, seed: options.seed, .trainingNoise, major: noiseEpoch)
                         if noiseMap {
-                            Self.attachNoiseMap(corrupted + offset, levels: Array(levels[shard]), pixelsPerImage: shape[0] * shape[1],
+                            Self.attachNoiseMap(corrupted + offset, levels: levels[shard], pixelsPerImage: shape[0] * shape[1],
                                                 channels: shape[2], into: noisy + shard.lowerBound * inputSize)
                         }
                         if residual { Self.makeNoiseTarget(clean + offset, noisy: corrupted + offset, count: shard.count * imageSize) }
@@ -125,7 +125,7 @@ extension DenoisingAutoencoder {
     /// Writes the network input of a model with a noise-level map: each
     /// image of `images` (`levels.count` images of `channels`-channel
     /// pixels) with one more channel holding its noise std.
-    static func attachNoiseMap(_ images: UnsafePointer<Float>, levels: [Float], pixelsPerImage: Int, channels c: Int,
+    static func attachNoiseMap(_ images: UnsafePointer<Float>, levels: some Collection<Float>, pixelsPerImage: Int, channels c: Int,
                                into input: UnsafeMutablePointer<Float>) {
         var from = images, to = input
         for level in levels {
