@@ -30,7 +30,10 @@ struct Denoise: ParsableCommand {
         Without --model, the built-in photo denoiser runs (trained by the \
         library on photographs of Debian packages; see the README). It takes \
         the noise level as an input: --sigma sets it (0-255 scale), otherwise \
-        it is estimated for each image and printed.
+        it is estimated for each image and printed. A colour file that holds \
+        a gray picture under noise drawn per channel (its colour is only \
+        noise) is denoised as gray, its channels' mean through the gray \
+        model, and written as RGB.
 
         Examples:
           dae denoise photo.jpg
@@ -101,7 +104,11 @@ struct Denoise: ParsableCommand {
         } else if inputShape.value != nil {
             throw CLIError("--input-shape is for a weights-only --model file")
         }
-        var builtIn = BuiltInModels(workers: workers.count)
+        var builtIn = BuiltInPhotoDenoiser(workers: workers.count)
+        builtIn.onLoad = { which, model in
+            Console.note("model: the built-in photo denoiser, \(which == .photoGray ? "gray" : "colour") "
+                + "(\(model.parameterCount) parameters; --model picks another)")
+        }
         try FileSystem.prepareOutputDirectory(outputURL)
         var failures = 0
         for (input, name) in zip(inputs, names) {
@@ -111,12 +118,16 @@ struct Denoise: ParsableCommand {
                 let bar = FileProgress(label: inputURL.lastPathComponent)
                 defer { bar.finish() }
                 // The argument's own bytes: a name that is not UTF-8 is read too (its output name shows U+FFFD).
-                let loaded = try given ?? builtIn.model(for: ArgumentBytes.path(input))
-                let report = try loaded.denoiseImageFile(at: ArgumentBytes.path(input), to: destination, overlap: overlap,
-                                                         noiseLevel: sigma.map { $0 / 255 }, progress: bar.update)
-                let level = report.noiseLevel.map { String(format: ", noise σ %.1f%@", $0 * 255, sigma == nil ? " (estimated)" : "") } ?? ""
+                let path = ArgumentBytes.path(input), level = sigma.map { $0 / 255 }
+                let report = try given?.denoiseImageFile(at: path, to: destination, overlap: overlap, noiseLevel: level, progress: bar.update)
+                    ?? builtIn.denoiseImageFile(at: path, to: destination, noiseLevel: level, progress: bar.update)
+                let noise = report.noiseLevel.map {
+                    String(format: ", noise σ %.1f%@", $0 * 255, sigma == nil ? " (estimated)" : "")
+                        + (report.grayContent ? " in the channels' mean" : "")
+                } ?? ""
+                let gray = report.grayContent ? ", a gray picture: its channels' mean by the gray model" : ""
                 let depth = report.outputBitDepth > 8 ? ", \(report.outputBitDepth)-bit" : ""
-                Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height)\(depth), \(report.method)\(level))")
+                Console.output("\(inputURL.path) → \(destination.path) (\(report.width)x\(report.height)\(depth), \(report.method)\(gray)\(noise))")
             } catch {
                 if inputs.count == 1 { throw error }  // one input: its error is the one line
                 failures += 1
@@ -126,29 +137,5 @@ struct Denoise: ParsableCommand {
         if failures > 0 {
             throw CLIError("\(failures) of \(inputs.count) images could not be denoised (see above)")
         }
-    }
-}
-
-/// The built-in photo denoisers `dae denoise` picks from when no `--model`
-/// is given: the gray one for a gray file, the colour one for any other;
-/// each loaded once, when a file first needs it.
-struct BuiltInModels {
-    let workers: Int
-    private var loaded: [PretrainedModel: DenoisingAutoencoder] = [:]
-
-    init(workers: Int) { self.workers = workers }
-
-    /// The model for the image file at `path` (a file whose header cannot be
-    /// read gets the colour model, and denoising it then says what is wrong).
-    mutating func model(for path: FileSystemPath) throws -> DenoisingAutoencoder {
-        let channels = (try? ImageReader(at: path))?.channels ?? 3
-        let which = PretrainedModel.photo(channels: channels)
-        if let model = loaded[which] { return model }
-        var model = try DenoisingAutoencoder.pretrained(which)
-        model.workers = workers
-        Console.note("model: the built-in photo denoiser, \(which == .photoGray ? "gray" : "colour") "
-            + "(\(model.parameterCount) parameters; --model picks another)")
-        loaded[which] = model
-        return model
     }
 }

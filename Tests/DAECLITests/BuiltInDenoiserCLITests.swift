@@ -69,6 +69,34 @@ struct BuiltInDenoiserCLITests {
         }
     }
 
+    @Test("no --model: a gray picture in an RGB file (noise drawn per channel) is denoised as gray, says so, and stays RGB")
+    func grayPictureInColour() throws {
+        try withTemporaryDirectory("builtin-gray-content") { directory in
+            let (width, height) = (96, 64)
+            var rng = SplitMix64(seed: 9)
+            var pixels = [UInt8]()
+            for y in 0..<height {
+                for x in 0..<width {
+                    let gray = 0.5 + 0.3 * sin(Double(x) / 7) * cos(Double(y) / 5)
+                    for _ in 0..<3 { pixels.append(Image.byte(from: Float(gray + 20.0 / 255 * rng.nextGaussian()))) }
+                }
+            }
+            let input = directory.appendingPathComponent("scan.png")
+            try PNG.write(try Image(width: width, height: height, channels: 3, pixels: pixels), to: input)
+            let result = try CLITool.run(["denoise", input.path, "--output", directory.path, "--workers", "1"])
+            try #require(result.status == 0, "\(result.diagnostics)")
+            #expect(result.stderr.contains("built-in photo denoiser, gray"))
+            #expect(result.stdout.contains("a gray picture: its channels' mean by the gray model"))
+            #expect(result.stdout.contains("(estimated) in the channels' mean"))
+            let output = try PNG.read(contentsOf: directory.appendingPathComponent("scan-denoised.png"))
+            #expect(output.channels == 3 && output.width == width && output.height == height)
+            let written = output.pixels
+            var grayPixels = 0
+            for p in 0..<(width * height) where written[3 * p] == written[3 * p + 1] && written[3 * p] == written[3 * p + 2] { grayPixels += 1 }
+            #expect(grayPixels == width * height, "R = G = B in every pixel")
+        }
+    }
+
     @Test("--sigma sets the strength: another level gives another image; a bad value is refused")
     func sigmaSetsTheStrength() throws {
         try withTemporaryDirectory("builtin-sigma") { directory in

@@ -16,6 +16,10 @@ public struct FileDenoisingReport: Sendable, Equatable {
     /// Bits per sample of the output PNG: 16 for a 16-bit input (whose
     /// samples were read at full precision), else 8.
     public var outputBitDepth: Int = 8
+    /// True when a colour file held a gray picture under noise and its
+    /// channels' mean was denoised by the gray model (``BuiltInPhotoDenoiser``);
+    /// ``noiseLevel`` is then the mean's.
+    public var grayContent: Bool = false
 }
 
 extension DenoisingAutoencoder {
@@ -81,6 +85,14 @@ extension DenoisingAutoencoder {
     @discardableResult
     public func denoiseImageFile(at input: FileSystemPath, to output: URL, overlap: Int? = nil, noiseLevel: Float?,
                                  progress: (@Sendable (Double) -> Void)? = nil) throws -> FileDenoisingReport {
+        try denoiseImageFile(at: input, to: output, overlap: overlap, noiseLevel: noiseLevel, meanOfRGB: false, progress: progress)
+    }
+
+    /// The file denoiser; with `meanOfRGB` (a gray model, a colour file: ``BuiltInPhotoDenoiser``'s
+    /// gray pictures in RGB), the model sees each pixel's mean of R, G and B and the output PNG is RGB,
+    /// the gray repeated.
+    func denoiseImageFile(at input: FileSystemPath, to output: URL, overlap: Int?, noiseLevel: Float?, meanOfRGB: Bool,
+                          progress: (@Sendable (Double) -> Void)?) throws -> FileDenoisingReport {
         if let noiseLevel, !(0...1).contains(noiseLevel) {
             throw DAEError.invalidArgument("noise level \(noiseLevel) must be in [0, 1] (σ/255 for 8-bit images)")
         }
@@ -89,20 +101,19 @@ extension DenoisingAutoencoder {
         guard channels == 1 || channels == 3 else {
             throw DAEError.invalidArgument("the model takes \(channels)-channel images; image files are read as 1 (gray) or 3 (RGB)")
         }
-        let (pixels, pixelsOverflow) = reader.width.multipliedReportingOverflow(by: reader.height)
-        guard reader.width * channels <= Self.maximumStreamRowSamples, !pixelsOverflow, pixels <= Self.maximumStreamPixels else {
-            throw DAEError.corruptFile(path: input.description, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
-                + "this tool streams (rows of at most \(Self.maximumStreamRowSamples / channels) pixels, \(Self.maximumStreamPixels) pixels in all)")
+        guard !meanOfRGB || (channels == 1 && configuration.tilingStrategy == .haloTiles) else {
+            throw DAEError.invalidArgument("the mean of R, G and B goes to a gray residual model, not a \(channels)-channel one")
         }
-        let rows = RowWindow(reader: reader, channels: channels)
+        try Self.checkStreamable(reader, channels: meanOfRGB ? 3 : channels, path: input)
+        let rows = RowWindow(reader: reader, channels: channels, meanOfRGB: meanOfRGB)
         let bitDepth = reader.sourceBitDepth > 8 ? 16 : 8
         if configuration.tilingStrategy == .haloTiles {
             var level: Float?
             if configuration.noiseMap { level = try noiseLevel ?? Self.estimateNoiseLevel(ofImageFile: input, channels: channels) }
             // A gray file denoised by a colour photo model comes back gray: the mean of the three
-            // channels, which the model saw equal (the file's gray repeated).
+            // channels, which the model saw equal (the file's gray repeated). A gray picture in RGB goes back to RGB.
             let writer = try PNGRowWriter(url: output, width: reader.width, height: reader.height,
-                                          channels: reader.channels == 1 ? 1 : channels, bitDepth: bitDepth)
+                                          channels: meanOfRGB ? 3 : reader.channels == 1 ? 1 : channels, bitDepth: bitDepth)
             let band = try denoiseInBands(rows, noiseLevel: level ?? 0, writer: writer, progress: progress)
             try writer.finish()
             return FileDenoisingReport(width: reader.width, height: reader.height, channels: channels,
@@ -144,7 +155,7 @@ extension DenoisingAutoencoder {
         let radius = inference.radius
         inference.imageHeight = height
         var output = [Float](repeating: 0, count: band * width * channels)
-        var samples = OutputSamples(count: band * width * channels, bitDepth: writer.bitDepth)
+        var samples = OutputSamples(count: band * width * max(channels, writer.channels), bitDepth: writer.bitDepth)
         // The same cut of the rows as an in-memory pass: the same tiles, the same bits.
         for span in ResidualInference.spans(height, side: band, alignment: inference.tileAlignment) {
             let (top, bottom) = (span.lowerBound, span.upperBound)
@@ -208,6 +219,16 @@ extension DenoisingAutoencoder {
     /// tiles of a very wide image goes through in groups.
     static let tileGroup = 1024
 
+    /// Throws unless the image of `reader` (read as `channels` channels) is
+    /// within ``maximumStreamRowSamples`` and ``maximumStreamPixels``.
+    static func checkStreamable(_ reader: ImageReader, channels: Int, path: FileSystemPath) throws {
+        let (pixels, pixelsOverflow) = reader.width.multipliedReportingOverflow(by: reader.height)
+        guard reader.width * channels <= Self.maximumStreamRowSamples, !pixelsOverflow, pixels <= Self.maximumStreamPixels else {
+            throw DAEError.corruptFile(path: path.description, reason: "an image of \(reader.width)x\(reader.height) pixels is larger than "
+                + "this tool streams (rows of at most \(Self.maximumStreamRowSamples / channels) pixels, \(Self.maximumStreamPixels) pixels in all)")
+        }
+    }
+
     /// The noise std of the image file at `path` read as `channels`-channel
     /// rows, estimated in one streaming pass (``NoiseLevelEstimator``).
     static func estimateNoiseLevel(ofImageFile path: FileSystemPath, channels: Int) throws -> Float {
@@ -225,7 +246,8 @@ extension DenoisingAutoencoder {
 
     /// Writes `count` rows of `values` (the model's channels) as the writer's
     /// samples (bytes, or 16-bit), after checking they are finite; a gray
-    /// writer of a colour model's values gets the mean of each pixel's three channels.
+    /// writer of a colour model's values gets the mean of each pixel's three
+    /// channels, a colour writer of a gray model's values the gray repeated.
     private func writeRows(_ values: [Float], count: Int, samples: inout OutputSamples, writer: PNGRowWriter) throws {
         let source = configuration.inputShape[2], pixels = count * writer.width
         for i in 0..<(pixels * source) where !values[i].isFinite {
@@ -233,6 +255,10 @@ extension DenoisingAutoencoder {
         }
         if writer.channels == source {
             for i in 0..<(pixels * source) { samples.set(i, values[i]) }
+        } else if source == 1 {
+            for p in 0..<pixels {
+                for c in 0..<writer.channels { samples.set(p * writer.channels + c, values[p]) }
+            }
         } else {
             for p in 0..<pixels {
                 var sum: Float = 0
@@ -280,17 +306,23 @@ struct OutputSamples {
 final class RowWindow {
     let reader: ImageReader
     let width: Int, height: Int, channels: Int
+    /// True when the rows are read as RGB and held as each pixel's mean of R, G and B (one channel).
+    let meanOfRGB: Bool
     /// The first row held, and the rows held (`first ..< first + count`).
     private(set) var first = 0, count = 0
     private var values: [Float] = []
     /// Rows as read, before they join the window (or rows skipped).
     private var incoming: [Float] = []
 
-    init(reader: ImageReader, channels: Int) {
+    /// A window of the reader's rows as `channels` channels (converted as
+    /// `ImageReader` converts), or, with `meanOfRGB`, as the mean of each
+    /// pixel's R, G and B in full precision (`channels` is then 1).
+    init(reader: ImageReader, channels: Int, meanOfRGB: Bool = false) {
         self.reader = reader
         width = reader.width
         height = reader.height
-        self.channels = channels
+        self.channels = meanOfRGB ? 1 : channels
+        self.meanOfRGB = meanOfRGB
     }
 
     /// Makes the window hold exactly `rows` (which must not start above the
@@ -307,19 +339,27 @@ final class RowWindow {
             count -= drop
         }
         if values.count < rows.count * rowSize { values += [Float](repeating: 0, count: rows.count * rowSize - values.count) }
+        let (readChannels, readRowSize) = meanOfRGB ? (3, width * 3) : (channels, rowSize)
         while reader.rowsRead < rows.lowerBound {
             let skip = min(rows.lowerBound - reader.rowsRead, max(rows.count, 1))
-            if incoming.count < skip * rowSize { incoming = [Float](repeating: 0, count: skip * rowSize) }
-            try reader.readRows(skip, channels: channels, into: &incoming)
+            if incoming.count < skip * readRowSize { incoming = [Float](repeating: 0, count: skip * readRowSize) }
+            try reader.readRows(skip, channels: readChannels, into: &incoming)
         }
         first = rows.lowerBound
         let missing = rows.upperBound - reader.rowsRead
         if missing > 0 {
             // Values in [0, 1]: byte / 255, or sample / 65535 for a 16-bit file (full precision).
-            if incoming.count < missing * rowSize { incoming = [Float](repeating: 0, count: missing * rowSize) }
-            try reader.readRows(missing, channels: channels, into: &incoming)
+            if incoming.count < missing * readRowSize { incoming = [Float](repeating: 0, count: missing * readRowSize) }
+            try reader.readRows(missing, channels: readChannels, into: &incoming)
             values.withUnsafeMutableBufferPointer { v in
-                incoming.withUnsafeBufferPointer { (v.baseAddress! + count * rowSize).update(from: $0.baseAddress!, count: missing * rowSize) }
+                incoming.withUnsafeBufferPointer { read in
+                    let start = v.baseAddress! + count * rowSize
+                    if meanOfRGB {
+                        for p in 0..<(missing * width) { start[p] = (read[3 * p] + read[3 * p + 1] + read[3 * p + 2]) / 3 }
+                    } else {
+                        start.update(from: read.baseAddress!, count: missing * rowSize)
+                    }
+                }
             }
             count += missing
         }

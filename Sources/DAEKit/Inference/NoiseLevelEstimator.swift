@@ -35,7 +35,6 @@ public struct NoiseLevelEstimator: Sendable {
     /// last row is left out, so feed rows in pairs.
     public mutating func add(rows: UnsafePointer<Float>, rowCount: Int, width: Int, channels: Int) {
         let rowSize = width * channels
-        let scale = Float(Self.bins) / Self.maximum
         for pair in 0..<(rowCount / 2) {
             let top = rows + 2 * pair * rowSize, bottom = top + rowSize
             for x in 0..<(width / 2) {
@@ -43,12 +42,51 @@ public struct NoiseLevelEstimator: Sendable {
                     let i = 2 * x * channels + c
                     let (a, b, p, q) = (top[i], top[i + channels], bottom[i], bottom[i + channels])
                     if a <= 0 || a >= 1 || b <= 0 || b >= 1 || p <= 0 || p >= 1 || q <= 0 || q >= 1 { continue }
-                    let band = abs(a - b - p + q) / 2
-                    let level = min(Int((a + b + p + q) / 4 * Float(Self.levels)), Self.levels - 1)
-                    histogram[level * Self.bins + min(Int(band * scale), Self.bins - 1)] += 1
+                    record(band: abs(a - b - p + q) / 2, brightness: (a + b + p + q) / 4)
                 }
             }
         }
+    }
+
+    /// Adds the 2×2 blocks of `rowCount` RGB rows (`width × 3` values each,
+    /// in [0, 1]) as measured in their two opponent chroma channels,
+    /// `(R − G) / √2` and `(R + G − 2B) / √6`, which keep the std of noise
+    /// drawn independently in R, G and B and cancel gray content: on a gray
+    /// picture the estimate is the noise's std in each channel, however
+    /// textured the picture (``GrayContentTest``). A block counts where all
+    /// twelve samples are unclipped, at the brightness of its gray mean.
+    public mutating func addChroma(rows: UnsafePointer<Float>, rowCount: Int, width: Int) {
+        let rowSize = width * 3
+        for pair in 0..<(rowCount / 2) {
+            let top = rows + 2 * pair * rowSize, bottom = top + rowSize
+            for x in 0..<(width / 2) {
+                let i = 6 * x
+                var unclipped = true, sum: Float = 0
+                for k in 0..<6 {
+                    let (t, u) = (top[i + k], bottom[i + k])
+                    unclipped = unclipped && t > 0 && t < 1 && u > 0 && u < 1
+                    sum += t + u
+                }
+                guard unclipped else { continue }
+                let (a, b, p, q) = (Self.opponent(top + i), Self.opponent(top + i + 3), Self.opponent(bottom + i), Self.opponent(bottom + i + 3))
+                let brightness = sum / 12
+                record(band: abs(a.u - b.u - p.u + q.u) / 2, brightness: brightness)
+                record(band: abs(a.v - b.v - p.v + q.v) / 2, brightness: brightness)
+            }
+        }
+    }
+
+    /// The opponent chroma channels of the RGB pixel at `pixel`: `(R − G) / √2` and `(R + G − 2B) / √6`.
+    @inline(__always)
+    static func opponent(_ pixel: UnsafePointer<Float>) -> (u: Float, v: Float) {
+        ((pixel[0] - pixel[1]) * 0.70710678, (pixel[0] + pixel[1] - 2 * pixel[2]) * 0.40824829)
+    }
+
+    /// Counts one block's diagonal band magnitude at its brightness (both in [0, 1] units).
+    @inline(__always)
+    private mutating func record(band: Float, brightness: Float) {
+        let level = min(Int(brightness * Float(Self.levels)), Self.levels - 1)
+        histogram[level * Self.bins + min(Int(band * Float(Self.bins) / Self.maximum), Self.bins - 1)] += 1
     }
 
     /// The estimated std in [0, 1] units (nil before any unsaturated block).
