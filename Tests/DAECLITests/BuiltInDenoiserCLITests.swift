@@ -94,6 +94,18 @@ struct BuiltInDenoiserCLITests {
             var grayPixels = 0
             for p in 0..<(width * height) where written[3 * p] == written[3 * p + 1] && written[3 * p] == written[3 * p + 2] { grayPixels += 1 }
             #expect(grayPixels == width * height, "R = G = B in every pixel")
+            // Closer to the clean picture than the input.
+            func mse(_ values: [UInt8]) -> Double {
+                var sum = 0.0
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let clean = 0.5 + 0.3 * sin(Double(x) / 7) * cos(Double(y) / 5)
+                        for c in 0..<3 { sum += pow(Double(values[3 * (y * width + x) + c]) / 255 - clean, 2) }
+                    }
+                }
+                return sum / Double(3 * width * height)
+            }
+            #expect(mse(written) < mse(pixels) / 2)
         }
     }
 

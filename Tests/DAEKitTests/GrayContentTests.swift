@@ -67,7 +67,14 @@ struct GrayContentTests {
         #expect(!verdict.noiseShared)
         #expect(abs(verdict.noiseLevel - sigma / Float(3).squareRoot()) < (sigma255 < 50 ? 0.05 : 0.08) * sigma / Float(3).squareRoot())
         #expect(verdict.meanNoiseLevel(forChannelNoiseLevel: 0.3) == 0.3 / Float(3).squareRoot())
-        #expect(Self.test(pixels, width: width, height: height, chunk: 16).verdict == verdict)
+        for chunk in [6, 10, 16] {
+            let streamed = Self.test(pixels, width: width, height: height, chunk: chunk)
+            #expect(streamed.verdict == verdict && streamed.statistic == statistic, "chunks of \(chunk) rows")
+        }
+        // A width that is no multiple of 8 (the last 3 columns are in no block).
+        let odd = Self.grayPicture(width: 131, height: 150, sigma: sigma, seed: 7)
+        let oddVerdict = try #require(Self.test(odd, width: 131, height: 150).verdict)
+        #expect(abs(oddVerdict.noiseLevel - sigma / Float(3).squareRoot()) < 0.08 * sigma / Float(3).squareRoot())
     }
 
     @Test("noise shared by the channels (R = G = B): gray, the mean's own level, a given level as it is")
@@ -83,8 +90,8 @@ struct GrayContentTests {
         #expect(Self.test(Self.grayPicture(width: width, height: height, sigma: 0), width: width, height: height).verdict?.noiseShared == true)
     }
 
-    @Test("colour is colour: a coloured picture, a faint uniform tint, a tinted stripe, a clean coloured picture; a dark picture's clipping, an image too small")
-    func colourIsNotGray() {
+    @Test("colour is colour: a coloured picture, a faint uniform tint, a tinted stripe, a small coloured patch, a clean coloured picture; a dark picture's clipping, an image too small")
+    func colourIsNotGray() throws {
         let sigma: Float = 25 / 255, (width, height) = (256, 192)
         var coloured = Self.grayPicture(width: width, height: height, sigma: sigma)
         for i in stride(from: 0, to: coloured.count, by: 3) { coloured[i] = min(coloured[i] * 1.3, 1) }
@@ -96,6 +103,13 @@ struct GrayContentTests {
         var stripe = Self.grayPicture(width: width, height: height, sigma: sigma)
         for i in stride(from: 0, to: 32 * width * 3, by: 3) { stripe[i + 2] = min(stripe[i + 2] + 0.1, 1) }
         #expect(Self.test(stripe, width: width, height: height).verdict == nil)
+        // A 16×16 patch of colour (R + 0.15) in a 512×512 gray picture: T barely moves, the patch's blocks do.
+        var patch = Self.grayPicture(width: 512, height: 512, sigma: sigma, seed: 5)
+        for y in 200..<216 { for x in 304..<320 { patch[3 * (y * 512 + x)] = min(patch[3 * (y * 512 + x)] + 0.15, 1) } }
+        let patchTest = Self.test(patch, width: 512, height: 512)
+        #expect(try #require(patchTest.statistic) < 1.1 && patchTest.verdict == nil)
+        #expect(try #require(patchTest.largestDeviation) > 7)
+        #expect(Self.test(Self.grayPicture(width: 512, height: 512, sigma: sigma, seed: 5), width: 512, height: 512).verdict != nil)
         var clean = Self.grayPicture(width: width, height: height, sigma: 0)
         for i in stride(from: 0, to: clean.count, by: 3) { clean[i] *= 0.9 }
         #expect(Self.test(clean, width: width, height: height).verdict == nil)
@@ -130,7 +144,7 @@ struct GrayContentTests {
             try Self.writePNG(pixels, width: width, height: height, bitDepth: bitDepth, to: input)
             var denoiser = BuiltInPhotoDenoiser(workers: 2)
             let report = try denoiser.denoiseImageFile(at: FileSystemPath(input), to: output)
-            #expect(report.grayContent && report.channels == 3 && report.outputBitDepth == bitDepth)
+            #expect(report.grayContent && report.channels == 1 && report.outputBitDepth == bitDepth)
             let level = try #require(report.noiseLevel)
             #expect(abs(level - sigma / Float(3).squareRoot()) < 0.1 * sigma)
 

@@ -410,7 +410,7 @@ struct WinogradTrainingTests {
     /// for both gradients; `x` in [0, 1], Glorot-uniform kernels, `dy` in
     /// [−1, 1]; a 32×32 image, and a worker's shard of the built-in
     /// preset's training (16 patches of 48×48) at 48 channels. Printed.
-    @Test("gradient errors against float64: Winograd within 2× of im2col + GEMM",
+    @Test("gradient errors against float64: Winograd within 2× of im2col + GEMM (or under 1e-6)",
           arguments: [(5, 48, 32, 1), (47, 48, 32, 1), (48, 48, 32, 1), (48, 3, 32, 1), (96, 96, 32, 1), (48, 48, 48, 16)])
     func errorTable(_ shape: (cin: Int, cout: Int, side: Int, batch: Int)) throws {
         let (cin, cout, side, batch) = shape
@@ -434,8 +434,10 @@ struct WinogradTrainingTests {
             let dk = Self.weightGradient(x, dy, kernel: kernel, geometry: g, batch: batch, kernels: kernels, transforms: .best)
             let errors = (relativeError(dx.scalars.map(Double.init), exactDX), relativeError(dk.scalars.map(Double.init), exactDK))
             line += "; Winograd \(kernels) dx \(format(errors.0)) dW \(format(errors.1))"
-            #expect(errors.0 <= max(2 * gemm.0, 3e-7), "\(kernels) input gradient: \(errors.0) against the GEMM's \(gemm.0)")
-            #expect(errors.1 <= max(2 * gemm.1, 3e-7), "\(kernels) weight gradient: \(errors.1) against the GEMM's \(gemm.1)")
+            // Below 1e-6 (about 8 float32 ulps of the largest value) both paths are rounding noise, and
+            // the GEMM's share depends on the CPU's OpenBLAS kernel (2.3e-7 on one machine, 4.7e-7 on another).
+            #expect(errors.0 <= max(2 * gemm.0, 1e-6), "\(kernels) input gradient: \(errors.0) against the GEMM's \(gemm.0)")
+            #expect(errors.1 <= max(2 * gemm.1, 1e-6), "\(kernels) weight gradient: \(errors.1) against the GEMM's \(gemm.1)")
         }
         print(line)
     }

@@ -18,8 +18,11 @@ import Foundation
 /// print(report.grayContent, report.noiseLevel ?? 0)
 /// ```
 public struct BuiltInPhotoDenoiser: Sendable {
-    /// Threads each model uses (``DenoisingAutoencoder/workers``).
-    public var workers: Int
+    /// Threads each model uses (``DenoisingAutoencoder/workers``), set on
+    /// every model loaded so far and on each loaded later.
+    public var workers: Int {
+        didSet { for which in loaded.keys { loaded[which]?.workers = workers } }
+    }
     /// Called once per model, when it is first loaded (a place to say which model runs).
     public var onLoad: (@Sendable (PretrainedModel, DenoisingAutoencoder) -> Void)?
     private var loaded: [PretrainedModel: DenoisingAutoencoder] = [:]
@@ -77,7 +80,6 @@ public struct BuiltInPhotoDenoiser: Sendable {
             let level = noiseLevel.map(verdict.meanNoiseLevel(forChannelNoiseLevel:)) ?? verdict.noiseLevel
             var report = try model(.photoGray).denoiseImageFile(at: input, to: output, overlap: nil, noiseLevel: level,
                                                                  meanOfRGB: true, progress: progress)
-            report.channels = 3
             report.grayContent = true
             return report
         }

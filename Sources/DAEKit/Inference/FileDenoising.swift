@@ -18,7 +18,7 @@ public struct FileDenoisingReport: Sendable, Equatable {
     public var outputBitDepth: Int = 8
     /// True when a colour file held a gray picture under noise and its
     /// channels' mean was denoised by the gray model (``BuiltInPhotoDenoiser``);
-    /// ``noiseLevel`` is then the mean's.
+    /// ``channels`` is then 1, ``noiseLevel`` the mean's, and the output PNG RGB.
     public var grayContent: Bool = false
 }
 
@@ -101,6 +101,7 @@ extension DenoisingAutoencoder {
         guard channels == 1 || channels == 3 else {
             throw DAEError.invalidArgument("the model takes \(channels)-channel images; image files are read as 1 (gray) or 3 (RGB)")
         }
+        precondition(!meanOfRGB || noiseLevel != nil, "the mean of R, G and B is denoised at a level its caller estimated")
         guard !meanOfRGB || (channels == 1 && configuration.tilingStrategy == .haloTiles) else {
             throw DAEError.invalidArgument("the mean of R, G and B goes to a gray residual model, not a \(channels)-channel one")
         }
