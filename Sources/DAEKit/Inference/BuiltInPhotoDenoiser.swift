@@ -91,13 +91,7 @@ public struct BuiltInPhotoDenoiser: Sendable {
     /// estimate the colour model's own file denoiser makes).
     static func examine(_ reader: ImageReader) throws -> (GrayContentTest.Verdict?, Float) {
         var test = GrayContentTest(width: reader.width)
-        let chunk = 64
-        var values = [Float](repeating: 0, count: chunk * reader.width * 3)
-        while reader.rowsRead < reader.height {
-            let count = min(chunk, reader.height - reader.rowsRead)
-            try reader.readRows(count, channels: 3, into: &values)
-            values.withUnsafeBufferPointer { test.add(rows: $0.baseAddress!, rowCount: count) }
-        }
+        try DenoisingAutoencoder.forEachRowChunk(of: reader, channels: 3) { rows, count in test.add(rows: rows, rowCount: count) }
         return (test.verdict, test.channelNoiseLevel)
     }
 }

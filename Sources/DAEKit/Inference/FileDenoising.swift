@@ -235,14 +235,25 @@ extension DenoisingAutoencoder {
     static func estimateNoiseLevel(ofImageFile path: FileSystemPath, channels: Int) throws -> Float {
         let reader = try ImageReader(at: path)
         var estimator = NoiseLevelEstimator()
-        let chunk = 64, rowSize = reader.width * channels
-        var values = [Float](repeating: 0, count: chunk * rowSize)
+        try forEachRowChunk(of: reader, channels: channels) { rows, count in
+            estimator.add(rows: rows, rowCount: count, width: reader.width, channels: channels)
+        }
+        return estimator.estimate ?? 0
+    }
+
+    /// Reads the rest of `reader`'s rows as `channels` channels in chunks of
+    /// 64 rows (an even count, as ``NoiseLevelEstimator`` wants), giving
+    /// `body` each chunk's values and row count: the one pass a noise
+    /// estimate or a gray-picture test makes over a file.
+    static func forEachRowChunk(of reader: ImageReader, channels: Int,
+                                _ body: (UnsafePointer<Float>, Int) throws -> Void) throws {
+        let chunk = 64
+        var values = [Float](repeating: 0, count: chunk * reader.width * channels)
         while reader.rowsRead < reader.height {
             let count = min(chunk, reader.height - reader.rowsRead)
             try reader.readRows(count, channels: channels, into: &values)
-            values.withUnsafeBufferPointer { estimator.add(rows: $0.baseAddress!, rowCount: count, width: reader.width, channels: channels) }
+            try values.withUnsafeBufferPointer { try body($0.baseAddress!, count) }
         }
-        return estimator.estimate ?? 0
     }
 
     /// Writes `count` rows of `values` (the model's channels) as the writer's
