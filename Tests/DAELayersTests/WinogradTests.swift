@@ -379,7 +379,7 @@ struct WinogradTests {
     /// The error table of Docs/Benchmarks.md: each path's largest error
     /// against float64, relative to the largest output, on a 32×32 image
     /// (inputs in [0, 1], Glorot-uniform kernels as the presets draw), printed.
-    @Test("error against float64: Winograd within 2× of im2col + GEMM", arguments: [1, 3, 47, 48, 64, 96])
+    @Test("error against float64: Winograd within 2× of im2col + GEMM (or under 1e-6)", arguments: [1, 3, 47, 48, 64, 96])
     func errorTable(_ cin: Int) throws {
         let cout = cin == 64 ? 64 : cin == 96 ? 96 : 48
         let g = try ConvolutionGeometry(inputHeight: 32, inputWidth: 32, inputChannels: cin,
@@ -397,7 +397,9 @@ struct WinogradTests {
             let y = Self.winograd(x, kernel: kernel, bias: bias, geometry: g, kernels: kernels)
             let error = relativeError(y.scalars.map(Double.init), exact)
             line += ", Winograd \(kernels) \(String(format: "%.1e", error))"
-            #expect(error <= max(2 * gemmError, 3e-7), "\(kernels): \(error) against the GEMM's \(gemmError)")
+            // Below 1e-6 (about 8 float32 ulps of the largest output) both paths are rounding noise, and the
+            // GEMM's share depends on the CPU's OpenBLAS kernel, as in WinogradTrainingTests' error table.
+            #expect(error <= max(2 * gemmError, 1e-6), "\(kernels): \(error) against the GEMM's \(gemmError)")
         }
         print(line)
     }
