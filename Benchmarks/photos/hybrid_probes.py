@@ -13,11 +13,16 @@ estimated) and post-processes its output; none of them is in the library.
   gray-mean  the gray test photographs (brick, grass, gravel: R = G = B)
              denoised as gray: the mean of the noisy channels (noise std
              SIGMA/sqrt(3)) through the built-in gray model.
+  luma       every photograph's luminance from the gray model: the mean of the
+             noisy channels (noise std SIGMA/sqrt(3)) through the built-in gray
+             model, put in place of the mean of the colour model's output
+             (its colour differences kept), alone and half and half.
 
 Usage (the anchors' venv: numpy, pillow, scikit-image, sporco, matplotlib, bm3d):
   python3 Benchmarks/photos/hybrid_probes.py wiener [--sigma 25] [--dae .build/release/dae] [--model FILE]
   python3 Benchmarks/photos/hybrid_probes.py ensemble
   python3 Benchmarks/photos/hybrid_probes.py gray-mean
+  python3 Benchmarks/photos/hybrid_probes.py luma
 """
 import argparse
 import glob
@@ -34,7 +39,7 @@ from builtin_anchors import noisy_copy, test_sets  # noqa: E402  (the same crops
 from photo_anchors import center_crop, psnr, to_uint8  # noqa: E402
 
 
-def dae_denoise(dae, model, images, directory, mode="RGB"):
+def dae_denoise(dae, model, images, directory, mode="RGB", options=()):
     """`dae denoise` on every image (uint8 arrays) in one process; the outputs in [0, 255] as float."""
     os.makedirs(directory)
     paths = []
@@ -42,7 +47,7 @@ def dae_denoise(dae, model, images, directory, mode="RGB"):
         paths.append(os.path.join(directory, f"{index:03d}.png"))
         Image.fromarray(image).save(paths[-1])
     out = os.path.join(directory, "out")
-    subprocess.run([dae, "denoise", *paths, "--output", out] + (["--model", model] if model else []), check=True,
+    subprocess.run([dae, "denoise", *paths, "--output", out, *options] + (["--model", model] if model else []), check=True,
                    capture_output=True)
     return [np.asarray(Image.open(os.path.join(out, f"{index:03d}-denoised.png")).convert(mode)).astype(float)
             for index in range(len(images))]
@@ -73,7 +78,7 @@ def wiener_stage(noisy, pilot, sigma):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=["wiener", "ensemble", "gray-mean"])
+    parser.add_argument("probe", choices=["wiener", "ensemble", "gray-mean", "luma"])
     parser.add_argument("--sigma", type=float, default=25)
     parser.add_argument("--dae", default=".build/release/dae")
     parser.add_argument("--model", default=None, help="a colour model file (default: the built-in one)")
@@ -105,6 +110,16 @@ def main():
                 rows.append((set_name, name, {"dae": psnr(to_uint8(outputs[0] / 255), clean),
                                               "2 symmetries": psnr(to_uint8(np.mean(outputs[:2], 0) / 255), clean),
                                               "8 symmetries": psnr(to_uint8(np.mean(outputs, 0) / 255), clean)}))
+        elif args.probe == "luma":
+            means = [np.rint(z.astype(float).mean(axis=-1)).astype(np.uint8) for z in noisy]
+            gray = dae_denoise(args.dae, None, means, os.path.join(scratch, "gray"), mode="L")  # the built-in gray model
+            for (set_name, name, clean, _), d, g in zip(items, plain, gray):
+                luminance = d.mean(axis=-1)
+                swapped = d + (g - luminance)[..., None]
+                half = d + ((g - luminance) / 2)[..., None]
+                rows.append((set_name, name, {"dae (colour)": psnr(to_uint8(d / 255), clean),
+                                              "gray model's luminance": psnr(to_uint8(swapped / 255), clean),
+                                              "half and half": psnr(to_uint8(half / 255), clean)}))
         else:
             means = [np.rint(z.astype(float).mean(axis=-1)).astype(np.uint8) for z in noisy]
             gray = dae_denoise(args.dae, None, means, os.path.join(scratch, "gray"), mode="L")  # the built-in gray model
