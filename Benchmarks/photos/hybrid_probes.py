@@ -17,12 +17,17 @@ estimated) and post-processes its output; none of them is in the library.
              noisy channels (noise std SIGMA/sqrt(3)) through the built-in gray
              model, put in place of the mean of the colour model's output
              (its colour differences kept), alone and half and half.
+  guided-nlm non-local means of the noisy crop with its weights from the dae
+             output (7x7 patches, 21x21 search window, mean squared patch
+             difference d, weight exp(-d / h^2) for h = 12, 18, 27 on the
+             0-255 scale), alone and averaged with the dae output.
 
 Usage (the anchors' venv: numpy, pillow, scikit-image, sporco, matplotlib, bm3d):
   python3 Benchmarks/photos/hybrid_probes.py wiener [--sigma 25] [--dae .build/release/dae] [--model FILE]
   python3 Benchmarks/photos/hybrid_probes.py ensemble
   python3 Benchmarks/photos/hybrid_probes.py gray-mean
   python3 Benchmarks/photos/hybrid_probes.py luma
+  python3 Benchmarks/photos/hybrid_probes.py guided-nlm   (needs scipy; about 10 s a crop)
 """
 import argparse
 import glob
@@ -76,9 +81,30 @@ def wiener_stage(noisy, pilot, sigma):
     return bm3d.rgb_to(y, "opp", True, o_max, o_min)[0]
 
 
+def guided_nlm(noisy, pilot, radius=10, patch=7, strengths=(12, 18, 27)):
+    """Non-local means of `noisy` (0-255 floats) with weights from `pilot`: for each offset in the
+    (2·radius+1)² window, the mean squared difference d of the pilot's patch×patch patches, weight
+    exp(−d / h²); one estimate per strength h."""
+    from scipy.ndimage import uniform_filter
+    height, width, channels = noisy.shape
+    z = np.pad(noisy, ((radius, radius), (radius, radius), (0, 0)), mode="reflect")
+    p = np.pad(pilot, ((radius, radius), (radius, radius), (0, 0)), mode="reflect")
+    sums = {h: np.zeros_like(noisy) for h in strengths}
+    weights = {h: np.zeros((height, width)) for h in strengths}
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            window = (slice(radius + dy, radius + dy + height), slice(radius + dx, radius + dx + width))
+            d = uniform_filter(((pilot - p[window]) ** 2).sum(-1), size=patch, mode="reflect") / channels
+            for h in strengths:
+                w = np.exp(-d / (h * h))
+                sums[h] += w[..., None] * z[window]
+                weights[h] += w
+    return {h: sums[h] / weights[h][..., None] for h in strengths}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=["wiener", "ensemble", "gray-mean", "luma"])
+    parser.add_argument("probe", choices=["wiener", "ensemble", "gray-mean", "luma", "guided-nlm"])
     parser.add_argument("--sigma", type=float, default=25)
     parser.add_argument("--dae", default=".build/release/dae")
     parser.add_argument("--model", default=None, help="a colour model file (default: the built-in one)")
@@ -110,6 +136,13 @@ def main():
                 rows.append((set_name, name, {"dae": psnr(to_uint8(outputs[0] / 255), clean),
                                               "2 symmetries": psnr(to_uint8(np.mean(outputs[:2], 0) / 255), clean),
                                               "8 symmetries": psnr(to_uint8(np.mean(outputs, 0) / 255), clean)}))
+        elif args.probe == "guided-nlm":
+            for (set_name, name, clean, z), d in zip(items, plain):
+                values = {"dae": psnr(to_uint8(d / 255), clean)}
+                for h, e in guided_nlm(z.astype(float), d).items():
+                    values[f"h {h}"] = psnr(to_uint8(e / 255), clean)
+                    values[f"h {h}, averaged"] = psnr(to_uint8((e + d) / 2 / 255), clean)
+                rows.append((set_name, name, values))
         elif args.probe == "luma":
             means = [np.rint(z.astype(float).mean(axis=-1)).astype(np.uint8) for z in noisy]
             gray = dae_denoise(args.dae, None, means, os.path.join(scratch, "gray"), mode="L")  # the built-in gray model
