@@ -61,11 +61,18 @@ struct PhotoOptions: ParsableArguments {
                                valueName: "n"))
     var textureCandidates: Int?
 
+    @Flag(help: ArgumentHelp("Put each colour training patch's channels in one of their 6 orders at random (RGB, RBG, …), so that "
+                             + "a model trained on mostly green and blue photographs sees every hue (with --images)."))
+    var permuteChannels = false
+
     func validate() throws {
         if images == nil, patchSize != nil || patchesPerEpoch != nil || validationFiles != nil || channels != nil || noAugment
             || patchScales != nil || preset != nil || acceptChangedImages || initialWeights != nil || learningRate != nil
-            || grayPatches != nil || lossWeighting != nil || textureCandidates != nil {
-            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --loss-weighting, --texture-candidates, --no-augment and --accept-changed-images need --images")
+            || grayPatches != nil || lossWeighting != nil || textureCandidates != nil || permuteChannels {
+            throw ValidationError("--patch-size, --patches-per-epoch, --patch-scales, --validation-files, --channels, --preset, --initial-weights, --learning-rate, --gray-patches, --loss-weighting, --texture-candidates, --permute-channels, --no-augment and --accept-changed-images need --images")
+        }
+        if permuteChannels, channels == 1 {
+            throw ValidationError("--permute-channels needs a colour model; --channels 1 has one channel")
         }
         if let textureCandidates, !(1...PatchSampler.maximumTextureCandidates).contains(textureCandidates) {
             throw ValidationError("--texture-candidates must be 1 to \(PatchSampler.maximumTextureCandidates), got \(textureCandidates)")
@@ -105,8 +112,12 @@ struct PhotoOptions: ParsableArguments {
         if gray > 0, folder.channels != 3 {
             throw CLIError("--gray-patches needs colour images: \(folder.root.path) holds only gray ones")
         }
+        if permuteChannels, folder.channels != 3 {
+            throw CLIError("--permute-channels needs colour images: \(folder.root.path) holds only gray ones")
+        }
         let patches = try PatchSampler(train, patchSize: patch, patchesPerEpoch: patchesPerEpoch ?? 4096, augment: !noAugment,
-                                       scales: scales, grayFraction: gray, textureCandidates: textureCandidates ?? 1)
+                                       scales: scales, grayFraction: gray, textureCandidates: textureCandidates ?? 1,
+                                       permuteChannels: permuteChannels)
         // The patch sampler would say "no image … is at least N×N" of the folder: name the held-out files instead.
         if let small = validation.files.first, validation.files.allSatisfy({ min($0.width, $0.height) < patch }) {
             throw CLIError("the held-out file\(validation.count == 1 ? "" : "s") \(validation.files.map(\.name).joined(separator: ", ")) "
@@ -167,6 +178,7 @@ struct PhotoData {
             + "\(patches.patchSize)x\(patches.patchSize) per epoch at scales \(patches.scales.map { "1/\($0)" }.joined(separator: ", "))"
             + "\(patches.augment ? ", flipped and rotated" : "")"
             + "\(patches.grayFraction > 0 ? ", \(patches.grayFraction * 100)% made gray" : "")"
-            + "\(patches.textureCandidates > 1 ? ", each the most textured of \(patches.textureCandidates)" : "")")
+            + "\(patches.textureCandidates > 1 ? ", each the most textured of \(patches.textureCandidates)" : "")"
+            + "\(patches.permuteChannels ? ", channels in random order" : "")")
     }
 }

@@ -23,6 +23,8 @@ struct PhotoRecipe: Codable, Equatable {
     var lossWeighting: LossWeighting? = nil
     /// The placements each patch is chosen from (`--texture-candidates`); absent: 1.
     var textureCandidates: Int? = nil
+    /// Whether each colour patch's channels were put in a random order (`--permute-channels`); absent: no.
+    var permuteChannels: Bool? = nil
 
     /// Names and byte sizes of every file of `folder`, hashed (FNV-1a, 64 bits):
     /// another file, one file fewer, or a file changed in size gives another identity.
@@ -97,6 +99,12 @@ struct PhotoTrainingData: TrainingData {
                 throw CLIError("--texture-candidates \(given) differs from the first run's \(candidates); omit it to resume with the same result as an uninterrupted run")
             }
             options.textureCandidates = candidates
+            let permuted = photo.permuteChannels ?? false
+            if options.permuteChannels && !permuted {
+                throw CLIError("--permute-channels differs from the first run, which kept the channels in order; "
+                    + "omit it to resume with the same result as an uninterrupted run")
+            }
+            options.permuteChannels = permuted
             // The recorded weighting itself is kept (its constants), whatever the flag's are now.
             weighting = photo.lossWeighting ?? .uniform
             if let given = options.lossWeighting, given != LossWeightingKind(weighting) {
@@ -128,7 +136,8 @@ struct PhotoTrainingData: TrainingData {
                                    initialWeights: initialWeights,
                                    grayFraction: data.patches.grayFraction > 0 ? data.patches.grayFraction : nil,
                                    lossWeighting: weighting == .uniform ? nil : weighting,
-                                   textureCandidates: data.patches.textureCandidates > 1 ? data.patches.textureCandidates : nil)
+                                   textureCandidates: data.patches.textureCandidates > 1 ? data.patches.textureCandidates : nil,
+                                   permuteChannels: data.patches.permuteChannels ? true : nil)
         if let model, let preset = options.preset {
             var named = preset.configuration(channels: model.configuration.inputShape[2])
             named.inputShape = model.configuration.inputShape

@@ -143,6 +143,8 @@ struct PhotoDataReport: Encodable {
     let grayPatches: Double
     /// The placements each patch is the most textured of (`--texture-candidates`).
     let textureCandidates: Int
+    /// Whether each colour patch's channels were put in a random order (`--permute-channels`).
+    let permuteChannels: Bool
 
     init(_ data: PhotoData) {
         dataDirectory = data.folder.root.path
@@ -153,5 +155,6 @@ struct PhotoDataReport: Encodable {
         patchScales = data.patches.scales
         grayPatches = data.patches.grayFraction
         textureCandidates = data.patches.textureCandidates
+        permuteChannels = data.patches.permuteChannels
     }
 }

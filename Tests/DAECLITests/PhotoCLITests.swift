@@ -293,6 +293,30 @@ struct PhotoCLITests {
         }
     }
 
+    @Test func permutedChannelsAreRecordedAndKeptByResume() throws {
+        try withTemporaryDirectory("photo-permute-channels") { directory in
+            let checkpoint = directory.appendingPathComponent("photo.safetensors")
+            let common = try Self.photoTraining(checkpoint.path)
+            let first = try Self.trainingReport(common + ["--epochs", "1", "--permute-channels"])
+            #expect(first.stderr.contains("channels in random order"))
+            #expect((first.report["permuteChannels"] as? Bool) == true)
+            #expect(try #require(try SafetensorsFile(contentsOf: checkpoint).metadata["app.dae.train"]).contains(#""permuteChannels":true"#))
+            // Resumed without the flag, the run keeps the first run's choice.
+            let resumed = try Self.trainingReport(common + ["--epochs", "2", "--resume"])
+            #expect(resumed.stderr.contains("channels in random order"))
+            #expect((resumed.report["permuteChannels"] as? Bool) == true)
+            // A run without it says nothing of it, reports false and records nothing; resuming it with the flag is refused.
+            let plain = try Self.trainingReport(common + ["--epochs", "1", "--force"])
+            #expect(!plain.stderr.contains("random order"))
+            #expect((plain.report["permuteChannels"] as? Bool) == false)
+            #expect(try #require(try SafetensorsFile(contentsOf: checkpoint).metadata["app.dae.train"]).contains("permuteChannels") == false)
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "2", "--resume", "--permute-channels"]),
+                                       containing: ["--permute-channels differs from the first run, which kept the channels in order"])
+            CLITool.expectOneLineError(try CLITool.run(common + ["--epochs", "1", "--permute-channels", "--channels", "1", "--force"]),
+                                       containing: ["--permute-channels needs a colour model"])
+        }
+    }
+
     @Test func lossWeightingIsRecordedAndKeptByResume() throws {
         try withTemporaryDirectory("photo-loss-weighting") { directory in
             let checkpoint = directory.appendingPathComponent("photo.safetensors").path

@@ -9,9 +9,10 @@ import DAELayers
 /// pixel of the folder is equally likely to be covered), its scale (one of
 /// ``scales`` that fits the image), its corner, and its orientation (one of
 /// the 8 flips and 90° rotations when ``augment`` is on), and whether it is
-/// made gray (with probability ``grayFraction``) come from their own random
-/// stream. With ``textureCandidates`` above 1, that stream draws as many
-/// placements and the patch is the most textured of them.
+/// made gray (with probability ``grayFraction``), and the order of its colour
+/// channels (one of the 6 when ``permuteChannels`` is on) come from their own
+/// random stream. With ``textureCandidates`` above 1, that stream draws as
+/// many placements and the patch is the most textured of them.
 ///
 /// A gray patch is a colour patch with its three channels replaced by their
 /// mean: a monochrome picture in an RGB file. Noise is added afterwards and
@@ -61,6 +62,15 @@ public struct PatchSampler: ImageSource {
     /// patch as the more textured of two spends more of the training on
     /// fine texture and edges, where denoisers differ.
     public let textureCandidates: Int
+    /// Whether each colour patch's channels are put in one of their 6 orders
+    /// at random (RGB, RBG, GRB, GBR, BRG, BGR).
+    ///
+    /// Noise drawn independently per channel looks the same in every order,
+    /// so a denoiser should treat the channels alike; the photographs that
+    /// train are mostly nature (green, blue, brown), and the orders show it
+    /// the other hues (reds, magentas, the colours of man-made things) on
+    /// the same textures. Gray patches are left as they are.
+    public let permuteChannels: Bool
     /// Indices of the folder's images large enough for a patch, and their cumulative areas.
     private let eligible: [Int]
     private let cumulativeAreas: [Double]
@@ -81,16 +91,17 @@ public struct PatchSampler: ImageSource {
     /// With `grayFraction` 0, the patches are those of a sampler made before
     /// gray patches existed: the draw is skipped, not ignored. With
     /// `textureCandidates` 1, those of a sampler made before candidates
-    /// existed.
+    /// existed; with `permuteChannels` off, those of one made before
+    /// channel orders existed.
     ///
     /// - Throws: `DAEError/invalidArgument(_:)` for a non-positive size,
     ///   count or scale, a `grayFraction` outside 0...1 (or above 0 for a
     ///   gray folder), `textureCandidates` outside
     ///   1...``maximumTextureCandidates`` (or above 1 for 1-pixel patches,
-    ///   which have no texture to compare), or when no image is at least
-    ///   `patchSize` on both sides.
+    ///   which have no texture to compare), `permuteChannels` for a gray
+    ///   folder, or when no image is at least `patchSize` on both sides.
     public init(_ folder: ImageFolder, patchSize: Int, patchesPerEpoch: Int, augment: Bool = true, scales: [Int] = [1],
-                grayFraction: Double = 0, textureCandidates: Int = 1, seed: UInt64 = 0) throws {
+                grayFraction: Double = 0, textureCandidates: Int = 1, permuteChannels: Bool = false, seed: UInt64 = 0) throws {
         guard patchSize > 0, patchesPerEpoch > 0 else {
             throw DAEError.invalidArgument("patch size and patches per epoch must be positive, got \(patchSize) and \(patchesPerEpoch)")
         }
@@ -116,6 +127,9 @@ public struct PatchSampler: ImageSource {
         guard grayFraction == 0 || folder.channels == 3 else {
             throw DAEError.invalidArgument("gray patches need a colour folder; \(folder.root.path) is read as gray")
         }
+        guard !permuteChannels || folder.channels == 3 else {
+            throw DAEError.invalidArgument("channel orders need a colour folder; \(folder.root.path) is read as gray")
+        }
         let eligible = folder.files.indices.filter { folder.files[$0].width >= patchSize && folder.files[$0].height >= patchSize }
         guard !eligible.isEmpty else {
             throw DAEError.invalidArgument("no image in \(folder.root.path) is at least \(patchSize)x\(patchSize) pixels")
@@ -139,7 +153,13 @@ public struct PatchSampler: ImageSource {
         self.scales = sortedScales
         self.grayFraction = grayFraction
         self.textureCandidates = textureCandidates
+        self.permuteChannels = permuteChannels
     }
+
+    /// The 6 orders of the colour channels ``permuteChannels`` draws from: the
+    /// source channels that become red, green and blue (0: R, 1: G, 2: B),
+    /// the identity first.
+    public static let channelOrders = [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
 
     /// The most placements a patch may be chosen from (16).
     public static let maximumTextureCandidates = 16
@@ -171,6 +191,12 @@ public struct PatchSampler: ImageSource {
                 for pixel in stride(from: 0, to: size, by: 3) {
                     let mean = (out[pixel] + out[pixel + 1] + out[pixel + 2]) / 3
                     out[pixel] = mean; out[pixel + 1] = mean; out[pixel + 2] = mean
+                }
+            } else if chosen.order != 0 {  // channels == 3 (checked in init)
+                let (r, g, b) = Self.channelOrders[chosen.order]
+                for pixel in stride(from: 0, to: size, by: 3) {
+                    let reordered = (out[pixel + r], out[pixel + g], out[pixel + b])
+                    out[pixel] = reordered.0; out[pixel + 1] = reordered.1; out[pixel + 2] = reordered.2
                 }
             }
             out += size
@@ -275,6 +301,14 @@ public struct PatchSampler: ImageSource {
         chosen(epoch: epoch, index: index).gray
     }
 
+    /// The order of patch `index`'s colour channels in epoch `epoch`, an
+    /// index into ``channelOrders`` (0, the identity, without
+    /// ``permuteChannels``; a gray patch's is not applied); its cost is
+    /// ``placement(epoch:index:)``'s.
+    public func channelOrder(epoch: Int, index: Int) -> Int {
+        chosen(epoch: epoch, index: index).order
+    }
+
     /// The placement ``fill(_:epoch:into:)`` uses for patch `index` of `epoch`, cut into scratch memory.
     private func chosen(epoch: Int, index: Int) -> Placement {
         guard textureCandidates > 1 else {
@@ -285,15 +319,17 @@ public struct PatchSampler: ImageSource {
         return scratch.withUnsafeMutableBufferPointer { choose(epoch: epoch, index: index, into: $0.baseAddress!) }
     }
 
-    /// Where a patch comes from and how it is turned.
+    /// Where a patch comes from, how it is turned, and the order of its channels.
     private struct Placement: Equatable {
         var image, scale, y, x, transform: Int
         var gray: Bool
+        var order: Int
     }
 
     /// One placement, drawn from a patch's stream: every field in this order
-    /// (the gray draw last and only with gray patches, so that samplers
-    /// without them keep every earlier run's patches).
+    /// (the gray draw and then the channel order last, each only when its
+    /// option is on, so that samplers without them keep every earlier run's
+    /// patches).
     private func draw(using rng: inout SplitMix64) -> Placement {
         let target = rng.nextUniform() * cumulativeAreas[cumulativeAreas.count - 1]
         var low = 0, high = cumulativeAreas.count - 1
@@ -311,7 +347,8 @@ public struct PatchSampler: ImageSource {
         let x = Int(rng.next() % UInt64(file.width - side + 1))
         let transform = augment ? Int(rng.next() % 8) : 0
         let gray = grayFraction > 0 && rng.nextUniform() < grayFraction
-        return Placement(image: image, scale: scale, y: y, x: x, transform: transform, gray: gray)
+        let order = permuteChannels ? Int(rng.next() % UInt64(Self.channelOrders.count)) : 0
+        return Placement(image: image, scale: scale, y: y, x: x, transform: transform, gray: gray, order: order)
     }
 
     /// The source coordinates of patch pixel `(y, x)` under one of the 8
