@@ -97,6 +97,8 @@ struct ConfigurationKindTests {
             ("Models/checkpoints/builtin-photo-deep-mixed-8.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
             ("Models/checkpoints/builtin-photo-deep-mixed-9.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
             ("Models/checkpoints/builtin-photo-deep-mixed-10.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
+            ("Models/checkpoints/builtin-photo-deep-mixed-11.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
+            ("Models/checkpoints/builtin-photo-deep-mixed-12.safetensors", preset(.builtInPhotoDeep(), patches: 96)),
             ("Sources/DAEKit/Models/builtin-photo-gray.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
             ("Models/checkpoints/builtin-photo-deep-gray-large.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
             ("Models/checkpoints/builtin-photo-deep-gray-large-2.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
