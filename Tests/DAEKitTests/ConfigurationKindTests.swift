@@ -106,6 +106,7 @@ struct ConfigurationKindTests {
             ("Models/checkpoints/builtin-photo-deep-gray-large-4.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
             ("Models/checkpoints/builtin-photo-deep-gray-large-5.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
             ("Models/checkpoints/builtin-photo-deep-gray-large-6.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
+            ("Models/checkpoints/builtin-photo-deep-gray-large-7.safetensors", preset(.builtInPhotoDeep(channels: 1), patches: 96)),
             ("Models/checkpoints/builtin-photo-deeper.safetensors", preset(.builtInPhotoDeeper(), patches: 96)),
         ]
         for (path, preset) in files {
